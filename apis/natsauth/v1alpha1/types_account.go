@@ -1,0 +1,401 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=nacc,categories=nats
+// +kubebuilder:printcolumn:name="Public Key",type=string,JSONPath=".status.publicKey"
+// +kubebuilder:printcolumn:name="Operator",type=string,JSONPath=".spec.operatorRef.name"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="Pushed",type=string,JSONPath=".status.conditions[?(@.type=='Pushed')].reason",priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+
+// NatsAccount is a NATS account: an isolated subject space with its own limits, exports and
+// imports, signed by its NatsOperator. Only platform admins create accounts; users bind to them
+// from the namespaces the account allows.
+type NatsAccount struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired account.
+	Spec NatsAccountSpec `json:"spec"`
+	// status is what the controller issued and the resolver pushed.
+	// +optional
+	Status NatsAccountStatus `json:"status,omitempty"`
+}
+
+// NatsAccountSpec is the desired state of a NatsAccount.
+// +kubebuilder:validation:XValidation:rule="!has(self.allowedUserNamespaces) || !('*' in self.allowedUserNamespaces) || size(self.allowedUserNamespaces) == 1",message="'*' allows every namespace and must be the only entry of allowedUserNamespaces"
+type NatsAccountSpec struct {
+	// operatorRef names the NatsOperator, in this namespace, that signs the account.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="operatorRef is immutable: an account cannot move to another operator"
+	OperatorRef LocalObjectReference `json:"operatorRef"`
+	// description is a human-readable description carried in the JWT.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	Description string `json:"description,omitempty"`
+	// infoURL is a link to more information, carried in the JWT.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+`
+	InfoURL string `json:"infoURL,omitempty"`
+	// tags are carried in the JWT; scoped-key templates can use them via {{account-tag(k)}}.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	Tags []Tag `json:"tags,omitempty"`
+	// expiration is when the account JWT expires; all its users are disconnected then.
+	// +optional
+	Expiration *metav1.Time `json:"expiration,omitempty"`
+	// allowedUserNamespaces are the namespaces whose NatsUsers may bind to this account, besides
+	// the account's own namespace. A single "*" allows every namespace.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
+	AllowedUserNamespaces []string `json:"allowedUserNamespaces,omitempty"`
+	// limits are the account-wide limits. Unset fields mean unlimited, never 0.
+	// +optional
+	Limits *AccountLimits `json:"limits,omitempty"`
+	// jetstream enables JetStream for the account with these limits; absent means disabled.
+	// +optional
+	JetStream *JetStreamSpec `json:"jetstream,omitempty"`
+	// defaultPermissions apply to users whose own permissions are unset. nats-servers apply
+	// changes to connected users at once.
+	// +optional
+	DefaultPermissions *Permissions `json:"defaultPermissions,omitempty"`
+	// exports are the streams and services other accounts may import.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	Exports []Export `json:"exports,omitempty"`
+	// imports are streams and services taken from other accounts.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	Imports []Import `json:"imports,omitempty"`
+	// mappings rewrite subjects published in this account, optionally split by weight.
+	// +optional
+	// +listType=map
+	// +listMapKey=from
+	// +kubebuilder:validation:MaxItems=256
+	Mappings []Mapping `json:"mappings,omitempty"`
+	// signingKeys are named account signing keys in addition to the unscoped "default" key the
+	// controller always creates. A key with a scope is a scoped key: users that name it get their
+	// permissions and limits from its template only.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	SigningKeys []AccountSigningKey `json:"signingKeys,omitempty"`
+	// keyDeletionPolicy says whether the account-keys Secret is deleted with this object (Delete)
+	// or kept so that a re-created NatsAccount of the same name adopts the same identity (Retain,
+	// the default). A new account key orphans the account's JetStream data.
+	// +optional
+	// +kubebuilder:default=Retain
+	KeyDeletionPolicy KeyDeletionPolicy `json:"keyDeletionPolicy,omitempty"`
+}
+
+// AccountLimits are account-wide limits; -1 means unlimited, unset means unlimited.
+type AccountLimits struct {
+	// conn is the maximum number of client connections; lowering it closes the newest ones.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Conn *int64 `json:"conn,omitempty"`
+	// leafConn is the maximum number of leafnode connections.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	LeafConn *int64 `json:"leafConn,omitempty"`
+	// subs is the maximum number of subscriptions.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Subs *int64 `json:"subs,omitempty"`
+	// data is the maximum number of bytes; nats-server does not enforce it.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Data *int64 `json:"data,omitempty"`
+	// payload is the maximum message payload in bytes.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Payload *int64 `json:"payload,omitempty"`
+	// imports is the maximum number of imports.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Imports *int64 `json:"imports,omitempty"`
+	// exports is the maximum number of exports.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Exports *int64 `json:"exports,omitempty"`
+	// wildcards allows exports with wildcard subjects (checked only when exports is limited).
+	// Unset means allowed.
+	// +optional
+	Wildcards *bool `json:"wildcards,omitempty"`
+	// disallowBearer refuses bearer-token users; connected ones are disconnected.
+	// +optional
+	DisallowBearer bool `json:"disallowBearer,omitempty"`
+}
+
+// JetStreamSpec enables JetStream with either flat limits or per-replica tiers, never both.
+// +kubebuilder:validation:XValidation:rule="!has(self.tiers) || size(self.tiers) == 0 || !(has(self.memStorage) || has(self.diskStorage) || has(self.streams) || has(self.consumers) || has(self.maxAckPending) || has(self.memMaxStreamBytes) || has(self.diskMaxStreamBytes) || has(self.maxBytesRequired))",message="use either flat JetStream limits or tiers, not both: nats-server silently drops the flat limits when tiers exist"
+type JetStreamSpec struct {
+	JetStreamLimits `json:",inline"`
+	// tiers are limits per stream replica count, keyed R1, R3 and so on. A stream whose replica
+	// count has no tier cannot be created.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=8
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^R[1-9][0-9]?$'))",message="tier names are R followed by a replica count, for example R1 or R3"
+	Tiers map[string]JetStreamLimits `json:"tiers,omitempty"`
+}
+
+// JetStreamLimits are JetStream limits. Unset storage means unlimited (-1); 0 disables that
+// storage type.
+type JetStreamLimits struct {
+	// memStorage is the bytes of memory storage; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	MemStorage *int64 `json:"memStorage,omitempty"`
+	// diskStorage is the bytes of file storage; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	DiskStorage *int64 `json:"diskStorage,omitempty"`
+	// streams is the maximum number of streams; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Streams *int64 `json:"streams,omitempty"`
+	// consumers is the maximum number of consumers; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	Consumers *int64 `json:"consumers,omitempty"`
+	// maxAckPending is the most unacknowledged messages per consumer; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	MaxAckPending *int64 `json:"maxAckPending,omitempty"`
+	// memMaxStreamBytes is the largest a memory stream may be; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	MemMaxStreamBytes *int64 `json:"memMaxStreamBytes,omitempty"`
+	// diskMaxStreamBytes is the largest a file stream may be; -1 unlimited.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	DiskMaxStreamBytes *int64 `json:"diskMaxStreamBytes,omitempty"`
+	// maxBytesRequired makes every stream declare its max bytes.
+	// +optional
+	MaxBytesRequired *bool `json:"maxBytesRequired,omitempty"`
+}
+
+// ExportType is stream or service.
+// +kubebuilder:validation:Enum=stream;service
+type ExportType string
+
+const (
+	// ExportStream is a one-way flow of messages.
+	ExportStream ExportType = "stream"
+	// ExportService answers requests.
+	ExportService ExportType = "service"
+)
+
+// Export offers a subject to other accounts.
+// +kubebuilder:validation:XValidation:rule="self.type == 'service' || (!has(self.responseType) && !has(self.responseThreshold))",message="responseType and responseThreshold apply to service exports only"
+type Export struct {
+	// name labels the export.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name,omitempty"`
+	// subject is the exported subject; wildcards are allowed.
+	Subject Subject `json:"subject"`
+	// type is stream or service.
+	Type ExportType `json:"type"`
+	// tokenRequired makes the export private: importers need an activation token, which the
+	// controller mints for NatsAccounts that import it by reference.
+	// +optional
+	TokenRequired bool `json:"tokenRequired,omitempty"`
+	// responseType is how a service answers: Singleton (default), Stream or Chunked.
+	// +optional
+	// +kubebuilder:validation:Enum=Singleton;Stream;Chunked
+	ResponseType string `json:"responseType,omitempty"`
+	// responseThreshold is how long a service may take to respond (a duration such as 2s).
+	// +optional
+	ResponseThreshold *metav1.Duration `json:"responseThreshold,omitempty"`
+	// accountTokenPosition is the 1-based subject token that must equal the importer's account
+	// public key; that token must be '*' in subject.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	AccountTokenPosition *int32 `json:"accountTokenPosition,omitempty"`
+	// advertise marks the export as discoverable by tools.
+	// +optional
+	Advertise bool `json:"advertise,omitempty"`
+	// description is a human-readable description.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	Description string `json:"description,omitempty"`
+	// infoURL is a link to more information.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	InfoURL string `json:"infoURL,omitempty"`
+}
+
+// Import takes a stream or service from another account.
+// +kubebuilder:validation:XValidation:rule="has(self.accountRef) != has(self.accountPublicKey)",message="set exactly one of accountRef and accountPublicKey"
+type Import struct {
+	// name labels the import.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name,omitempty"`
+	// subject is the exporter's subject, as it exports it (for services, the subject requests go to).
+	Subject Subject `json:"subject"`
+	// localSubject is the subject in this account, when it differs; it may use $1..$n for the
+	// wildcards of subject.
+	// +optional
+	LocalSubject Subject `json:"localSubject,omitempty"`
+	// type is stream or service, matching the export.
+	Type ExportType `json:"type"`
+	// accountRef names the exporting NatsAccount. The controller resolves its public key and, for a
+	// token-required export, mints the activation token.
+	// +optional
+	AccountRef *NatsAccountReference `json:"accountRef,omitempty"`
+	// accountPublicKey is the exporting account's public key (A...), for accounts this operator
+	// does not manage. Token-required exports from such accounts are not supported.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^A[A-Z2-7]{55}$`
+	AccountPublicKey string `json:"accountPublicKey,omitempty"`
+	// share shares service latency information with the exporter (services only).
+	// +optional
+	Share bool `json:"share,omitempty"`
+}
+
+// Mapping rewrites a subject to one or more destinations.
+type Mapping struct {
+	// from is the subject to rewrite.
+	From Subject `json:"from"`
+	// to are the destinations; weights (percent) must add up to at most 100 per cluster.
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	To []MappingDestination `json:"to"`
+}
+
+// MappingDestination is one weighted destination of a mapping.
+type MappingDestination struct {
+	// subject is the destination; it may use {{wildcard(n)}} and the other mapping functions.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || self.contains('{{')",message="a destination subject has no spaces outside mapping functions"
+	Subject string `json:"subject"`
+	// weight is the percentage of messages sent here; unset means 100.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Weight *int32 `json:"weight,omitempty"`
+	// cluster restricts this destination to one cluster.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Cluster string `json:"cluster,omitempty"`
+}
+
+// AccountSigningKey is a named account signing key, optionally scoped.
+type AccountSigningKey struct {
+	// name identifies the key; NatsUsers refer to it in spec.signingKey. "default" is reserved.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self != 'default'",message="the name default is reserved for the controller's unscoped signing key"
+	Name string `json:"name"`
+	// scope, when set, makes this a scoped key: every user it signs gets exactly this template.
+	// Changing the template disconnects those users, who reconnect with the new one.
+	// +optional
+	Scope *SigningKeyScope `json:"scope,omitempty"`
+}
+
+// SigningKeyScope is the template applied to users of a scoped signing key.
+type SigningKeyScope struct {
+	// role is a label for the scope, shown by tools.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Role string `json:"role,omitempty"`
+	// description describes the scope.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+	// template is applied to every user signed by this key. Subjects may use {{name()}},
+	// {{subject()}}, {{account-name()}}, {{account-subject()}}, {{tag(k)}} and {{account-tag(k)}}.
+	Template UserPermissionLimits `json:"template"`
+}
+
+// SigningKeyStatus reports one account signing key.
+type SigningKeyStatus struct {
+	// name is the key's name from spec.signingKeys, or default.
+	Name string `json:"name"`
+	// publicKey is the signing public key (A...).
+	PublicKey string `json:"publicKey"`
+	// scoped is true for a scoped key.
+	// +optional
+	Scoped bool `json:"scoped,omitempty"`
+}
+
+// NatsAccountStatus is what the controller issued and the resolver pushed for a NatsAccount.
+type NatsAccountStatus struct {
+	// observedGeneration is the generation the controller's part of the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// publicKey is the account identity public key (A...).
+	// +optional
+	PublicKey string `json:"publicKey,omitempty"`
+	// operatorPublicKey is the public key of the operator that signs the account.
+	// +optional
+	OperatorPublicKey string `json:"operatorPublicKey,omitempty"`
+	// jwt is the signed account JWT. It is not a credential; the resolver pushes it from here.
+	// +optional
+	JWT string `json:"jwt,omitempty"`
+	// claimsHash is a digest of the account claims (ignoring issue time); the JWT is re-signed only
+	// when it changes.
+	// +optional
+	ClaimsHash string `json:"claimsHash,omitempty"`
+	// signingKeys are the account's signing keys.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	SigningKeys []SigningKeyStatus `json:"signingKeys,omitempty"`
+	// revocations is the number of revoked user keys in the JWT.
+	// +optional
+	Revocations int32 `json:"revocations,omitempty"`
+	// pushedClaimsHash is the claimsHash every nats-server acknowledged last (set by the resolver).
+	// +optional
+	PushedClaimsHash string `json:"pushedClaimsHash,omitempty"`
+	// conditions: Ready (controller) and Pushed (resolver: acknowledged by n of N servers).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +kubebuilder:object:root=true
+
+// NatsAccountList is a list of NatsAccounts.
+type NatsAccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the NatsAccounts.
+	Items []NatsAccount `json:"items"`
+}

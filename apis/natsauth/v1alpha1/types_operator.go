@@ -1,0 +1,179 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=nop,categories=nats
+// +kubebuilder:printcolumn:name="Public Key",type=string,JSONPath=".status.publicKey"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="System Account",type=string,JSONPath=".status.systemAccount",priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+
+// NatsOperator is the root of trust of a NATS deployment: it holds the operator identity and
+// signing keys, the system account, the resolver user, and the rendered nats-server auth config.
+type NatsOperator struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired operator.
+	Spec NatsOperatorSpec `json:"spec,omitempty"`
+	// status is what the controller last observed and issued.
+	// +optional
+	Status NatsOperatorStatus `json:"status,omitempty"`
+}
+
+// NatsOperatorSpec is the desired state of a NatsOperator.
+type NatsOperatorSpec struct {
+	// signingKeys lists extra operator signing public keys (O...) whose holders may sign account
+	// JWTs outside this cluster. The controller's own signing key is always included.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Pattern=`^O[A-Z2-7]{55}$`
+	SigningKeys []string `json:"signingKeys,omitempty"`
+	// strictSigningKeyUsage makes nats-servers refuse account JWTs signed by the operator identity
+	// key and user JWTs signed by account identity keys. This operator signs with signing keys only,
+	// so it is safe to turn on.
+	// +optional
+	StrictSigningKeyUsage bool `json:"strictSigningKeyUsage,omitempty"`
+	// serviceURLs are the client URLs of the NATS deployment (nats://, tls://, ws:// or wss://,
+	// without credentials or path), published in the operator JWT for tools.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Pattern=`^(nats|tls|ws|wss)://[^/@]+/?$`
+	ServiceURLs []string `json:"serviceURLs,omitempty"`
+	// accountServerURL is published in the operator JWT for tools such as nsc push and pull.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9+.-]*://`
+	AccountServerURL string `json:"accountServerURL,omitempty"`
+	// tags are carried in the operator JWT.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	Tags []Tag `json:"tags,omitempty"`
+	// resolver configures how nats-servers resolve account JWTs; it shapes the rendered auth.conf.
+	// +optional
+	// +kubebuilder:default={}
+	Resolver ResolverSpec `json:"resolver,omitempty"`
+	// keyDeletionPolicy says whether the operator-keys Secret is deleted with this object (Delete)
+	// or kept so that a re-created NatsOperator of the same name adopts the same identity (Retain,
+	// the default). Losing the operator key means re-configuring every nats-server.
+	// +optional
+	// +kubebuilder:default=Retain
+	KeyDeletionPolicy KeyDeletionPolicy `json:"keyDeletionPolicy,omitempty"`
+}
+
+// ResolverType is the kind of account resolver nats-servers run.
+// +kubebuilder:validation:Enum=full;cache;memory
+type ResolverType string
+
+const (
+	// ResolverFull stores every account JWT on disk and answers lookups from other servers.
+	ResolverFull ResolverType = "full"
+	// ResolverCache keeps recently used account JWTs and looks others up from full servers or the
+	// resolver binary.
+	ResolverCache ResolverType = "cache"
+	// ResolverMemory knows only the accounts preloaded in auth.conf; every account change needs a
+	// config reload.
+	ResolverMemory ResolverType = "memory"
+)
+
+// ResolverSpec is the resolver block of the rendered nats-server configuration.
+// +kubebuilder:validation:XValidation:rule="!has(self.hardDelete) || !self.hardDelete || (has(self.allowDelete) && self.allowDelete)",message="hardDelete requires allowDelete"
+// +kubebuilder:validation:XValidation:rule="self.type == 'full' || !has(self.allowDelete) || !self.allowDelete",message="allowDelete is only valid with the full resolver"
+// +kubebuilder:validation:XValidation:rule="self.type == 'full' || !has(self.interval)",message="interval is only valid with the full resolver"
+// +kubebuilder:validation:XValidation:rule="self.type == 'cache' || !has(self.ttl)",message="ttl is only valid with the cache resolver"
+// +kubebuilder:validation:XValidation:rule="self.type != 'memory' || (!has(self.dir) && !has(self.limit) && !has(self.timeout))",message="dir, limit and timeout are not used by the memory resolver"
+type ResolverSpec struct {
+	// type is full (default), cache or memory.
+	// +optional
+	// +kubebuilder:default=full
+	Type ResolverType `json:"type,omitempty"`
+	// dir is where full and cache resolvers keep account JWTs inside the nats-server container.
+	// Default /data/resolver, the official NATS helm chart's resolver volume.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Dir string `json:"dir,omitempty"`
+	// allowDelete lets the resolver binary delete the JWTs of deleted NatsAccounts from the
+	// servers (full resolver only). Without it a deleted account stays on the servers.
+	// +optional
+	AllowDelete bool `json:"allowDelete,omitempty"`
+	// hardDelete removes deleted JWT files instead of renaming them to .deleted.
+	// +optional
+	HardDelete bool `json:"hardDelete,omitempty"`
+	// interval is how often full servers sync JWTs with each other (a duration such as 2m).
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
+	// timeout is how long a server waits for an account lookup (a duration such as 1.9s).
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// ttl is how long a cache resolver keeps a JWT (cache only).
+	// +optional
+	TTL *metav1.Duration `json:"ttl,omitempty"`
+	// limit is the most JWTs a server keeps; 0 means the server default.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Limit *int64 `json:"limit,omitempty"`
+}
+
+// NatsOperatorStatus is what the controller observed and issued for a NatsOperator.
+type NatsOperatorStatus struct {
+	// observedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// publicKey is the operator identity public key (O...).
+	// +optional
+	PublicKey string `json:"publicKey,omitempty"`
+	// signingKeys are every operator signing public key the operator JWT trusts.
+	// +optional
+	// +listType=atomic
+	SigningKeys []string `json:"signingKeys,omitempty"`
+	// systemAccount is the public key of the system account.
+	// +optional
+	SystemAccount string `json:"systemAccount,omitempty"`
+	// serverConfigSecret is the name of the Secret holding auth.conf for nats-servers.
+	// +optional
+	ServerConfigSecret string `json:"serverConfigSecret,omitempty"`
+	// claimsHash is a digest of the operator claims (ignoring issue time); it changes exactly when
+	// nats-servers need the new operator JWT and so a restart.
+	// +optional
+	ClaimsHash string `json:"claimsHash,omitempty"`
+	// conditions describe the operator's state; Ready is True when everything is issued.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +kubebuilder:object:root=true
+
+// NatsOperatorList is a list of NatsOperators.
+type NatsOperatorList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the NatsOperators.
+	Items []NatsOperator `json:"items"`
+}

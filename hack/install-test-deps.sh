@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# install-test-deps.sh puts etcd, kube-apiserver and nats-server into ./bin.
+#
+# Everything is built from the Go module proxy at pinned versions (this machine has no docker and
+# no release downloads). Builds are slow (kube-apiserver: ~10 min of CPU), so finished binaries are
+# kept in a cache outside the clone, keyed by version, and only linked into ./bin. A fresh clone on
+# the same machine therefore reuses them; a re-run with everything present takes well under a second.
+set -euo pipefail
+
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
+NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.15.2}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin_dir=${BIN_DIR:-$root/bin}
+cache_root=${NATS_AUTH_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nats-auth-operator/bin}
+mkdir -p "$bin_dir" "$cache_root"
+
+log() { printf '[install-test-deps] %s\n' "$*" >&2; }
+
+# link_cached NAME VERSION: link a cached binary into ./bin, replacing an older link.
+link_cached() {
+  ln -sfn "$cache_root/$1-$2/$1" "$bin_dir/$1"
+}
+
+# with_lock NAME CMD...: serialise builds of one binary across concurrent runs (CI and a developer).
+with_lock() {
+  local name=$1; shift
+  exec {fd}>"$cache_root/.$name.lock"
+  flock "$fd"
+  "$@"
+  flock -u "$fd"
+}
+
+install_nats_server() {
+  local dest="$cache_root/nats-server-$NATS_SERVER_VERSION"
+  [[ -x $dest/nats-server ]] && return
+  log "building nats-server $NATS_SERVER_VERSION (about a minute)"
+  GOFLAGS=-mod=mod GOBIN="$dest.tmp" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+  mv "$dest.tmp" "$dest"
+}
+
+install_etcd() {
+  local dest="$cache_root/etcd-$ETCD_VERSION"
+  [[ -x $dest/etcd ]] && return
+  log "building etcd $ETCD_VERSION (about two minutes)"
+  # etcd's go.mod has replace directives, so `go install pkg@version` refuses it; a wrapper module
+  # that requires it builds fine.
+  local work; work=$(mktemp -d)
+  (
+    cd "$work"
+    go mod init etcdwrapper >/dev/null 2>&1
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
+    mkdir -p "$dest.tmp"
+    go build -trimpath -ldflags "-s -w" -o "$dest.tmp/etcd" go.etcd.io/etcd/server/v3
+  )
+  mv "$dest.tmp" "$dest"
+  rm -rf "$work"
+}
+
+install_kube_apiserver() {
+  local dest="$cache_root/kube-apiserver-$KUBE_VERSION"
+  [[ -x $dest/kube-apiserver ]] && return
+  log "building kube-apiserver $KUBE_VERSION (about ten minutes, once per machine)"
+  local work; work=$(mktemp -d)
+  local staging="v0.${KUBE_VERSION#v1.}"
+  (
+    cd "$work"
+    go mod init apiserverwrapper >/dev/null 2>&1
+    # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths;
+    # pin every one of them to the matching published version instead.
+    local gomod
+    gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+    {
+      echo "require k8s.io/kubernetes $KUBE_VERSION"
+      grep -E '^\s+k8s\.io/[^ ]+ v0\.0\.0$' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+    } >>go.mod
+    cat >main.go <<'GO'
+package main
+
+import _ "k8s.io/kubernetes/cmd/kube-apiserver/app"
+
+func main() {}
+GO
+    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
+    local ver=$KUBE_VERSION major minor
+    major=${ver#v}; major=${major%%.*}
+    minor=${ver#v*.}; minor=${minor%%.*}
+    local pkg=k8s.io/component-base/version
+    mkdir -p "$dest.tmp"
+    GOFLAGS=-mod=mod go build -trimpath -o "$dest.tmp/kube-apiserver" -ldflags "-s -w \
+      -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor \
+      -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
+      k8s.io/kubernetes/cmd/kube-apiserver
+  )
+  mv "$dest.tmp" "$dest"
+  rm -rf "$work"
+}
+
+with_lock nats-server install_nats_server
+link_cached nats-server "$NATS_SERVER_VERSION"
+with_lock etcd install_etcd
+link_cached etcd "$ETCD_VERSION"
+with_lock kube-apiserver install_kube_apiserver
+link_cached kube-apiserver "$KUBE_VERSION"
+
+# kubectl: the image's /usr/bin/kubectl works against the apiserver; link it for one PATH.
+if [[ ! -e $bin_dir/kubectl ]] && command -v kubectl >/dev/null; then
+  ln -sfn "$(command -v kubectl)" "$bin_dir/kubectl"
+fi
+
+for b in etcd kube-apiserver nats-server; do
+  [[ -x $bin_dir/$b ]] || { log "missing $bin_dir/$b"; exit 1; }
+done
+log "ready in $bin_dir: etcd $ETCD_VERSION, kube-apiserver $KUBE_VERSION, nats-server $NATS_SERVER_VERSION"
