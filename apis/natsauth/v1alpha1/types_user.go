@@ -102,6 +102,10 @@ type NatsUserStatus struct {
 	// issuedAt is when the current JWT was issued.
 	// +optional
 	IssuedAt *metav1.Time `json:"issuedAt,omitempty"`
+	// revokedBefore, when set, says that every JWT of this user's key issued before it is revoked
+	// in the account (set when an edit re-issued the credentials, so older copies stop working).
+	// +optional
+	RevokedBefore *metav1.Time `json:"revokedBefore,omitempty"`
 	// expiresAt is when the current JWT expires; unset means never.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`

@@ -690,6 +690,10 @@ func (in *NatsUserStatus) DeepCopyInto(out *NatsUserStatus) {
 		in, out := &in.IssuedAt, &out.IssuedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.RevokedBefore != nil {
+		in, out := &in.RevokedBefore, &out.RevokedBefore
+		*out = (*in).DeepCopy()
+	}
 	if in.ExpiresAt != nil {
 		in, out := &in.ExpiresAt, &out.ExpiresAt
 		*out = (*in).DeepCopy()

@@ -1,0 +1,194 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controllerutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/nats-io/nkeys"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// Key Secret failures the callers turn into conditions. None of them carries key material.
+var (
+	// ErrKeysMissing: the object's status names a public key but its key Secret is gone.
+	ErrKeysMissing = errors.New("key Secret is missing")
+	// ErrSecretNotManaged: a Secret of the deterministic name exists and was not made by us.
+	ErrSecretNotManaged = errors.New("a Secret of that name exists and is not managed by nats-auth-operator")
+	// ErrKeyInvalid: the Secret holds something that is not a seed of the expected kind.
+	ErrKeyInvalid = errors.New("key Secret holds an invalid seed")
+)
+
+// KeySecret describes a Secret of seeds that are generated once and never replaced.
+type KeySecret struct {
+	Namespace, Name string
+	Labels          map[string]string
+	// Owner, when set, makes the Secret garbage-collected with its object (keyDeletionPolicy
+	// Delete); when nil any owner reference to OwnerUID is removed so the keys are retained.
+	Owner *metav1.OwnerReference
+	// Keys maps each data key to the kind of seed it must hold. Missing entries are generated and
+	// added; present ones are only ever read.
+	Keys map[string]natsjwt.KeyKind
+	// MustExist is set when the object's status already names a public key: the Secret is then
+	// never created from scratch, because a new identity would break every server that trusts
+	// the old one.
+	MustExist bool
+}
+
+// KeyStore reads key Secrets from the cache and writes them through the API.
+type KeyStore struct {
+	Client       kubernetes.Interface
+	Lister       corelisters.SecretLister
+	FieldManager string
+}
+
+// Ensure returns the key pairs of spec, creating the Secret or adding missing seeds as needed.
+// A cache miss is confirmed with one uncached read before anything is generated, so a controller
+// that restarted (or whose cache lags its own create) never makes a second identity.
+func (s *KeyStore) Ensure(ctx context.Context, spec KeySecret) (map[string]nkeys.KeyPair, error) {
+	secret, err := s.Lister.Secrets(spec.Namespace).Get(spec.Name)
+	if apierrors.IsNotFound(err) {
+		secret, err = s.Client.CoreV1().Secrets(spec.Namespace).Get(ctx, spec.Name, metav1.GetOptions{})
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		if spec.MustExist {
+			return nil, fmt.Errorf("%w: %s/%s", ErrKeysMissing, spec.Namespace, spec.Name)
+		}
+		return s.create(ctx, spec)
+	case err != nil:
+		return nil, fmt.Errorf("read key Secret %s/%s: %w", spec.Namespace, spec.Name, err)
+	}
+	if secret.Labels[LabelManagedBy] != ManagedByValue || secret.Labels[LabelSecretType] != SecretTypeKeys {
+		return nil, fmt.Errorf("%w: %s/%s", ErrSecretNotManaged, spec.Namespace, spec.Name)
+	}
+	return s.complete(ctx, secret, spec)
+}
+
+func (s *KeyStore) create(ctx context.Context, spec KeySecret) (map[string]nkeys.KeyPair, error) {
+	data := map[string][]byte{}
+	pairs, err := addMissingKeys(data, spec.Keys)
+	if err != nil {
+		return nil, err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, Labels: spec.Labels},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       data,
+	}
+	if spec.Owner != nil {
+		secret.OwnerReferences = []metav1.OwnerReference{*spec.Owner}
+	}
+	if _, err := s.Client.CoreV1().Secrets(spec.Namespace).Create(ctx, secret, metav1.CreateOptions{FieldManager: s.FieldManager}); err != nil {
+		// AlreadyExists means another worker or an earlier run won; the next sync reads theirs.
+		return nil, fmt.Errorf("create key Secret %s/%s: %w", spec.Namespace, spec.Name, err)
+	}
+	return pairs, nil
+}
+
+// complete parses the existing seeds, adds any missing ones and fixes the owner reference.
+func (s *KeyStore) complete(ctx context.Context, secret *corev1.Secret, spec KeySecret) (map[string]nkeys.KeyPair, error) {
+	pairs := make(map[string]nkeys.KeyPair, len(spec.Keys))
+	missing := map[string]natsjwt.KeyKind{}
+	for key, kind := range spec.Keys {
+		seed, ok := secret.Data[key]
+		if !ok {
+			missing[key] = kind
+			continue
+		}
+		kp, err := natsjwt.ParseSeed(seed, kind)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s/%s key %q is not a %s seed", ErrKeyInvalid, spec.Namespace, spec.Name, key, kind)
+		}
+		pairs[key] = kp
+	}
+	owners := desiredOwners(secret.OwnerReferences, spec.Owner)
+	if len(missing) == 0 && equality.Semantic.DeepEqual(owners, secret.OwnerReferences) && hasLabels(secret.Labels, spec.Labels) {
+		return pairs, nil
+	}
+	updated := secret.DeepCopy()
+	updated.OwnerReferences = owners
+	if updated.Labels == nil {
+		updated.Labels = map[string]string{}
+	}
+	maps.Copy(updated.Labels, spec.Labels)
+	added, err := addMissingKeys(updated.Data, missing)
+	if err != nil {
+		return nil, err
+	}
+	// The update carries the cached resourceVersion: if someone else added a key meanwhile it
+	// fails with Conflict and the next sync starts from theirs instead of overwriting it.
+	if _, err := s.Client.CoreV1().Secrets(spec.Namespace).Update(ctx, updated, metav1.UpdateOptions{FieldManager: s.FieldManager}); err != nil {
+		return nil, fmt.Errorf("update key Secret %s/%s: %w", spec.Namespace, spec.Name, err)
+	}
+	maps.Copy(pairs, added)
+	return pairs, nil
+}
+
+func addMissingKeys(data map[string][]byte, keys map[string]natsjwt.KeyKind) (map[string]nkeys.KeyPair, error) {
+	if data == nil {
+		return nil, errors.New("nil Secret data")
+	}
+	pairs := make(map[string]nkeys.KeyPair, len(keys))
+	for key, kind := range keys {
+		kp, err := natsjwt.NewKey(kind)
+		if err != nil {
+			return nil, fmt.Errorf("generate %s key: %w", kind, err)
+		}
+		seed, err := kp.Seed()
+		if err != nil {
+			return nil, fmt.Errorf("encode %s key: %w", kind, err)
+		}
+		data[key] = seed
+		pairs[key] = kp
+	}
+	return pairs, nil
+}
+
+// desiredOwners returns refs with owner present (Delete) or with every controller reference
+// removed (Retain), keeping unrelated references untouched.
+func desiredOwners(refs []metav1.OwnerReference, owner *metav1.OwnerReference) []metav1.OwnerReference {
+	out := slices.DeleteFunc(slices.Clone(refs), func(r metav1.OwnerReference) bool {
+		return r.Controller != nil && *r.Controller
+	})
+	if owner != nil {
+		out = append(out, *owner)
+	}
+	if len(out) == 0 && len(refs) == 0 {
+		return refs
+	}
+	return out
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,82 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+// Package metrics defines the Prometheus metrics of both binaries and exports client-go's
+// workqueue metrics into the same registry.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the counters and histograms the controllers update.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	syncs        *prometheus.CounterVec
+	syncDuration *prometheus.HistogramVec
+	// JWTsIssued counts signed JWTs by kind (operator, account, user, activation).
+	JWTsIssued *prometheus.CounterVec
+	// Revocations counts user keys newly revoked in account JWTs.
+	Revocations prometheus.Counter
+}
+
+// New returns metrics registered in a fresh registry, together with Go and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "natsauth", Name: "syncs_total",
+			Help: "Syncs by controller and result (success, error, requeue, terminal).",
+		}, []string{"controller", "result"}),
+		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "natsauth", Name: "sync_duration_seconds",
+			Help:    "Duration of one sync by controller.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"controller"}),
+		JWTsIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "natsauth", Name: "jwts_issued_total",
+			Help: "JWTs signed, by kind.",
+		}, []string{"kind"}),
+		Revocations: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "natsauth", Name: "revocations_total",
+			Help: "User keys newly revoked in account JWTs.",
+		}),
+	}
+	m.Registry.MustRegister(m.syncs, m.syncDuration, m.JWTsIssued, m.Revocations,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// SyncResult classifies a sync error for the syncs_total metric.
+type SyncResult func(err error) string
+
+// Observer adapts Metrics to controllerutil.SyncObserver with a classifier for errors.
+type Observer struct {
+	M        *Metrics
+	Classify SyncResult
+}
+
+// ObserveSync records one sync.
+func (o Observer) ObserveSync(controller string, d time.Duration, err error) {
+	if o.M == nil {
+		return
+	}
+	o.M.syncDuration.WithLabelValues(controller).Observe(d.Seconds())
+	o.M.syncs.WithLabelValues(controller, o.Classify(err)).Inc()
+}
