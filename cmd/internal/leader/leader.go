@@ -31,7 +31,7 @@ import (
 
 // Config is the Lease and its timings.
 type Config struct {
-	Namespace, Name                            string
+	Namespace, Name                           string
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// OnStandby is called when another replica leads (for readiness reporting); optional.
 	OnStandby func(leader string)
