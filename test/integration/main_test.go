@@ -1,0 +1,51 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+// Package integration runs the API types, the generated clients and (later) the controllers
+// against a real kube-apiserver and etcd started by test/testbed.
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/natsauth/nats-auth-operator/test/testbed"
+)
+
+// controlPlane is shared by every test in the package; each test works in its own namespace.
+var controlPlane *testbed.ControlPlane
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	controlPlane, err = testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{
+		CRDDir: filepath.Join(root, "manifests", "crds"),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		return 1
+	}
+	defer controlPlane.Stop()
+	return m.Run()
+}
