@@ -29,6 +29,9 @@ type Outcome struct {
 	Ready   bool
 	Reason  string
 	Message string
+	// Waiting marks a not-ready outcome that resolves on its own (another object is still being
+	// issued): it sets the condition but emits no Warning event.
+	Waiting bool
 }
 
 // SetReady writes the Ready condition for outcome into conditions and emits an event when the
@@ -48,7 +51,7 @@ func SetReady(conditions *[]metav1.Condition, generation int64, outcome Outcome,
 		Message:            outcome.Message,
 		ObservedGeneration: generation,
 	})
-	if !changed || recorder == nil {
+	if !changed || recorder == nil || outcome.Waiting {
 		return
 	}
 	if outcome.Ready {

@@ -160,8 +160,10 @@ func TestRoundTrip(t *testing.T) {
 	_ = opInformer.Informer()
 	_ = accInformer.Informer()
 	_ = userInformer.Informer()
-	factory.Start(ctx.Done())
-	t.Cleanup(factory.Shutdown)
+	informerCtx, stopInformers := context.WithCancel(ctx)
+	factory.Start(informerCtx.Done())
+	// Shutdown waits for the informers, which stop only once their context is cancelled.
+	t.Cleanup(func() { stopInformers(); factory.Shutdown() })
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			t.Fatalf("informer for %v did not sync", typ)
@@ -206,7 +208,9 @@ func TestRoundTrip(t *testing.T) {
 	acc.Status = natsv1alpha1.NatsAccountStatus{ObservedGeneration: acc.Generation, PublicKey: "AXYZ", ClaimsHash: "h",
 		SigningKeys: []natsv1alpha1.SigningKeyStatus{{Name: "default", PublicKey: "AB", Scoped: false}}, Revocations: 2}
 	meta.SetStatusCondition(&acc.Status.Conditions, metav1.Condition{Type: natsv1alpha1.ConditionReady,
-		Status: metav1.ConditionTrue, Reason: "Issued", Message: "account JWT issued", ObservedGeneration: acc.Generation})
+		Status: metav1.ConditionTrue, Reason: "Issued", Message: "account JWT issued", ObservedGeneration: acc.Generation,
+		// The apiserver stores times with second precision.
+		LastTransitionTime: metav1.NewTime(time.Now().Truncate(time.Second))})
 	updated, err := client.NatsauthV1alpha1().NatsAccounts(ns).UpdateStatus(ctx, acc, metav1.UpdateOptions{})
 	if err != nil {
 		t.Fatalf("update status: %v", err)

@@ -76,12 +76,12 @@ type PublishPermission struct {
 	// allow lists the subjects that may be published to; empty means all that deny does not deny.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=128
 	Allow []Subject `json:"allow,omitempty"`
 	// deny lists the subjects that may never be published to.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=128
 	Deny []Subject `json:"deny,omitempty"`
 }
 
@@ -90,12 +90,12 @@ type SubscribePermission struct {
 	// allow lists the subjects that may be subscribed to; empty means all that deny does not deny.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=128
 	Allow []SubscribeSubject `json:"allow,omitempty"`
 	// deny lists the subjects that may never be subscribed to.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=128
 	Deny []SubscribeSubject `json:"deny,omitempty"`
 }
 

@@ -1,0 +1,58 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package operator
+
+import (
+	"errors"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+)
+
+// Reasons of the Ready condition and of events.
+const (
+	ReasonIssued                  = "Issued"
+	ReasonInvalidSpec             = "InvalidSpec"
+	ReasonKeysMissing             = "KeysMissing"
+	ReasonKeysInvalid             = "KeysInvalid"
+	ReasonKeysMismatch            = "KeysMismatch"
+	ReasonSecretConflict          = "SecretConflict"
+	ReasonSystemObjectConflict    = "SystemObjectConflict"
+	ReasonWaitingForSystemAccount = "WaitingForSystemAccount"
+)
+
+// natsjwtKey is an operator key pair.
+type natsjwtKey = nkeys.KeyPair
+
+// keyOutcome maps key Secret failures to a condition with an action for the user.
+func keyOutcome(err error, secret string) (controllerutil.Outcome, bool) {
+	switch {
+	case errors.Is(err, controllerutil.ErrKeysMissing):
+		return controllerutil.Outcome{Reason: ReasonKeysMissing, Message: "the operator key Secret " + secret +
+			" is gone but the status names a public key; restore it from backup (a new key would break every nats-server that trusts this operator)"}, true
+	case errors.Is(err, controllerutil.ErrSecretNotManaged):
+		return controllerutil.Outcome{Reason: ReasonSecretConflict, Message: "Secret " + secret +
+			" exists and was not created by nats-auth-operator; rename or remove it"}, true
+	case errors.Is(err, controllerutil.ErrKeyInvalid):
+		return controllerutil.Outcome{Reason: ReasonKeysInvalid, Message: err.Error()}, true
+	}
+	return controllerutil.Outcome{}, false
+}
+
+func invalidSpec(err error) controllerutil.Outcome {
+	return controllerutil.Outcome{Reason: ReasonInvalidSpec, Message: "spec is invalid: " + err.Error()}
+}

@@ -1,0 +1,178 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// sync reconciles one NatsOperator: keys, system account, resolver user, operator JWT and the
+// server-config Secret, then its status.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	logger := klog.LoggerWithValues(klog.FromContext(ctx), "operator", klog.KRef(key.Namespace, key.Name))
+	ctx = klog.NewContext(ctx, logger)
+	cached, err := c.operators.NatsOperators(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		logger.V(4).Info("Operator is gone")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cached.DeletionTimestamp != nil {
+		// Owned objects are garbage-collected; the key Secret follows keyDeletionPolicy through
+		// its owner reference. Nothing outside the cluster needs cleaning up.
+		return nil
+	}
+	op := cached.DeepCopy()
+	outcome, syncErr := c.reconcile(ctx, op)
+	op.Status.ObservedGeneration = op.Generation
+	controllerutil.SetReady(&op.Status.Conditions, op.Generation, outcome, c.deps.Recorder, cached)
+	return errors.Join(syncErr, c.updateStatus(ctx, cached, op))
+}
+
+// reconcile does the work and fills op.Status; the outcome becomes the Ready condition.
+func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerutil.Outcome, error) {
+	identity, signing, outcome, err := c.ensureKeys(ctx, op)
+	if err != nil || outcome != nil {
+		return deref(outcome), err
+	}
+	if outcome, err := c.ensureSystemObjects(ctx, op); err != nil || outcome != nil {
+		return deref(outcome), err
+	}
+	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(systemAccountName(op))
+	if err != nil || sys.Status.PublicKey == "" || sys.Status.JWT == "" {
+		// The account controller issues it; its status update re-queues this operator.
+		return controllerutil.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
+			Message: "waiting for the system account " + systemAccountName(op) + " to be issued"}, nil
+	}
+	op.Status.SystemAccount = sys.Status.PublicKey
+
+	claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, sys.Status.PublicKey))
+	if err != nil {
+		return invalidSpec(err), controllerutil.Terminal(err)
+	}
+	hash, err := natsjwt.Hash(claims)
+	if err != nil {
+		return controllerutil.Outcome{}, err
+	}
+	operatorJWT, err := c.operatorJWT(ctx, op, claims, hash, identity)
+	if err != nil {
+		return controllerutil.Outcome{}, err
+	}
+	op.Status.ClaimsHash = hash
+	cfg := serverConfig{operatorJWT: operatorJWT, systemPub: sys.Status.PublicKey, systemJWT: sys.Status.JWT,
+		resolver: op.Spec.Resolver, operatorName: op.Name, operatorSpace: op.Namespace}
+	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
+		cfg.preload = c.accountJWTs(op)
+	}
+	if outcome, err := c.ensureServerConfig(ctx, op, cfg); err != nil || outcome != nil {
+		return deref(outcome), err
+	}
+	op.Status.ServerConfigSecret = serverConfigName(op)
+	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued,
+		Message: "operator JWT issued; nats-server configuration in Secret " + serverConfigName(op)}, nil
+}
+
+// ensureKeys returns the identity and signing keys, creating them once.
+func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerutil.Outcome, err error) {
+	spec := controllerutil.KeySecret{
+		Namespace: op.Namespace, Name: keySecretName(op), Labels: labels(op, controllerutil.SecretTypeKeys),
+		Keys:      map[string]natsjwt.KeyKind{identityKey: natsjwt.KindOperator, signingKey: natsjwt.KindOperator},
+		MustExist: op.Status.PublicKey != "",
+	}
+	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
+		ref := ownerRef(op)
+		spec.Owner = &ref
+	}
+	pairs, err := c.keys.Ensure(ctx, spec)
+	if err != nil {
+		if o, ok := keyOutcome(err, keySecretName(op)); ok {
+			return nil, nil, &o, controllerutil.Terminal(err)
+		}
+		return nil, nil, nil, err
+	}
+	identity, signing = pairs[identityKey], pairs[signingKey]
+	pub, err := identity.PublicKey()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
+		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", keySecretName(op), pub, op.Status.PublicKey)
+		return nil, nil, &controllerutil.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerutil.Terminal(err)
+	}
+	signingPub, err := signing.PublicKey()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	op.Status.PublicKey = pub
+	op.Status.SigningKeys = append([]string{signingPub}, op.Spec.SigningKeys...)
+	return identity, signing, nil, nil
+}
+
+// operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
+func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOperator, claims *jwt.OperatorClaims, hash string, identity natsjwtKey) (string, error) {
+	if s, err := c.secrets.Secrets(op.Namespace).Get(serverConfigName(op)); err == nil && op.Status.ClaimsHash == hash {
+		if current := string(s.Data["operator.jwt"]); current != "" {
+			if decoded, err := jwt.DecodeOperatorClaims(current); err == nil {
+				if h, err := natsjwt.Hash(decoded); err == nil && h == hash {
+					return current, nil
+				}
+			}
+		}
+	}
+	token, _, err := natsjwt.Sign(claims, identity)
+	if err != nil {
+		return "", fmt.Errorf("sign operator JWT: %w", err)
+	}
+	if c.deps.Metrics != nil {
+		c.deps.Metrics.JWTsIssued.WithLabelValues("operator").Inc()
+	}
+	klog.FromContext(ctx).V(2).Info("Issued operator JWT", "claimsHash", hash)
+	return token, nil
+}
+
+func (c *Controller) updateStatus(ctx context.Context, cached, op *natsv1alpha1.NatsOperator) error {
+	if equality.Semantic.DeepEqual(cached.Status, op.Status) {
+		return nil
+	}
+	_, err := c.deps.NatsClient.NatsauthV1alpha1().NatsOperators(op.Namespace).UpdateStatus(ctx, op,
+		metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+func deref(o *controllerutil.Outcome) controllerutil.Outcome {
+	if o == nil {
+		return controllerutil.Outcome{}
+	}
+	return *o
+}
