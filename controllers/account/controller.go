@@ -13,17 +13,27 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-// Package account reconciles NatsAccount objects. See controllers/DESIGN.md for how it cooperates
-// with the other controllers.
+
+// Package account reconciles NatsAccount objects: it keeps the account's key Secret, resolves
+// imports (minting activation tokens), collects user revocations and signs the account JWT with
+// the operator's signing key. See controllers/DESIGN.md for how it cooperates with the other
+// controllers.
 package account
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/index"
+	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
 )
 
 // ControllerName names the queue, the logger and the metrics of this controller.
@@ -33,27 +43,129 @@ const ControllerName = "account-controller"
 type Controller struct {
 	deps   controllerutil.Deps
 	runner *controllerutil.Runner
+	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
+
+	accountLister  natslisters.NatsAccountLister
+	accountIndexer cache.Indexer // AccountsByOperator, AccountsByImportedAccount
+	operatorLister natslisters.NatsOperatorLister
+	userIndexer    cache.Indexer // UsersByAccount
+	secretLister   corelisters.SecretLister
+	keys           *controllerutil.KeyStore
 }
 
-// NewController registers the event handlers on the shared informers in deps.
+// NewController registers the event handlers on the shared informers in deps. The account and
+// user informers must already carry the indexes of package index.
 func NewController(deps controllerutil.Deps) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Controller{deps: deps}
+	c := &Controller{
+		deps:           deps,
+		queue:          controllerutil.NewQueue(ControllerName),
+		accountLister:  deps.Accounts.Lister(),
+		accountIndexer: deps.Accounts.Informer().GetIndexer(),
+		operatorLister: deps.Operators.Lister(),
+		userIndexer:    deps.Users.Informer().GetIndexer(),
+		secretLister:   deps.Secrets.Lister(),
+	}
+	c.keys = &controllerutil.KeyStore{Client: deps.KubeClient, Lister: c.secretLister, FieldManager: controllerutil.FieldManager}
 	c.runner = &controllerutil.Runner{
 		Name:            ControllerName,
-		Queue:           controllerutil.NewQueue(ControllerName),
+		Queue:           c.queue,
 		Sync:            c.sync,
 		MaxSyncDuration: 30 * time.Second,
 	}
-	// TODO(helper): register handlers and fill c.runner.CachesToSync.
+	registrations := []struct {
+		what     string
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandler
+	}{
+		{"NatsAccount", deps.Accounts.Informer(), controllerutil.MapHandler(c.queue, c.accountKeys)},
+		{"NatsOperator", deps.Operators.Informer(), controllerutil.MapHandler(c.queue, c.operatorAccounts)},
+		{"NatsUser", deps.Users.Informer(), c.userHandler()},
+		{"Secret", deps.Secrets.Informer(), controllerutil.MapHandler(c.queue, c.secretAccounts)},
+	}
+	for _, r := range registrations {
+		reg, err := r.informer.AddEventHandler(r.handler)
+		if err != nil {
+			return nil, fmt.Errorf("adding %s event handler: %w", r.what, err)
+		}
+		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
+	}
 	return c, nil
 }
 
 // Run processes the queue with workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error { return c.runner.Run(ctx, workers) }
 
-func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+// accountKeys maps a NatsAccount event to the account itself and to the accounts importing from
+// it: they copy its public key, and its exports decide their activation tokens.
+func (c *Controller) accountKeys(obj any) []cache.ObjectName {
+	key, ok := controllerutil.ObjectName(obj)
+	if !ok {
+		return nil
+	}
+	importers := controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByImportedAccount, index.Key(key.Namespace, key.Name))
+	return append([]cache.ObjectName{key}, importers...)
+}
+
+// operatorAccounts maps a NatsOperator event to the accounts it signs.
+func (c *Controller) operatorAccounts(obj any) []cache.ObjectName {
+	key, ok := controllerutil.ObjectName(obj)
+	if !ok {
+		return nil
+	}
+	return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(key.Namespace, key.Name))
+}
+
+// secretAccounts maps a key Secret event by its labels: an account key Secret to its account, an
+// operator key Secret to the operator's accounts. Creds and server-config Secrets change nothing
+// an account JWT says.
+func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	s, ok := obj.(*corev1.Secret)
+	if !ok || s.Labels[controllerutil.LabelSecretType] != controllerutil.SecretTypeKeys {
+		return nil
+	}
+	if name := s.Labels[controllerutil.LabelAccount]; name != "" {
+		return []cache.ObjectName{{Namespace: s.Namespace, Name: name}}
+	}
+	if name := s.Labels[controllerutil.LabelOperator]; name != "" {
+		return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(s.Namespace, name))
+	}
 	return nil
+}
+
+// userHandler re-queues a user's account only when the user asks for a revocation: it is being
+// deleted, or its status.revokedBefore moved. Every other user change (a new user, a status
+// condition) leaves the account JWT as it is, so it is not worth a sync of the account.
+func (c *Controller) userHandler() cache.ResourceEventHandler {
+	enqueue := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if u, ok := obj.(*natsv1alpha1.NatsUser); ok {
+			c.queue.Add(index.UserAccount(u))
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if u, ok := obj.(*natsv1alpha1.NatsUser); ok && (u.DeletionTimestamp != nil || u.Status.RevokedBefore != nil) {
+				enqueue(u)
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			o, okOld := oldObj.(*natsv1alpha1.NatsUser)
+			n, okNew := newObj.(*natsv1alpha1.NatsUser)
+			if !okOld || !okNew || o.ResourceVersion == n.ResourceVersion {
+				return
+			}
+			if !o.DeletionTimestamp.Equal(n.DeletionTimestamp) || !o.Status.RevokedBefore.Equal(n.Status.RevokedBefore) {
+				enqueue(n)
+			}
+		},
+		DeleteFunc: enqueue,
+	}
 }

@@ -13,47 +13,157 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-// Package user reconciles NatsUser objects. See controllers/DESIGN.md for how it cooperates
-// with the other controllers.
+
+// Package user reconciles NatsUser objects: it keeps one user key per NatsUser, signs the user
+// JWT with a signing key of the account, and writes user.creds, user.jwt and user.nk into a
+// Secret the NatsUser controls. See controllers/DESIGN.md for how it cooperates with the other
+// controllers.
 package user
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
 
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
+	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
 )
 
 // ControllerName names the queue, the logger and the metrics of this controller.
 const ControllerName = "user-controller"
 
+// maxSyncDuration bounds one sync: the controller waits by requeueing, never by blocking.
+const maxSyncDuration = 30 * time.Second
+
 // Controller reconciles NatsUsers.
 type Controller struct {
-	deps   controllerutil.Deps
+	kubeClient kubernetes.Interface
+	natsClient natsclientset.Interface
+
+	users       natslisters.NatsUserLister
+	userIndexer cache.Indexer // usersByAccount and usersByCredsSecret lookups from events
+	accounts    natslisters.NatsAccountLister
+	operators   natslisters.NatsOperatorLister
+	secrets     corelisters.SecretLister
+
+	recorder record.EventRecorder
+	metrics  *metrics.Metrics // optional
+	clock    clock.PassiveClock
+
 	runner *controllerutil.Runner
 }
 
-// NewController registers the event handlers on the shared informers in deps.
+// NewController registers the event handlers (and the usersByCredsSecret index) on the shared
+// informers in deps. It must be called before the informers start.
 func NewController(deps controllerutil.Deps) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Controller{deps: deps}
-	c.runner = &controllerutil.Runner{
-		Name:            ControllerName,
-		Queue:           controllerutil.NewQueue(ControllerName),
-		Sync:            c.sync,
-		MaxSyncDuration: 30 * time.Second,
+	userInformer := deps.Users.Informer()
+	if _, exists := userInformer.GetIndexer().GetIndexers()[usersByCredsSecret]; !exists {
+		if err := userInformer.AddIndexers(cache.Indexers{usersByCredsSecret: credsSecretIndex}); err != nil {
+			return nil, fmt.Errorf("add %s index: %w", usersByCredsSecret, err)
+		}
 	}
-	// TODO(helper): register handlers and fill c.runner.CachesToSync.
+	c := &Controller{
+		kubeClient:  deps.KubeClient,
+		natsClient:  deps.NatsClient,
+		users:       deps.Users.Lister(),
+		userIndexer: userInformer.GetIndexer(),
+		accounts:    deps.Accounts.Lister(),
+		operators:   deps.Operators.Lister(),
+		secrets:     deps.Secrets.Lister(),
+		recorder:    deps.Recorder,
+		metrics:     deps.Metrics,
+		clock:       deps.Clock,
+	}
+	queue := controllerutil.NewQueue(ControllerName)
+	c.runner = &controllerutil.Runner{
+		Name: ControllerName, Queue: queue, Sync: c.sync, MaxSyncDuration: maxSyncDuration,
+		Observer: controllerutil.MetricsObserver(deps.Metrics),
+	}
+	regs := []struct {
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandlerFuncs
+	}{
+		{userInformer, controllerutil.EnqueueHandler(queue)},
+		{deps.Accounts.Informer(), controllerutil.MapHandler(queue, c.usersOfAccount)},
+		{deps.Secrets.Informer(), controllerutil.MapHandler(queue, c.usersOfSecret)},
+	}
+	for _, r := range regs {
+		reg, err := r.informer.AddEventHandler(r.handler)
+		if err != nil {
+			return nil, fmt.Errorf("add %s event handler: %w", ControllerName, err)
+		}
+		// The registrations' HasSynced, not the informers': the handlers must have seen the
+		// initial list before a sync may conclude that a referenced object does not exist.
+		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
+	}
 	return c, nil
 }
 
 // Run processes the queue with workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error { return c.runner.Run(ctx, workers) }
 
-func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+// usersOfAccount re-queues every user of a changed account: its identity, signing keys, allowed
+// namespaces and the revocations that release a deleted user's finalizer all live there.
+func (c *Controller) usersOfAccount(obj any) []cache.ObjectName {
+	key, ok := controllerutil.ObjectName(obj)
+	if !ok {
+		return nil
+	}
+	return controllerutil.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(key.Namespace, key.Name))
+}
+
+// usersOfSecret re-queues the users a changed Secret matters to: the NatsUser controlling a creds
+// Secret, the users waiting for that Secret name, and the users of an account whose key Secret
+// changed. The informer only sees Secrets labelled managed-by, so nothing else arrives here.
+func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	secret, ok := obj.(*corev1.Secret)
+	if !ok {
+		return nil
+	}
+	switch secret.Labels[controllerutil.LabelSecretType] {
+	case controllerutil.SecretTypeCreds:
+		keys := controllerutil.KeysFromIndex(c.userIndexer, usersByCredsSecret, index.Key(secret.Namespace, secret.Name))
+		if owner, ok := c.controllingUser(secret); ok {
+			keys = append(keys, owner)
+		}
+		return keys
+	case controllerutil.SecretTypeKeys:
+		if account := secret.Labels[controllerutil.LabelAccount]; account != "" {
+			return controllerutil.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(secret.Namespace, account))
+		}
+	}
 	return nil
+}
+
+// controllingUser resolves the NatsUser controller reference of a Secret. The UID must match the
+// NatsUser in the cache: a Secret left over from an earlier NatsUser of the same name belongs
+// to nobody.
+func (c *Controller) controllingUser(secret *corev1.Secret) (cache.ObjectName, bool) {
+	ref := metav1.GetControllerOf(secret)
+	if ref == nil || ref.Kind != "NatsUser" || ref.APIVersion != natsv1alpha1.SchemeGroupVersion.String() {
+		return cache.ObjectName{}, false
+	}
+	user, err := c.users.NatsUsers(secret.Namespace).Get(ref.Name)
+	if err != nil || user.UID != ref.UID {
+		return cache.ObjectName{}, false
+	}
+	return cache.ObjectName{Namespace: user.Namespace, Name: user.Name}, true
 }
