@@ -15,6 +15,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package tools pins build-time generators in go.mod so `make generate` is reproducible. Nothing
 // here is linked into a binary.
 package tools

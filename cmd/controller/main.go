@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Command controller issues NATS operator, account and user JWTs from NatsOperator, NatsAccount
 // and NatsUser objects.
 package main

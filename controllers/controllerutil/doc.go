@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package controllerutil holds the small pieces every controller of this project shares: the
 // rate-limited queue and worker loop, error kinds, event-handler helpers, finalizer patches and
 // the generate-once key Secrets. It has no knowledge of any one kind.

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package index defines the informer indexes the controllers share. They are registered once, on
 // the shared informers, before the informers start; handlers use them to find the objects that
 // refer to a changed object without scanning every object.

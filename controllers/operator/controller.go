@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package operator reconciles NatsOperator objects: the operator keys, the system account and
 // resolver user, the operator JWT and the rendered nats-server configuration. See
 // controllers/DESIGN.md for how it cooperates with the other controllers.

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package e2e runs the project's output against real nats-server processes: credentials made by
 // natsjwt and, later, by the controllers are used by real nats.go clients.
 package e2e

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package integration runs the API types, the generated clients and (later) the controllers
 // against a real kube-apiserver and etcd started by test/testbed.
 package integration

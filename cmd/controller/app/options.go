@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package app wires the controller binary: flags, clients, informers, controllers, leader
 // election, metrics and health endpoints. main calls Run; integration tests call it in-process.
 package app
