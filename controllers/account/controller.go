@@ -74,6 +74,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		Queue:           c.queue,
 		Sync:            c.sync,
 		MaxSyncDuration: 30 * time.Second,
+		Observer:        controllerutil.MetricsObserver(deps.Metrics),
 	}
 	registrations := []struct {
 		what     string
