@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -84,7 +85,11 @@ func Run(ctx context.Context, opts *Options) error {
 	broadcaster.StartStructuredLogging(3)
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
-	eventScheme := scheme.Scheme
+	// A private scheme: adding our types to client-go's global one races with other users of it.
+	eventScheme := runtime.NewScheme()
+	if err := scheme.AddToScheme(eventScheme); err != nil {
+		return err
+	}
 	if err := natsscheme.AddToScheme(eventScheme); err != nil {
 		return err
 	}

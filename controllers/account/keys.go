@@ -1,0 +1,189 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nkeys"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// Key Secret names and data keys (controllers/DESIGN.md, "Objects and names").
+const (
+	operatorKeysSuffix = "-operator-keys"
+	operatorIdentityNK = "operator.nk"
+	operatorSigningNK  = "signing.nk"
+
+	accountKeysSuffix = "-account-keys"
+	accountIdentityNK = "account.nk"
+	// defaultSigningKey is the unscoped signing key every account has; users and activation
+	// tokens are signed with it unless they name another key.
+	defaultSigningKey = "default"
+)
+
+// accountKeysSecretName is the name of the Secret holding an account's seeds.
+func accountKeysSecretName(account string) string { return account + accountKeysSuffix }
+
+// signingKeyDataKey is the data key of a named account signing seed.
+func signingKeyDataKey(name string) string { return "signing-" + name + ".nk" }
+
+// operatorSigner returns the operator's signing key pair (the caller wipes it) and the
+// operator's identity public key, both from the operator key Secret in the cache.
+func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPair, string, error) {
+	ns, name := acc.Namespace, acc.Spec.OperatorRef.Name
+	if _, err := c.operatorLister.NatsOperators(ns).Get(name); apierrors.IsNotFound(err) {
+		return nil, "", terminal(ReasonOperatorNotFound, "NatsOperator %s/%s does not exist; create it or fix spec.operatorRef", ns, name)
+	} else if err != nil {
+		return nil, "", err
+	}
+	secretName := name + operatorKeysSuffix
+	secret, err := c.secretLister.Secrets(ns).Get(secretName)
+	if apierrors.IsNotFound(err) {
+		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to create Secret %s/%s", ns, secretName)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	signingSeed, okSigning := secret.Data[operatorSigningNK]
+	identitySeed, okIdentity := secret.Data[operatorIdentityNK]
+	if !okSigning || !okIdentity {
+		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to store %s and %s in Secret %s/%s",
+			operatorIdentityNK, operatorSigningNK, ns, secretName)
+	}
+	// Only the public key of the identity is needed; the pair is wiped at once.
+	identity, err := natsjwt.ParseSeed(identitySeed, natsjwt.KindOperator)
+	if err != nil {
+		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, operatorIdentityNK, err)
+	}
+	operatorPub, err := identity.PublicKey()
+	identity.Wipe()
+	if err != nil {
+		return nil, "", fmt.Errorf("operator identity key: %w", err)
+	}
+	signer, err := natsjwt.ParseSeed(signingSeed, natsjwt.KindOperator)
+	if err != nil {
+		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, operatorSigningNK, err)
+	}
+	return signer, operatorPub, nil
+}
+
+// ensureKeys makes sure the account key Secret holds the identity, the default signing key and
+// one seed per spec.signingKeys entry, and records their public keys in acc.Status. Seeds are
+// generated once; an identity named in status is never replaced.
+func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
+	spec := accountKeySecret(acc)
+	pairs, err := c.keys.Ensure(ctx, spec)
+	ref := acc.Namespace + "/" + spec.Name
+	switch {
+	case errors.Is(err, controllerutil.ErrKeysMissing):
+		return terminal(ReasonKeysMissing, "Secret %s with the keys of account %s is gone; restore it (a new identity would orphan the "+
+			"account's JetStream data and break its users), or delete and re-create the NatsAccount to accept a new identity",
+			ref, acc.Status.PublicKey)
+	case errors.Is(err, controllerutil.ErrSecretNotManaged):
+		e := terminal(ReasonSecretConflict, "Secret %s exists and is not managed by nats-auth-operator; it is never taken over: "+
+			"rename or delete it", ref).(*notReady)
+		// The Secret informer only sees managed Secrets, so the removal of this one makes no
+		// event: look again later.
+		e.result = controllerutil.RequeueAfter(foreignSecretRecheck, "%s", e.message)
+		return e
+	case errors.Is(err, controllerutil.ErrKeyInvalid):
+		return terminal(ReasonKeysInvalid, "%v; restore the original seed", err)
+	case err != nil:
+		return err
+	}
+	defer func() {
+		for _, kp := range pairs {
+			kp.Wipe()
+		}
+	}()
+	pub, err := pairs[accountIdentityNK].PublicKey()
+	if err != nil {
+		return fmt.Errorf("account identity key: %w", err)
+	}
+	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
+		return terminal(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
+			"(the account is never re-signed with another identity)", ref, pub, acc.Status.PublicKey, acc.Status.PublicKey)
+	}
+	statuses, err := signingKeyStatuses(acc, pairs)
+	if err != nil {
+		return err
+	}
+	acc.Status.PublicKey = pub
+	acc.Status.SigningKeys = statuses
+	return nil
+}
+
+// accountKeySecret describes the account key Secret: its seeds, labels and, with
+// keyDeletionPolicy Delete, the owner reference that garbage-collects it with the account.
+func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
+	keys := map[string]natsjwt.KeyKind{
+		accountIdentityNK:                    natsjwt.KindAccount,
+		signingKeyDataKey(defaultSigningKey): natsjwt.KindAccount,
+	}
+	for _, sk := range acc.Spec.SigningKeys {
+		keys[signingKeyDataKey(sk.Name)] = natsjwt.KindAccount
+	}
+	spec := controllerutil.KeySecret{
+		Namespace: acc.Namespace,
+		Name:      accountKeysSecretName(acc.Name),
+		Labels: map[string]string{
+			controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
+			controllerutil.LabelSecretType: controllerutil.SecretTypeKeys,
+			controllerutil.LabelAccount:    acc.Name,
+		},
+		Keys:      keys,
+		MustExist: acc.Status.PublicKey != "",
+	}
+	if acc.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
+		spec.Owner = metav1.NewControllerRef(acc, natsv1alpha1.SchemeGroupVersion.WithKind("NatsAccount"))
+	}
+	return spec
+}
+
+// signingKeyStatuses lists the signing keys for status: default first, then spec order.
+func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
+	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(acc.Spec.SigningKeys)+1)
+	add := func(name string, scoped bool) error {
+		kp, ok := pairs[signingKeyDataKey(name)]
+		if !ok {
+			return fmt.Errorf("key Secret has no signing key %q", name)
+		}
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return fmt.Errorf("signing key %q: %w", name, err)
+		}
+		out = append(out, natsv1alpha1.SigningKeyStatus{Name: name, PublicKey: pub, Scoped: scoped})
+		return nil
+	}
+	if err := add(defaultSigningKey, false); err != nil {
+		return nil, err
+	}
+	for _, sk := range acc.Spec.SigningKeys {
+		if err := add(sk.Name, sk.Scope != nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

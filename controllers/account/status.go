@@ -1,0 +1,119 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+)
+
+// updateStatus writes acc's status when it differs from the cached one. The write carries the
+// cached resourceVersion, so a stale cache ends in Conflict and a retry, never in overwriting the
+// resolver's Pushed condition or pushedClaimsHash, which sync copies along untouched.
+func (c *Controller) updateStatus(ctx context.Context, cached, acc *natsv1alpha1.NatsAccount) error {
+	if equality.Semantic.DeepEqual(cached.Status, acc.Status) {
+		return nil
+	}
+	_, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).UpdateStatus(ctx, acc,
+		metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+// issueResult is what a sync did that is counted once its status is stored.
+type issueResult struct {
+	// message is the Ready condition's message when the account is issued.
+	message string
+	// signed is set when the account JWT was re-signed.
+	signed bool
+	// activations counts the activation tokens signed.
+	activations int
+	// newRevocations counts user keys newly revoked (or revoked further) in the signed JWT.
+	newRevocations int
+}
+
+// record adds the result to the metrics, which are optional.
+func (r issueResult) record(m *metrics.Metrics) {
+	if m == nil {
+		return
+	}
+	if r.signed {
+		m.JWTsIssued.WithLabelValues("account").Inc()
+		m.Revocations.Add(float64(r.newRevocations))
+	}
+	if r.activations > 0 {
+		m.JWTsIssued.WithLabelValues("activation").Add(float64(r.activations))
+	}
+}
+
+// eventBuffer is a record.EventRecorder that holds events until flush. sync emits the events
+// of a condition transition only after the status recording it was stored, so that a sync on a
+// stale cache, which recomputes the same transition and then fails its write, emits nothing.
+type eventBuffer struct {
+	events []bufferedEvent
+}
+
+type bufferedEvent struct {
+	object            runtime.Object
+	annotations       map[string]string
+	eventtype, reason string
+	message           string
+}
+
+var _ record.EventRecorder = &eventBuffer{}
+
+// Event implements record.EventRecorder.
+func (b *eventBuffer) Event(object runtime.Object, eventtype, reason, message string) {
+	b.events = append(b.events, bufferedEvent{object: object, eventtype: eventtype, reason: reason, message: message})
+}
+
+// Eventf implements record.EventRecorder.
+func (b *eventBuffer) Eventf(object runtime.Object, eventtype, reason, messageFmt string, args ...any) {
+	b.Event(object, eventtype, reason, fmt.Sprintf(messageFmt, args...))
+}
+
+// AnnotatedEventf implements record.EventRecorder.
+func (b *eventBuffer) AnnotatedEventf(object runtime.Object, annotations map[string]string, eventtype, reason, messageFmt string, args ...any) {
+	b.events = append(b.events, bufferedEvent{object: object, annotations: annotations, eventtype: eventtype,
+		reason: reason, message: fmt.Sprintf(messageFmt, args...)})
+}
+
+// flush emits the held events to to.
+func (b *eventBuffer) flush(to record.EventRecorder) {
+	if to == nil {
+		return
+	}
+	for _, e := range b.events {
+		if e.annotations != nil {
+			to.AnnotatedEventf(e.object, e.annotations, e.eventtype, e.reason, "%s", e.message)
+			continue
+		}
+		to.Event(e.object, e.eventtype, e.reason, e.message)
+	}
+	b.events = nil
+}

@@ -1,0 +1,167 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// sync reconciles one NatsAccount. It reads only from listers, writes the key Secret through the
+// KeyStore and the status only when it changed, and signs only when the claims changed.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	logger := klog.LoggerWithValues(klog.FromContext(ctx), "account", klog.KRef(key.Namespace, key.Name))
+	ctx = klog.NewContext(ctx, logger)
+	start := c.deps.Clock.Now()
+	defer func() { logger.V(4).Info("Finished syncing", "duration", c.deps.Clock.Since(start)) }()
+
+	cached, err := c.accountLister.NatsAccounts(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		logger.V(2).Info("Account is gone")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cached.DeletionTimestamp != nil {
+		// Nothing outside the cluster to clean up yet: the key Secret follows keyDeletionPolicy
+		// through its owner reference. TODO(resolver issue): a finalizer for server-side deletes.
+		return nil
+	}
+	acc := cached.DeepCopy()
+	// Events wait until the status that records their transition is stored: a sync that runs on
+	// a stale cache recomputes the same transition, and its status write fails with Conflict.
+	events := &eventBuffer{}
+	res, err := c.issue(ctx, acc)
+	var nr *notReady
+	switch {
+	case err == nil:
+		controllerutil.SetReady(&acc.Status.Conditions, acc.Generation, controllerutil.Outcome{
+			Ready: true, Reason: ReasonIssued, Message: res.message,
+		}, events, acc)
+	case errors.As(err, &nr):
+		controllerutil.SetReady(&acc.Status.Conditions, acc.Generation, nr.outcome(), events, acc)
+		err = nr.result
+	}
+	acc.Status.ObservedGeneration = acc.Generation
+	if uerr := c.updateStatus(ctx, cached, acc); uerr != nil {
+		// The Terminal or Requeue in err must not hide this: the status is retried.
+		return uerr
+	}
+	events.flush(c.deps.Recorder)
+	res.record(c.deps.Metrics)
+	return err
+}
+
+// issue runs steps (c) to (i) of the account sync on acc, a deep copy, and fills acc.Status on
+// the way. It returns a *notReady for everything the user has to see.
+func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (issueResult, error) {
+	var res issueResult
+	signer, operatorPub, err := c.operatorSigner(acc)
+	if err != nil {
+		return res, err
+	}
+	defer signer.Wipe()
+	if err := c.ensureKeys(ctx, acc); err != nil {
+		return res, err
+	}
+	current := currentClaims(klog.FromContext(ctx), acc)
+	imports, minted, err := c.resolveImports(acc, current)
+	res.activations = minted
+	if err != nil {
+		return res, err
+	}
+	revocations, added := c.revocations(acc, current)
+	spec, issues := toAccountSpec(acc, acc.Status.SigningKeys, imports, revocations)
+	claims, err := natsjwt.AccountClaims(acc.Status.PublicKey, spec)
+	var ve *natsjwt.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		issues = append(issues, specIssues(acc, ve)...)
+	case err != nil:
+		return res, fmt.Errorf("build account claims: %w", err)
+	}
+	if len(issues) > 0 {
+		return res, terminal(ReasonInvalidSpec, "%s", issuesMessage(issues))
+	}
+	res.newRevocations = added
+	if err := c.sign(ctx, acc, claims, current, signer, &res); err != nil {
+		return res, err
+	}
+	acc.Status.OperatorPublicKey = operatorPub
+	acc.Status.Revocations = int32(len(claims.Revocations))
+	return res, nil
+}
+
+// sign re-signs the claims when they differ from the stored ones (by hash) or when the stored
+// JWT was signed by another key than the operator's current signing key; otherwise the stored
+// JWT stays, so a resync changes nothing and the resolver pushes nothing.
+func (c *Controller) sign(ctx context.Context, acc *natsv1alpha1.NatsAccount, claims *jwt.AccountClaims,
+	current *jwt.AccountClaims, signer nkeys.KeyPair, res *issueResult) error {
+	signerPub, err := signer.PublicKey()
+	if err != nil {
+		return fmt.Errorf("operator signing key: %w", err)
+	}
+	hash, err := natsjwt.Hash(claims)
+	if err != nil {
+		return fmt.Errorf("hash account claims: %w", err)
+	}
+	res.message = "account JWT signed by operator signing key " + signerPub
+	if acc.Status.JWT != "" && current != nil && current.Issuer == signerPub && acc.Status.ClaimsHash == hash {
+		return nil
+	}
+	token, _, err := natsjwt.Sign(claims, signer)
+	switch {
+	case errors.Is(err, natsjwt.ErrExpired):
+		return terminal(ReasonInvalidSpec, "spec.expiration: %v", err)
+	case errors.Is(err, natsjwt.ErrInvalidSpec):
+		return terminal(ReasonInvalidSpec, "%v", err)
+	case err != nil:
+		return fmt.Errorf("sign account claims: %w", err)
+	}
+	acc.Status.JWT = token
+	acc.Status.ClaimsHash = hash
+	res.signed = true
+	klog.FromContext(ctx).V(2).Info("Signed account JWT", "publicKey", acc.Status.PublicKey, "claimsHash", hash, "signer", signerPub)
+	return nil
+}
+
+// currentClaims decodes status.jwt, the durable record of what was issued (revocations,
+// activation tokens). A JWT that does not decode or names another account is ignored, and the
+// account is re-signed from the spec.
+func currentClaims(logger klog.Logger, acc *natsv1alpha1.NatsAccount) *jwt.AccountClaims {
+	if acc.Status.JWT == "" {
+		return nil
+	}
+	claims, err := jwt.DecodeAccountClaims(acc.Status.JWT)
+	if err != nil || claims.Subject != acc.Status.PublicKey {
+		logger.Info("Ignoring the account JWT in status: it does not decode or names another account", "err", err)
+		return nil
+	}
+	return claims
+}
