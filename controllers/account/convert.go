@@ -19,6 +19,7 @@ package account
 import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/specconv"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -36,7 +37,7 @@ func toAccountSpec(acc *natsv1alpha1.NatsAccount, signingKeys []natsv1alpha1.Sig
 		InfoURL:            s.InfoURL,
 		Tags:               tags(s.Tags),
 		Limits:             accountLimits(s.Limits),
-		DefaultPermissions: permissions(s.DefaultPermissions),
+		DefaultPermissions: specconv.Permissions(s.DefaultPermissions),
 		Revocations:        revocations,
 	}
 	if s.Expiration != nil {
@@ -103,7 +104,7 @@ func accountSigningKeys(spec []natsv1alpha1.AccountSigningKey, keys []natsv1alph
 			continue
 		}
 		scoped = append(scoped, natsjwt.ScopedSigningKey{
-			Key: sk.PublicKey, Role: scope.Role, Description: scope.Description, Template: userPermissionLimits(scope.Template),
+			Key: sk.PublicKey, Role: scope.Role, Description: scope.Description, Template: specconv.PermissionLimits(scope.Template),
 		})
 	}
 	return plain, scoped
@@ -177,55 +178,6 @@ func destinations(to []natsv1alpha1.MappingDestination) []natsjwt.WeightedMappin
 			wm.Weight = uint8(min(max(*d.Weight, 0), 255))
 		}
 		out = append(out, wm)
-	}
-	return out
-}
-
-func permissions(p *natsv1alpha1.Permissions) natsjwt.Permissions {
-	var out natsjwt.Permissions
-	if p == nil {
-		return out
-	}
-	if p.Pub != nil {
-		out.PubAllow, out.PubDeny = subjects(p.Pub.Allow), subjects(p.Pub.Deny)
-	}
-	if p.Sub != nil {
-		out.SubAllow, out.SubDeny = subjects(p.Sub.Allow), subjects(p.Sub.Deny)
-	}
-	if p.Resp != nil {
-		out.Resp = &natsjwt.ResponsePermission{MaxMsgs: int(p.Resp.MaxMsgs)}
-		if p.Resp.TTL != nil {
-			out.Resp.TTL = p.Resp.TTL.Duration
-		}
-	}
-	return out
-}
-
-func subjects[S ~string](in []S) []string {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		out = append(out, string(s))
-	}
-	return out
-}
-
-// userPermissionLimits converts a scoped signing key template.
-func userPermissionLimits(u natsv1alpha1.UserPermissionLimits) natsjwt.UserPermissionLimits {
-	out := natsjwt.UserPermissionLimits{
-		Permissions: permissions(u.Permissions),
-		BearerToken: u.BearerToken,
-	}
-	out.AllowedConnectionTypes = subjects(u.AllowedConnectionTypes)
-	if l := u.Limits; l != nil {
-		out.Subs, out.Data, out.Payload = l.Subs, l.Data, l.Payload
-		out.Src = subjects(l.Src)
-		out.TimesLocation = l.TimesLocation
-		for _, t := range l.Times {
-			out.Times = append(out.Times, natsjwt.TimeRange{Start: t.Start, End: t.End})
-		}
 	}
 	return out
 }

@@ -22,8 +22,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/record"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
@@ -69,51 +67,4 @@ func (r issueResult) record(m *metrics.Metrics) {
 	if r.activations > 0 {
 		m.JWTsIssued.WithLabelValues("activation").Add(float64(r.activations))
 	}
-}
-
-// eventBuffer is a record.EventRecorder that holds events until flush. sync emits the events
-// of a condition transition only after the status recording it was stored, so that a sync on a
-// stale cache, which recomputes the same transition and then fails its write, emits nothing.
-type eventBuffer struct {
-	events []bufferedEvent
-}
-
-type bufferedEvent struct {
-	object            runtime.Object
-	annotations       map[string]string
-	eventtype, reason string
-	message           string
-}
-
-var _ record.EventRecorder = &eventBuffer{}
-
-// Event implements record.EventRecorder.
-func (b *eventBuffer) Event(object runtime.Object, eventtype, reason, message string) {
-	b.events = append(b.events, bufferedEvent{object: object, eventtype: eventtype, reason: reason, message: message})
-}
-
-// Eventf implements record.EventRecorder.
-func (b *eventBuffer) Eventf(object runtime.Object, eventtype, reason, messageFmt string, args ...any) {
-	b.Event(object, eventtype, reason, fmt.Sprintf(messageFmt, args...))
-}
-
-// AnnotatedEventf implements record.EventRecorder.
-func (b *eventBuffer) AnnotatedEventf(object runtime.Object, annotations map[string]string, eventtype, reason, messageFmt string, args ...any) {
-	b.events = append(b.events, bufferedEvent{object: object, annotations: annotations, eventtype: eventtype,
-		reason: reason, message: fmt.Sprintf(messageFmt, args...)})
-}
-
-// flush emits the held events to to.
-func (b *eventBuffer) flush(to record.EventRecorder) {
-	if to == nil {
-		return
-	}
-	for _, e := range b.events {
-		if e.annotations != nil {
-			to.AnnotatedEventf(e.object, e.annotations, e.eventtype, e.reason, "%s", e.message)
-			continue
-		}
-		to.Event(e.object, e.eventtype, e.reason, e.message)
-	}
-	b.events = nil
 }

@@ -56,7 +56,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	acc := cached.DeepCopy()
 	// Events wait until the status that records their transition is stored: a sync that runs on
 	// a stale cache recomputes the same transition, and its status write fails with Conflict.
-	events := &eventBuffer{}
+	events := &controllerutil.EventBuffer{}
 	res, err := c.issue(ctx, acc)
 	var nr *notReady
 	switch {
@@ -73,7 +73,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		// The Terminal or Requeue in err must not hide this: the status is retried.
 		return uerr
 	}
-	events.flush(c.deps.Recorder)
+	events.Flush(c.deps.Recorder)
 	res.record(c.deps.Metrics)
 	return err
 }

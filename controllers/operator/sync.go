@@ -53,9 +53,20 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	op := cached.DeepCopy()
 	outcome, syncErr := c.reconcile(ctx, op)
+	if outcome.Reason == "" {
+		// A transient failure (API or cache): retry with backoff and leave the condition as the
+		// last conclusive sync wrote it.
+		return syncErr
+	}
 	op.Status.ObservedGeneration = op.Generation
-	controllerutil.SetReady(&op.Status.Conditions, op.Generation, outcome, c.deps.Recorder, cached)
-	return errors.Join(syncErr, c.updateStatus(ctx, cached, op))
+	events := &controllerutil.EventBuffer{}
+	controllerutil.SetReady(&op.Status.Conditions, op.Generation, outcome, events, cached)
+	if err := c.updateStatus(ctx, cached, op); err != nil {
+		return errors.Join(syncErr, err)
+	}
+	// Only once the transition is stored, so a retried sync does not repeat the event.
+	events.Flush(c.deps.Recorder)
+	return syncErr
 }
 
 // reconcile does the work and fills op.Status; the outcome becomes the Ready condition.

@@ -93,8 +93,6 @@ func TestSchemaRejects(t *testing.T) {
 		}), "set at most one of expiration and validFor"},
 		{"validFor too short", user(func(s *natsv1alpha1.NatsUserSpec) { s.ValidFor = &metav1.Duration{Duration: 30 * time.Second} }),
 			"validFor must be at least 1m"},
-		{"scoped key with own permissions", user(func(s *natsv1alpha1.NatsUserSpec) { s.SigningKey = "readers"; s.Permissions = pub("a") }),
-			"a user of a scoped signing key gets permissions"},
 		{"upper-case tag", user(func(s *natsv1alpha1.NatsUserSpec) { s.Tags = []natsv1alpha1.Tag{"Team:A"} }), "a tag is lower-case"},
 		{"unknown connection type", user(func(s *natsv1alpha1.NatsUserSpec) {
 			s.AllowedConnectionTypes = []natsv1alpha1.ConnectionType{"CARRIER_PIGEON"}

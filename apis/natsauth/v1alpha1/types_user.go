@@ -47,7 +47,6 @@ type NatsUser struct {
 
 // NatsUserSpec is the desired state of a NatsUser.
 // +kubebuilder:validation:XValidation:rule="!(has(self.expiration) && has(self.validFor))",message="set at most one of expiration and validFor"
-// +kubebuilder:validation:XValidation:rule="!has(self.signingKey) || (!has(self.permissions) && !has(self.limits) && !has(self.allowedConnectionTypes) && !(has(self.bearerToken) && self.bearerToken))",message="a user of a scoped signing key gets permissions, limits, connection types and bearer from the key's template; leave them unset"
 type NatsUserSpec struct {
 	// accountRef names the NatsAccount the user belongs to. The account must allow this
 	// namespace in spec.allowedUserNamespaces unless it lives in the same namespace.
@@ -61,8 +60,10 @@ type NatsUserSpec struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=32
 	Tags []Tag `json:"tags,omitempty"`
-	// signingKey names a scoped signing key of the account; the user then gets its permissions and
-	// limits from that key's template. Empty means the account's default key signs.
+	// signingKey names a signing key of the account (spec.signingKeys) to sign this user; empty
+	// means the account's default key. With a scoped key the user gets its permissions and limits
+	// from the key's template only, so permissions, limits, connection types and bearer must stay
+	// unset (the controller reports InvalidSpec otherwise).
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	SigningKey string `json:"signingKey,omitempty"`

@@ -1,0 +1,123 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/jwt/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// Finalizer keeps a deleted NatsUser until its account has revoked the user's key: deleting the
+// Secret does not stop a client that already holds a copy of the creds.
+const Finalizer = "natsauth.io/user-revocation"
+
+// finalize deletes the creds Secret at once, then releases the object when the account's JWT
+// revokes the key. The account controller does the revoking (it watches deletionTimestamp); its
+// status update re-queues this user through the usersByAccount index.
+func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) error {
+	if !slices.Contains(user.Finalizers, Finalizer) {
+		return nil
+	}
+	if err := c.deleteCredsSecrets(ctx, user); err != nil {
+		return err
+	}
+	done, why := c.revoked(user)
+	if !done {
+		return controllerutil.Requeue("%s", why)
+	}
+	if err := controllerutil.RemoveFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+		return fmt.Errorf("remove finalizer: %w", err)
+	}
+	klog.FromContext(ctx).V(2).Info("Removed finalizer", "publicKey", user.Status.PublicKey, "because", why)
+	return nil
+}
+
+// deleteCredsSecrets deletes the Secrets this user controls under its current and its recorded
+// name. Others' Secrets of those names are left alone.
+func (c *Controller) deleteCredsSecrets(ctx context.Context, user *natsv1alpha1.NatsUser) error {
+	names := []string{secretName(user)}
+	if n := user.Status.SecretName; n != "" && n != names[0] {
+		names = append(names, n)
+	}
+	for _, name := range names {
+		s, err := c.getSecret(ctx, user.Namespace, name)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if metav1.IsControlledBy(s, user) {
+			if err := c.deleteSecret(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// revoked reports whether the finalizer may go, and why (or what it waits for). It never waits
+// for something that cannot come: without an issued key, an account, its keys or its operator
+// nobody can revoke, and nobody needs to.
+func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
+	pub := user.Status.PublicKey
+	if pub == "" {
+		return true, "no key was issued"
+	}
+	ref := index.UserAccount(user)
+	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
+	switch {
+	case err != nil:
+		return true, "the account is gone"
+	case acc.DeletionTimestamp != nil:
+		return true, "the account is being deleted"
+	case acc.Status.PublicKey == "" || (user.Status.AccountPublicKey != "" && acc.Status.PublicKey != user.Status.AccountPublicKey):
+		return true, "the account has another identity than the one the user was issued for"
+	}
+	if _, err := c.operators.NatsOperators(acc.Namespace).Get(acc.Spec.OperatorRef.Name); err != nil {
+		return true, "the account's operator is gone"
+	}
+	if _, err := c.secrets.Secrets(acc.Namespace).Get(accountKeysName(acc)); err != nil {
+		return true, "the account's keys are gone"
+	}
+	waiting := fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)
+	claims, err := jwt.DecodeAccountClaims(acc.Status.JWT)
+	if err != nil || claims.Subject != acc.Status.PublicKey {
+		return false, waiting
+	}
+	// The account revokes up to max(issuedAt, deletionTimestamp); issuedAt is enough to cover
+	// the current JWT. Without one (a crash before the first status write) deletion time is.
+	issuedAt := user.DeletionTimestamp.Unix()
+	if user.Status.IssuedAt != nil {
+		issuedAt = user.Status.IssuedAt.Unix()
+	}
+	if natsjwt.IsRevoked(claims.Revocations, pub, issuedAt) {
+		return true, "the account revoked the key"
+	}
+	return false, waiting
+}

@@ -1,0 +1,126 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"slices"
+
+	"github.com/nats-io/nkeys"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// defaultSigningKey is the name of the unscoped signing key every account has.
+const defaultSigningKey = "default"
+
+// accountKeysName is the Secret holding an account's seeds (DESIGN.md).
+func accountKeysName(acc *natsv1alpha1.NatsAccount) string { return acc.Name + "-account-keys" }
+
+// signingSeedKey is the data key of a named account signing seed in that Secret.
+func signingSeedKey(name string) string { return "signing-" + name + ".nk" }
+
+// account returns the user's account once it may sign for this user: it exists, allows the
+// user's namespace and has an identity.
+func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAccount, error) {
+	ref := index.UserAccount(user)
+	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
+	if apierrors.IsNotFound(err) {
+		return nil, failed(ReasonAccountNotFound, "NatsAccount %s/%s does not exist; create it or correct spec.accountRef",
+			ref.Namespace, ref.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !namespaceAllowed(acc, user.Namespace) {
+		return nil, failed(ReasonNamespaceNotAllowed,
+			"NatsAccount %s/%s does not allow users from namespace %s; its administrator can add %s to spec.allowedUserNamespaces",
+			acc.Namespace, acc.Name, user.Namespace, user.Namespace)
+	}
+	if op := acc.Labels[controllerutil.LabelSystemAccount]; op != "" && !controlledByOperator(user, op) {
+		// System account users can update, list and delete every account on every server; only
+		// the resolver user its NatsOperator creates may have one.
+		return nil, failed(ReasonSystemAccountReserved,
+			"NatsAccount %s/%s is the system account of NatsOperator %s; applications cannot have users in it",
+			acc.Namespace, acc.Name, op)
+	}
+	if acc.Status.PublicKey == "" {
+		return nil, waitingFor(ReasonAccountNotReady, "waiting for NatsAccount %s/%s to be issued", acc.Namespace, acc.Name)
+	}
+	return acc, nil
+}
+
+// namespaceAllowed applies spec.allowedUserNamespaces: the account's own namespace always may.
+func namespaceAllowed(acc *natsv1alpha1.NatsAccount, ns string) bool {
+	return acc.Namespace == ns || slices.Contains(acc.Spec.AllowedUserNamespaces, ns) ||
+		slices.Contains(acc.Spec.AllowedUserNamespaces, "*")
+}
+
+// signer is the account signing key a user's JWT is signed with.
+type signer struct {
+	name   string
+	key    nkeys.KeyPair
+	pub    string
+	scoped bool
+}
+
+// signingKey returns the signing key spec.signingKey names (the default key when empty) from the
+// account key Secret in the cache. A key the account does not declare is the user's mistake; a
+// declared key whose seed is not there yet is the account controller's next step, so we wait.
+func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
+	s := &signer{name: user.Spec.SigningKey}
+	if s.name == "" || s.name == defaultSigningKey {
+		s.name = defaultSigningKey
+	} else {
+		i := slices.IndexFunc(acc.Spec.SigningKeys, func(k natsv1alpha1.AccountSigningKey) bool { return k.Name == s.name })
+		if i < 0 {
+			return nil, failed(ReasonSigningKeyNotFound, "NatsAccount %s/%s has no signing key %q in spec.signingKeys; correct spec.signingKey",
+				acc.Namespace, acc.Name, s.name)
+		}
+		s.scoped = acc.Spec.SigningKeys[i].Scope != nil
+	}
+	secret, err := c.secrets.Secrets(acc.Namespace).Get(accountKeysName(acc))
+	if apierrors.IsNotFound(err) {
+		return nil, waitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	seed, ok := secret.Data[signingSeedKey(s.name)]
+	if !ok {
+		return nil, waitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
+	}
+	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
+		// ParseSeed's messages never contain seed material.
+		return nil, failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, accountKeysName(acc), signingSeedKey(s.name), err)
+	}
+	if s.pub, err = s.key.PublicKey(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// controlledByOperator reports whether the NatsOperator named operator controls user.
+func controlledByOperator(user *natsv1alpha1.NatsUser, operator string) bool {
+	ref := metav1.GetControllerOf(user)
+	return ref != nil && ref.Kind == "NatsOperator" && ref.Name == operator &&
+		ref.APIVersion == natsv1alpha1.SchemeGroupVersion.String()
+}

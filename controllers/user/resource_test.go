@@ -1,0 +1,126 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// TestOutcomeOf: spec problems are terminal with a Warning, waits are requeued quietly, and
+// transient errors leave the condition alone.
+func TestOutcomeOf(t *testing.T) {
+	if o, err, ok := outcomeOf(failed(ReasonInvalidSpec, "bad %s", "zone")); !ok || !controllerutil.IsTerminal(err) ||
+		o.Reason != ReasonInvalidSpec || o.Message != "bad zone" || o.Waiting || o.Ready {
+		t.Errorf("failed: outcome %+v, err %v, ok %v", o, err, ok)
+	}
+	if o, err, ok := outcomeOf(waitingFor(ReasonAccountNotReady, "later")); !ok || controllerutil.IsTerminal(err) || !o.Waiting {
+		t.Errorf("waiting: outcome %+v, err %v, ok %v", o, err, ok)
+	} else if _, isRequeue := controllerutil.AsRequeue(err); !isRequeue {
+		t.Errorf("waiting: err %v is not a requeue", err)
+	}
+	if _, err, ok := outcomeOf(errors.New("apiserver down")); ok || err == nil || controllerutil.IsTerminal(err) {
+		t.Errorf("transient: err %v, ok %v", err, ok)
+	}
+	if _, err, ok := outcomeOf(nil); !ok || err != nil {
+		t.Errorf("success: err %v, ok %v", err, ok)
+	}
+}
+
+func TestNamespaceAllowed(t *testing.T) {
+	acc := func(allowed ...string) *natsv1alpha1.NatsAccount {
+		return &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "platform"},
+			Spec: natsv1alpha1.NatsAccountSpec{AllowedUserNamespaces: allowed}}
+	}
+	for _, tc := range []struct {
+		acc  *natsv1alpha1.NatsAccount
+		ns   string
+		want bool
+	}{
+		{acc(), "platform", true},
+		{acc(), "apps", false},
+		{acc("apps"), "apps", true},
+		{acc("batch"), "apps", false},
+		{acc("*"), "anything", true},
+	} {
+		if got := namespaceAllowed(tc.acc, tc.ns); got != tc.want {
+			t.Errorf("namespaceAllowed(%v, %q) = %v", tc.acc.Spec.AllowedUserNamespaces, tc.ns, got)
+		}
+	}
+}
+
+// TestCredsSecret: the Secret carries the creds as one unit, the labels the informer selects
+// on, the annotations that survive a crash, and the controller reference.
+func TestCredsSecret(t *testing.T) {
+	user := testUser()
+	user.UID = types.UID("uid-1")
+	kp, err := natsjwt.NewKey(natsjwt.KindUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := &creds{name: "api-creds", key: kp, hash: "h", revokedBefore: 1700000000}
+	cur.seed, _ = kp.Seed()
+	cur.pub, _ = kp.PublicKey()
+	accKey, _ := natsjwt.NewKey(natsjwt.KindAccount)
+	claims, err := natsjwt.UserClaims(cur.pub, natsjwt.UserSpec{IssuerAccount: newPub(t, natsjwt.KindAccount)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.token, _, err = natsjwt.Sign(claims, accKey); err != nil {
+		t.Fatal(err)
+	}
+	s, err := credsSecret(user, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token, _, err := natsjwt.ParseCreds(s.Data[credsKey]); err != nil || token != cur.token {
+		t.Errorf("user.creds does not hold the JWT: %v", err)
+	}
+	if s.Labels[controllerutil.LabelManagedBy] != controllerutil.ManagedByValue || s.Labels[controllerutil.LabelSecretType] != "creds" ||
+		s.Labels[controllerutil.LabelUser] != "api" {
+		t.Errorf("labels = %v", s.Labels)
+	}
+	if s.Annotations[AnnotationClaimsHash] != "h" || s.Annotations[AnnotationRevokedBefore] != "1700000000" {
+		t.Errorf("annotations = %v", s.Annotations)
+	}
+	if !metav1.IsControlledBy(s, user) || s.Namespace != "apps" || s.Name != "api-creds" {
+		t.Errorf("Secret %s/%s owners %+v", s.Namespace, s.Name, s.OwnerReferences)
+	}
+	if !secretUpToDate(s, s) {
+		t.Error("a Secret is not up to date with itself")
+	}
+	stale := s.DeepCopy()
+	stale.Data[jwtKey] = []byte("old")
+	extra := s.DeepCopy()
+	extra.Labels["team"] = "orders"
+	if secretUpToDate(stale, s) || !secretUpToDate(extra, s) {
+		t.Error("secretUpToDate must compare data and tolerate labels added by others")
+	}
+
+	long := testUser(func(u *natsv1alpha1.NatsUser) { u.Name = strings.Repeat("a", 64) })
+	if s, err := credsSecret(long, cur); err != nil || s.Labels[controllerutil.LabelUser] != "" {
+		t.Errorf("a name too long for a label value must not become one: %v %v", s.Labels, err)
+	}
+}

@@ -1,0 +1,267 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// Data keys of the creds Secret.
+const (
+	credsKey = "user.creds"
+	jwtKey   = "user.jwt"
+	seedKey  = "user.nk"
+)
+
+// Annotations on the creds Secret. They are written in the same write as the JWT they describe,
+// so a crash between the Secret write and the status write loses neither what the JWT was
+// issued for (no needless re-issue) nor the revocation an edit asked for.
+const (
+	AnnotationClaimsHash    = "natsauth.io/claims-hash"
+	AnnotationRevokedBefore = "natsauth.io/revoked-before"
+)
+
+// creds is the user's identity and the JWT that goes with it.
+type creds struct {
+	name   string         // the Secret the credentials are written to
+	secret *corev1.Secret // the Secret holding the identity now (cache object, read-only); nil if none
+	seed   []byte
+	key    nkeys.KeyPair
+	pub    string
+	// token is the user JWT and claims its decoded form; both empty until one is issued or when
+	// the Secret's JWT is unusable.
+	token         string
+	claims        *jwt.UserClaims
+	hash          string // the claims hash token was issued for
+	revokedBefore int64  // unix seconds; JWTs of this key issued before it are to be revoked
+}
+
+// currentCreds finds the user's identity: the seed in the Secret it controls, or a new key when
+// there has never been one. A Secret it does not control is never taken over, and a key that
+// existed (status.publicKey) is never silently replaced.
+func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) (*creds, error) {
+	cur := &creds{name: secretName(user)}
+	secret, err := c.getSecret(ctx, user.Namespace, cur.name)
+	switch {
+	case err == nil && !metav1.IsControlledBy(secret, user):
+		return nil, failed(ReasonSecretConflict,
+			"Secret %s exists and is not controlled by this NatsUser, so it is left untouched; choose another spec.secretName or remove that Secret",
+			cur.name)
+	case apierrors.IsNotFound(err):
+		secret, err = c.renamedSecret(ctx, user, status, cur.name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if secret == nil {
+		if status.PublicKey != "" {
+			return nil, failed(ReasonKeysMissing,
+				"Secret %s with the seed of %s is gone; restore it, or delete and re-create this NatsUser to get a new identity",
+				cur.name, status.PublicKey)
+		}
+		return cur, cur.generate()
+	}
+	return cur, cur.read(secret, status)
+}
+
+// renamedSecret returns the Secret named by status.secretName when spec.secretName moved away
+// from it, so the identity moves along instead of being reported missing.
+func (c *Controller) renamedSecret(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus, name string) (*corev1.Secret, error) {
+	if status.SecretName == "" || status.SecretName == name {
+		return nil, nil
+	}
+	secret, err := c.getSecret(ctx, user.Namespace, status.SecretName)
+	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(secret, user)) {
+		return nil, nil
+	}
+	return secret, err
+}
+
+// getSecret reads a Secret from the cache and confirms a miss with one uncached GET. The cache
+// may lag our own create, and it sees only labelled Secrets: deciding on a cache miss alone would
+// mint a second identity or overwrite somebody else's Secret.
+func (c *Controller) getSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	s, err := c.secrets.Secrets(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		s, err = c.kubeClient.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	}
+	return s, err
+}
+
+// generate makes the identity of a user that never had one. It is stored only together with
+// the first JWT, in one Secret write.
+func (cur *creds) generate() error {
+	kp, err := natsjwt.NewKey(natsjwt.KindUser)
+	if err != nil {
+		return fmt.Errorf("generate user key: %w", err)
+	}
+	if cur.seed, err = kp.Seed(); err != nil {
+		return fmt.Errorf("encode user key: %w", err)
+	}
+	cur.key = kp
+	cur.pub, err = kp.PublicKey()
+	return err
+}
+
+// read takes the identity, and the JWT when it belongs to it, from a Secret this user controls.
+func (cur *creds) read(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
+	cur.secret = secret
+	cur.seed = secret.Data[seedKey]
+	kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
+	if err != nil {
+		return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
+			secret.Name, seedKey, err)
+	}
+	cur.key = kp
+	if cur.pub, err = kp.PublicKey(); err != nil {
+		return err
+	}
+	if status.PublicKey != "" && cur.pub != status.PublicKey {
+		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
+			secret.Name, cur.pub, status.PublicKey)
+	}
+	token := string(bytes.TrimSpace(secret.Data[jwtKey]))
+	if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == cur.pub {
+		cur.token, cur.claims = token, uc
+	}
+	cur.hash = secret.Annotations[AnnotationClaimsHash]
+	if cur.hash == "" {
+		cur.hash = status.ClaimsHash
+	}
+	cur.revokedBefore, _ = strconv.ParseInt(secret.Annotations[AnnotationRevokedBefore], 10, 64)
+	return nil
+}
+
+// credsSecret builds the desired creds Secret: labelled for the controller's Secret informer and
+// controlled by the NatsUser, so it is garbage-collected with it.
+func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error) {
+	file, err := natsjwt.FormatCreds(cur.token, cur.seed)
+	if err != nil {
+		return nil, fmt.Errorf("format creds: %w", err)
+	}
+	labels := map[string]string{
+		controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
+		controllerutil.LabelSecretType: controllerutil.SecretTypeCreds,
+	}
+	// Object names may be longer than a label value; the informer selects on managed-by only, so
+	// such a Secret just goes without the informational user label.
+	if len(validation.IsValidLabelValue(user.Name)) == 0 {
+		labels[controllerutil.LabelUser] = user.Name
+	}
+	annotations := map[string]string{AnnotationClaimsHash: cur.hash}
+	if cur.revokedBefore > 0 {
+		annotations[AnnotationRevokedBefore] = strconv.FormatInt(cur.revokedBefore, 10)
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: cur.name, Namespace: user.Namespace, Labels: labels, Annotations: annotations,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(user, natsv1alpha1.SchemeGroupVersion.WithKind("NatsUser"))},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{credsKey: file, jwtKey: []byte(cur.token), seedKey: cur.seed},
+	}, nil
+}
+
+// writeSecret creates or updates the creds Secret in one write, and only when it differs.
+func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUser, cur *creds) error {
+	desired, err := credsSecret(user, cur)
+	if err != nil {
+		return err
+	}
+	client := c.kubeClient.CoreV1().Secrets(user.Namespace)
+	logger := klog.FromContext(ctx)
+	if cur.secret == nil || cur.secret.Name != desired.Name {
+		// AlreadyExists means a Secret appeared since we looked; the retry reads it, and the key
+		// generated here is dropped without ever having been stored.
+		if _, err := client.Create(ctx, desired, metav1.CreateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+			return fmt.Errorf("create creds Secret %s: %w", desired.Name, err)
+		}
+		logger.V(2).Info("Created creds Secret", "secret", desired.Name, "publicKey", cur.pub)
+		if cur.secret != nil {
+			return c.deleteSecret(ctx, cur.secret)
+		}
+		return nil
+	}
+	if secretUpToDate(cur.secret, desired) {
+		return nil
+	}
+	updated := cur.secret.DeepCopy()
+	updated.Data = desired.Data
+	updated.Labels = mergeMaps(updated.Labels, desired.Labels)
+	updated.Annotations = mergeMaps(updated.Annotations, desired.Annotations)
+	// The update carries the cached resourceVersion, so a concurrent change is a Conflict and a
+	// retry from fresh data rather than a lost write.
+	if _, err := client.Update(ctx, updated, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+		return fmt.Errorf("update creds Secret %s: %w", desired.Name, err)
+	}
+	logger.V(2).Info("Updated creds Secret", "secret", desired.Name, "publicKey", cur.pub)
+	return nil
+}
+
+// secretUpToDate reports whether have already holds desired's data, labels and annotations.
+// Labels and annotations others added are left alone; the controller reference was checked when
+// the Secret was read.
+func secretUpToDate(have, desired *corev1.Secret) bool {
+	return equality.Semantic.DeepEqual(have.Data, desired.Data) &&
+		containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations)
+}
+
+// deleteSecret deletes a creds Secret, only the very object we looked at (UID precondition).
+func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
+	err := c.kubeClient.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name,
+		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &s.UID}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete creds Secret %s: %w", s.Name, err)
+	}
+	klog.FromContext(ctx).V(2).Info("Deleted creds Secret", "secret", s.Name)
+	return nil
+}
+
+func containsAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeMaps(base, add map[string]string) map[string]string {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, add)
+	return out
+}

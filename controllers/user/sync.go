@@ -1,0 +1,145 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+)
+
+// sync reconciles one NatsUser. A new user converges in three writes: the finalizer patch, the
+// creds Secret and the status. A resync of a converged user writes nothing.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	logger := klog.LoggerWithValues(klog.FromContext(ctx), "natsUser", klog.KRef(key.Namespace, key.Name))
+	ctx = klog.NewContext(ctx, logger)
+	start := c.clock.Now()
+	defer func() { logger.V(4).Info("Finished syncing", "duration", c.clock.Since(start)) }()
+
+	// 1. Read from the cache; the cached object is shared and never mutated.
+	cached, err := c.users.NatsUsers(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		logger.V(2).Info("NatsUser is gone")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	user := cached.DeepCopy()
+
+	// 2. A deleted user gives up its Secret and waits for the account to revoke its key.
+	if user.DeletionTimestamp != nil {
+		return c.finalize(ctx, user)
+	}
+	// 3. The finalizer goes on before any credentials exist, so none can outlive the object
+	// without being revoked.
+	if err := controllerutil.AddFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+		return fmt.Errorf("add finalizer: %w", err)
+	}
+	// 4. Issue or re-issue the credentials into a copy of the status, then record the result.
+	status := user.Status.DeepCopy()
+	next, err := c.reconcile(ctx, user, status)
+	return c.finish(ctx, user, status, next, err)
+}
+
+// reconcile resolves the inputs, decides whether to (re-)issue, writes the Secret and fills
+// status. next is when the credentials need attention again without any event (renewal or
+// expiry); zero means never.
+func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) (next time.Duration, err error) {
+	now := c.clock.Now()
+	acc, err := c.account(user)
+	if err != nil {
+		return 0, err
+	}
+	signer, err := c.signingKey(acc, user)
+	if err != nil {
+		return 0, err
+	}
+	cur, err := c.currentCreds(ctx, user, status)
+	if err != nil {
+		return 0, err
+	}
+	desired, err := desiredClaims(user, acc.Status.PublicKey, signer.scoped, cur.pub, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.issue(ctx, cur, desired, signer, status, now); err != nil {
+		return 0, err
+	}
+	if err := c.writeSecret(ctx, user, cur); err != nil {
+		return 0, err
+	}
+	fillStatus(status, acc.Status.PublicKey, cur)
+	return nextCheck(cur.claims, desired.validFor, now), nil
+}
+
+// finish records the outcome in the Ready condition and the status, and turns it into the
+// queue's error. Events are emitted only once the status that carries the transition is written,
+// so a conflicting write and its retry cannot report the same transition twice.
+func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus, next time.Duration, syncErr error) error {
+	outcome, queueErr, ok := outcomeOf(syncErr)
+	if !ok {
+		// A failed API call or a wait says nothing new about the user: keep the status as it is
+		// (observedGeneration included) and retry.
+		return syncErr
+	}
+	if syncErr == nil {
+		outcome = issuedOutcome(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt))
+		if next > 0 {
+			queueErr = controllerutil.RequeueAfter(next, "credentials are due for renewal or expire")
+		}
+	}
+	status.ObservedGeneration = user.Generation
+	events := &controllerutil.EventBuffer{}
+	controllerutil.SetReady(&status.Conditions, user.Generation, outcome, events, user)
+	if err := c.updateStatus(ctx, user, status); err != nil {
+		// Retry the whole sync: it is idempotent, and a terminal error joined here would stop it.
+		return err
+	}
+	events.Flush(c.recorder)
+	return queueErr
+}
+
+// patchUser returns the finalizer patch function for user. It copies the new resourceVersion
+// into user, because the status update at the end of the same sync must carry it.
+func (c *Controller) patchUser(user *natsv1alpha1.NatsUser) controllerutil.PatchFunc {
+	return func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
+		updated, err := c.natsClient.NatsauthV1alpha1().NatsUsers(user.Namespace).Patch(ctx, name, pt, data, opts, sub...)
+		if err != nil {
+			return err
+		}
+		user.ResourceVersion, user.Finalizers = updated.ResourceVersion, updated.Finalizers
+		klog.FromContext(ctx).V(2).Info("Patched finalizers", "finalizers", updated.Finalizers)
+		return nil
+	}
+}
+
+func timeOf(t *metav1.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
+}
