@@ -38,38 +38,33 @@ type Config struct {
 	OnStandby func(leader string)
 }
 
-// Run blocks until ctx ends or leadership is lost. run gets a context that is cancelled before
-// the Lease is released, so work stops before another replica can start (no two leaders write).
-// Losing the Lease returns an error, which ends the process: a restarted replica starts clean.
+// Run blocks until ctx ends or leadership is lost. run gets a context that is cancelled when
+// either happens, and the Lease is released only after run returned, so no two replicas ever
+// work at once. Losing the Lease returns an error, which ends the process: a restarted replica
+// starts clean.
 func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(ctx context.Context) error) error {
 	host, _ := os.Hostname()
 	id := host + "_" + rand.String(8)
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1ObjectMeta(cfg.Namespace, cfg.Name),
-		Client:     client.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-	}
 	logger := klog.FromContext(ctx)
-	var runErr error
-	lost := false
+	// The elector gets its own context: it must keep renewing, and release only after run is done.
+	leCtx, cancelLE := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelLE()
+	elected := make(chan context.Context, 1)
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:            lock,
+		Lock: &resourcelock.LeaseLock{
+			LeaseMeta:  metav1ObjectMeta(cfg.Namespace, cfg.Name),
+			Client:     client.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+		},
 		LeaseDuration:   cfg.LeaseDuration,
 		RenewDeadline:   cfg.RenewDeadline,
 		RetryPeriod:     cfg.RetryPeriod,
 		ReleaseOnCancel: true,
 		Name:            cfg.Name,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(leCtx context.Context) {
-				logger.Info("Started leading", "identity", id)
-				runErr = run(leCtx)
-			},
-			OnStoppedLeading: func() {
-				if ctx.Err() == nil {
-					lost = true
-				}
-				logger.Info("Stopped leading", "identity", id)
-			},
+			// Only hand over the leadership context; the work runs below, where Run can wait for it.
+			OnStartedLeading: func(c context.Context) { elected <- c },
+			OnStoppedLeading: func() { logger.Info("Stopped leading", "identity", id) },
 			OnNewLeader: func(current string) {
 				if current != id && cfg.OnStandby != nil {
 					cfg.OnStandby(current)
@@ -80,7 +75,28 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
-	le.Run(ctx)
+	leDone := make(chan struct{})
+	go func() { defer close(leDone); le.Run(leCtx) }()
+
+	var leadership context.Context
+	select {
+	case leadership = <-elected:
+	case <-ctx.Done():
+		cancelLE()
+		<-leDone
+		return nil
+	case <-leDone:
+		return fmt.Errorf("leader election for %s/%s ended before this replica led", cfg.Namespace, cfg.Name)
+	}
+	logger.Info("Started leading", "identity", id)
+	workCtx, cancelWork := context.WithCancel(ctx)
+	stop := context.AfterFunc(leadership, cancelWork)
+	runErr := run(workCtx)
+	stop()
+	cancelWork()
+	lost := leadership.Err() != nil && ctx.Err() == nil
+	cancelLE()
+	<-leDone
 	if runErr != nil {
 		return runErr
 	}
