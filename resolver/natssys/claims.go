@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -88,9 +89,11 @@ func (c *Client) Delete(ctx context.Context, deleteRequestJWT string, expected i
 // claimsRequest runs an UPDATE or DELETE and folds the replies into a Result.
 func (c *Client) claimsRequest(ctx context.Context, req request) (Result, error) {
 	res := Result{Expected: req.expected, Missing: max(req.expected, 0)}
+	began := time.Now()
 	_, err := c.gather(ctx, req, func(msg *nats.Msg) {
 		// A parse error is already in sr.Err, which add counts as failed.
 		sr, _ := ParseUpdateReply(msg.Data)
+		sr.Latency = time.Since(began)
 		res.add(sr)
 	})
 	return res, err

@@ -16,7 +16,10 @@ limitations under the License.
 
 package natssys
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // ResolverType is the account resolver a server runs. No $SYS reply carries
 // it, so ServerInfo.Resolver is left for the caller to fill from what it
@@ -111,6 +114,9 @@ type ServerResult struct {
 	// Err is nil when OK, a *ReplyError for a refusal and a
 	// *MalformedReplyError for a reply that could not be parsed.
 	Err error
+	// Latency is the time from sending the request to this reply's
+	// arrival, so callers can watch each server's acknowledgement time.
+	Latency time.Duration
 }
 
 // Result gathers the answers of every server to one UPDATE or DELETE.

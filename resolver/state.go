@@ -1,0 +1,147 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resolver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// pushRecord is a JWT every expected server acknowledged.
+type pushRecord struct {
+	// digest identifies the token (tokenDigest). Not its jti: jwt/v2 hashes only the standard
+	// claims (iss, sub, iat, name...) into the jti, so an account re-signed within the same
+	// second, say to add a revocation, keeps the jti of the JWT before it.
+	digest string
+	// account is the account public key, for drift checks.
+	account string
+	// message is the Pushed message of that push, so a sync that only repairs the status
+	// (after a failed write) reports it again.
+	message string
+}
+
+// pushState is what this process knows about pushes. It lives in memory only, on purpose: a
+// resolver that starts cannot know what the servers hold, so it pushes every account once.
+type pushState struct {
+	mu sync.Mutex
+	// pushed holds the last JWT of each account that every expected server acknowledged.
+	pushed map[cache.ObjectName]pushRecord
+	// forced marks accounts to push again even though pushed says they are current (a
+	// reconnect, a restarted server, drift). The mark is taken by the next sync, so one set
+	// while a sync of the same account is running survives it: the queue runs the key again.
+	forced map[cache.ObjectName]bool
+	// applied is the last status written per account, with the resourceVersion it was
+	// computed from. Until the informer delivers the result, a sync still sees that old
+	// version and would write, and announce, the same outcome again.
+	applied map[cache.ObjectName]appliedStatus
+}
+
+// appliedStatus is a status write: what was written, on top of which resourceVersion.
+type appliedStatus struct {
+	fromResourceVersion string
+	status              pushedStatus
+}
+
+func newPushState() *pushState {
+	return &pushState{pushed: map[cache.ObjectName]pushRecord{}, forced: map[cache.ObjectName]bool{},
+		applied: map[cache.ObjectName]appliedStatus{}}
+}
+
+// applyPending reports whether status was already written on top of resourceVersion, so a
+// cache that still shows resourceVersion has merely not caught up with that write.
+func (s *pushState) applyPending(key cache.ObjectName, resourceVersion string, status pushedStatus) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.applied[key]
+	return ok && a.fromResourceVersion == resourceVersion && a.status == status
+}
+
+// recordApply remembers a status write made on top of resourceVersion.
+func (s *pushState) recordApply(key cache.ObjectName, resourceVersion string, status pushedStatus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied[key] = appliedStatus{fromResourceVersion: resourceVersion, status: status}
+}
+
+// record remembers a fully acknowledged push.
+func (s *pushState) record(key cache.ObjectName, rec pushRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pushed[key] = rec
+}
+
+// lookup returns the record of key's last fully acknowledged push.
+func (s *pushState) lookup(key cache.ObjectName) (pushRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.pushed[key]
+	return rec, ok
+}
+
+// forget drops what is known about key's pushes, so its next sync pushes.
+func (s *pushState) forget(key cache.ObjectName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pushed, key)
+}
+
+// remove drops everything known about a deleted account.
+func (s *pushState) remove(key cache.ObjectName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pushed, key)
+	delete(s.forced, key)
+	delete(s.applied, key)
+}
+
+// force marks key to be pushed by its next sync.
+func (s *pushState) force(key cache.ObjectName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forced[key] = true
+}
+
+// takeForce returns and clears key's mark.
+func (s *pushState) takeForce(key cache.ObjectName) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.forced[key]
+	delete(s.forced, key)
+	return f
+}
+
+// acknowledged returns account public key → key for every account whose last push every
+// server acknowledged: the accounts a server is expected to list.
+func (s *pushState) acknowledged() map[string]cache.ObjectName {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]cache.ObjectName, len(s.pushed))
+	for key, rec := range s.pushed {
+		out[rec.account] = key
+	}
+	return out
+}
+
+// tokenDigest is a short, fixed-size identity of a JWT, so that the records of a thousand
+// accounts do not keep a thousand tokens alive.
+func tokenDigest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

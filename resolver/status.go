@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resolver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+)
+
+// pushedStatus is the part of an account's status the resolver owns.
+type pushedStatus struct {
+	status  metav1.ConditionStatus
+	reason  string
+	message string
+	// hash is status.pushedClaimsHash: the claimsHash every server acknowledged last. It is
+	// kept as it was when a push is incomplete.
+	hash string
+}
+
+// pushedCondition returns the Pushed condition for want and whether it, or the hash, differs
+// from what acc's status says. The transition time moves only when the status flips, so
+// repeating an outcome writes nothing and triggers no update event.
+func pushedCondition(acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.Time) (metav1.Condition, bool) {
+	cond := metav1.Condition{
+		Type: natsv1alpha1.ConditionPushed, Status: want.status, Reason: want.reason, Message: want.message,
+		ObservedGeneration: acc.Generation, LastTransitionTime: metav1.NewTime(now),
+	}
+	prev := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionPushed)
+	if prev != nil && prev.Status == cond.Status {
+		cond.LastTransitionTime = prev.LastTransitionTime
+	}
+	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason ||
+		prev.Message != cond.Message || prev.ObservedGeneration != cond.ObservedGeneration ||
+		acc.Status.PushedClaimsHash != want.hash
+	return cond, changed
+}
+
+// report writes want into cached's status when it differs, and emits an event when the
+// condition's status or reason changed.
+func (c *Controller) report(ctx context.Context, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
+	key := cache.ObjectName{Namespace: cached.Namespace, Name: cached.Name}
+	cond, changed := pushedCondition(cached, want, c.clock.Now())
+	if !changed || c.state.applyPending(key, cached.ResourceVersion, want) {
+		return nil
+	}
+	if err := c.applyStatus(ctx, cached, cond, want.hash); err != nil {
+		return err
+	}
+	c.state.recordApply(key, cached.ResourceVersion, want)
+	prev := meta.FindStatusCondition(cached.Status.Conditions, natsv1alpha1.ConditionPushed)
+	if prev != nil && prev.Status == cond.Status && prev.Reason == cond.Reason {
+		return nil
+	}
+	switch cond.Status {
+	case metav1.ConditionTrue:
+		c.recorder.Event(cached, corev1.EventTypeNormal, cond.Reason, cond.Message)
+	case metav1.ConditionFalse:
+		c.recorder.Event(cached, corev1.EventTypeWarning, cond.Reason, cond.Message)
+	}
+	return nil
+}
+
+// statusApply is the server-side apply configuration of the resolver's fields. Only the Pushed
+// entry of conditions is listed: conditions is a map keyed by type, so apply merges it with the
+// controller's entries, and every field this manager stops listing would be removed.
+type statusApply struct {
+	APIVersion string          `json:"apiVersion"`
+	Kind       string          `json:"kind"`
+	Metadata   applyMeta       `json:"metadata"`
+	Status     applyStatusPart `json:"status"`
+}
+
+type applyMeta struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// UID makes the apply fail on a re-created account of the same name, which the cache has
+	// not seen yet, instead of reporting the old one's push on it.
+	UID types.UID `json:"uid,omitempty"`
+}
+
+type applyStatusPart struct {
+	Conditions       []metav1.Condition `json:"conditions"`
+	PushedClaimsHash string             `json:"pushedClaimsHash,omitempty"`
+}
+
+// applyStatus writes the Pushed condition and pushedClaimsHash with server-side apply on the
+// status subresource, under the resolver's field manager. Force takes the fields over should
+// another manager have set them; nothing else writes them on purpose.
+func (c *Controller) applyStatus(ctx context.Context, acc *natsv1alpha1.NatsAccount, cond metav1.Condition, hash string) error {
+	body, err := json.Marshal(statusApply{
+		APIVersion: natsv1alpha1.SchemeGroupVersion.String(), Kind: "NatsAccount",
+		Metadata: applyMeta{Name: acc.Name, Namespace: acc.Namespace, UID: acc.UID},
+		Status:   applyStatusPart{Conditions: []metav1.Condition{cond}, PushedClaimsHash: hash},
+	})
+	if err != nil {
+		return fmt.Errorf("encode Pushed status: %w", err)
+	}
+	_, err = c.client.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: FieldManager, Force: ptr.To(true)}, "status")
+	if err != nil {
+		return fmt.Errorf("apply Pushed status: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	"github.com/natsauth/nats-auth-operator/resolver/natssys"
+)
+
+// Messages of the Pushed condition that do not come from a push.
+const (
+	msgMemoryResolver = "the operator's servers run the memory resolver, which takes accounts only from resolver_preload in auth.conf"
+	msgNotConnected   = "not connected to NATS"
+)
+
+// errNotConnected is the requeue reason while the NATS connection is down; the reconnect
+// re-pushes every account anyway.
+var errNotConnected = errors.New(msgNotConnected)
+
+// sync pushes one account's JWT when the servers may not have it, and records the outcome.
+//  1. Read the account and its operator from the listers; skip accounts of other operators,
+//     without a JWT yet, or being deleted.
+//  2. Check the JWT is the account's and signed by an operator signing key; otherwise report
+//     why and never push it.
+//  3. Skip the push when every server acknowledged this very token and nothing forced a push.
+//  4. Push, expecting every known server, and record the result.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	logger := klog.LoggerWithValues(klog.FromContext(ctx), "account", klog.KRef(key.Namespace, key.Name))
+	ctx = klog.NewContext(ctx, logger)
+	began := c.clock.Now()
+	defer func() { logger.V(4).Info("Finished syncing", "duration", c.clock.Since(began)) }()
+
+	force := c.state.takeForce(key)
+	acc, err := c.accounts.NatsAccounts(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		c.state.remove(key)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read account: %w", err)
+	}
+	if !c.ownsAccount(acc) || acc.Status.JWT == "" || acc.DeletionTimestamp != nil {
+		return nil
+	}
+	op, err := c.operators.NatsOperators(c.operator.Namespace).Get(c.operator.Name)
+	if apierrors.IsNotFound(err) {
+		// The operator's add event queues every account again.
+		logger.V(2).Info("Operator not found; waiting for it", "operator", klog.KRef(c.operator.Namespace, c.operator.Name))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read operator: %w", err)
+	}
+	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
+		return c.report(ctx, acc, pushedStatus{metav1.ConditionUnknown, ReasonPushNotSupported, msgMemoryResolver, acc.Status.PushedClaimsHash})
+	}
+	claims, err := trustedClaims(acc.Status.JWT, acc.Status.PublicKey, op.Status.SigningKeys)
+	if err != nil {
+		c.state.forget(key)
+		if werr := c.report(ctx, acc, pushedStatus{metav1.ConditionFalse, trustReason(err), conditionMessage(err.Error()), acc.Status.PushedClaimsHash}); werr != nil {
+			return werr
+		}
+		return controllerutil.Terminal(err)
+	}
+	digest := tokenDigest(acc.Status.JWT)
+	if rec, ok := c.state.lookup(key); ok && !force && rec.digest == digest {
+		// Every server acknowledged this token; at most the status lags after a failed write.
+		return c.report(ctx, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message, acc.Status.ClaimsHash})
+	}
+	return c.pushAccount(ctx, key, acc, digest, claims.Subject)
+}
+
+// pushAccount pushes acc's JWT to every expected server and records the outcome: the Pushed
+// condition, and pushedClaimsHash only when every server acknowledged. An incomplete push is
+// an error, so the queue retries it with backoff for as long as it takes.
+func (c *Controller) pushAccount(ctx context.Context, key cache.ObjectName, acc *natsv1alpha1.NatsAccount, digest, pub string) error {
+	logger := klog.FromContext(ctx)
+	c.state.forget(key)
+	failed := pushedStatus{status: metav1.ConditionFalse, reason: ReasonPushFailed, hash: acc.Status.PushedClaimsHash}
+	if !c.nats.Connected() {
+		failed.message = msgNotConnected
+		if err := c.report(ctx, acc, failed); err != nil {
+			return err
+		}
+		return controllerutil.Requeue("%v", errNotConnected)
+	}
+	view, err := c.serverView(ctx)
+	if err != nil {
+		failed.message = conditionMessage(err.Error())
+		return errors.Join(fmt.Errorf("count servers: %w", err), c.report(ctx, acc, failed))
+	}
+	pushCtx, cancel := context.WithTimeout(ctx, c.pushTimeout)
+	res, err := c.nats.Update(pushCtx, acc.Status.JWT, len(view.expected))
+	cancel()
+	if ctx.Err() != nil {
+		// Shutting down: the silence is ours, not the servers'; report nothing.
+		return ctx.Err()
+	}
+	rep := summarize(view.expected, res, err)
+	c.observePush(res, rep)
+	status, reason, message := rep.condition()
+	want := pushedStatus{status, reason, message, acc.Status.PushedClaimsHash}
+	if rep.complete() {
+		want.hash = acc.Status.ClaimsHash
+		c.state.record(key, pushRecord{digest: digest, account: pub, message: message})
+	}
+	logger.V(2).Info("Pushed account JWT", "publicKey", pub, "claimsHash", acc.Status.ClaimsHash,
+		"acknowledged", rep.acked, "expected", rep.expected, "result", rep.result(), "lastReply", lastReply(res))
+	if err := c.report(ctx, acc, want); err != nil {
+		return err
+	}
+	if !rep.complete() {
+		return fmt.Errorf("push account %s: %s", pub, message)
+	}
+	return nil
+}
+
+// serverView returns the servers a push must reach, and re-pushes everything when one of them
+// restarted or joined since the last ping. A view older than the TTL is used as it is while
+// the refresh loop pings: a server that stopped meanwhile is reported missing by the push, and
+// one that joined gets every account once the refresh sees it.
+func (c *Controller) serverView(ctx context.Context) (serverView, error) {
+	view, stale, err := c.servers.get(ctx)
+	c.afterPing(ctx, view)
+	if stale {
+		select {
+		case c.refreshServers <- struct{}{}:
+		default: // a refresh is already pending
+		}
+	}
+	return view, err
+}
+
+// runServerRefresh pings whenever a push found the cached view stale, until ctx ends.
+func (c *Controller) runServerRefresh(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.refreshServers:
+		}
+		// Requests that queued up while a ping ran are answered by it.
+		if !c.servers.stale() {
+			continue
+		}
+		view, err := c.servers.refresh(ctx)
+		if err != nil {
+			klog.FromContext(ctx).V(4).Info("Refreshing the servers found none", "err", err)
+			continue
+		}
+		c.afterPing(ctx, view)
+	}
+}
+
+// afterPing publishes the server count and reacts to restarted servers: LIST cannot show a JWT
+// that a server kept from before an update it missed, so every account is pushed again.
+func (c *Controller) afterPing(ctx context.Context, view serverView) {
+	if c.metrics != nil && len(view.expected) > 0 {
+		c.metrics.Servers.Set(float64(len(view.expected)))
+	}
+	if len(view.restarted) == 0 {
+		return
+	}
+	klog.FromContext(ctx).Info("nats-servers restarted or joined; re-pushing every account", "servers", view.restarted)
+	n := c.forceAll(ctx, metrics.RepairServerRestarted)
+	if c.metrics != nil {
+		c.metrics.DriftRepairs.WithLabelValues(metrics.RepairServerRestarted).Add(float64(n))
+	}
+}
+
+// observePush records a push in the metrics and learns which servers are cache resolvers.
+func (c *Controller) observePush(res natssys.Result, rep pushReport) {
+	for _, sr := range res.Replies {
+		if sr.Outcome == natssys.OutcomeSkipped {
+			c.servers.markCache(sr.Server.Name)
+		}
+		if sr.OK && c.metrics != nil {
+			c.metrics.AckLatency.WithLabelValues(sr.Server.Name).Observe(sr.Latency.Seconds())
+		}
+	}
+	if c.metrics != nil {
+		c.metrics.Pushes.WithLabelValues(rep.result()).Inc()
+	}
+}
+
+// lastReply is the time the slowest server took to answer a push, for the log.
+func lastReply(res natssys.Result) time.Duration {
+	var last time.Duration
+	for _, sr := range res.Replies {
+		last = max(last, sr.Latency)
+	}
+	return last
+}

@@ -1,0 +1,91 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"testing"
+
+	"github.com/nats-io/jwt/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// TestManifestExamplesBecomeReady applies manifests/examples for real, as a user would, and
+// proves that the controller brings every example object to Ready: the operator with its system
+// objects, both accounts (the private stream import gets its activation token), and each user,
+// whose creds Secret is written in its own namespace.
+//
+// The examples use the fixed namespaces nats and apps. Applying is idempotent, so the test
+// tolerates an earlier run or another test having created them; they are never deleted (see
+// ensureNamespaces).
+func TestManifestExamplesBecomeReady(t *testing.T) {
+	startControllers(t)
+	dir := manifestsDir(t, "examples")
+	objs := kustomize(t, dir)
+	kubectlAdmin(t, nil, "apply", "-k", dir)
+	ctx := testContext(t)
+
+	var operators int
+	for _, o := range ofKind(objs, "NatsOperator", "NatsAccount", "NatsUser") {
+		ns, name := o.GetNamespace(), o.GetName()
+		switch o.GetKind() {
+		case "NatsOperator":
+			operators++
+			waitOperatorReady(t, ns, name)
+			readyAccountNamed(t, ns, name+"-system")
+			readyUser(t, ns, name+"-resolver")
+			getSecret(t, ns, name+"-server-config")
+		case "NatsAccount":
+			readyAccountNamed(t, ns, name)
+		case "NatsUser":
+			u := readyUser(t, ns, name)
+			if s := getSecret(t, ns, u.Status.SecretName); len(s.Data["user.creds"]) == 0 {
+				t.Errorf("NatsUser %s/%s: Secret %s has no user.creds", ns, name, s.Name)
+			}
+		}
+	}
+	if operators != 1 {
+		t.Fatalf("the examples hold %d NatsOperators, want 1", operators)
+	}
+
+	// orders imports billing's private stream by reference: the controller minted its token.
+	orders, err := natsClient(t).NatsauthV1alpha1().NatsAccounts("nats").Get(ctx, "orders", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := jwt.DecodeAccountClaims(orders.Status.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims.Imports) != 1 || claims.Imports[0].Token == "" {
+		t.Errorf("orders imports %+v, want the billing stream with an activation token", claims.Imports)
+	}
+	// The worker is signed by the scoped key and carries no permissions of its own.
+	worker := getSecret(t, "apps", "worker")
+	userJWT, _, err := natsjwt.ParseCreds(worker.Data["user.creds"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := jwt.DecodeUserClaims(userJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scope, ok := claims.SigningKeys.GetScope(uc.Issuer); !ok || scope == nil || len(uc.Pub.Allow) != 0 {
+		t.Errorf("worker issued by %s (scoped: %v) with pub allow %v, want the scoped key workers and no own permissions", uc.Issuer, scope != nil, uc.Pub.Allow)
+	}
+}

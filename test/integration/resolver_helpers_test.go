@@ -1,0 +1,301 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/ktesting"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/test/testbed"
+)
+
+// runningResolver is the resolver binary's wiring running in-process.
+type runningResolver struct {
+	// Stop cancels Run and waits for it; it is idempotent and also runs at cleanup.
+	Stop func()
+	// MetricsURL is the resolver's /metrics endpoint.
+	MetricsURL string
+	// ReadyzURL is the resolver's /readyz endpoint.
+	ReadyzURL string
+}
+
+// startResolver runs cmd/resolver/app.Run in-process for the operator operatorNS/operatorName,
+// connected to natsURL with the creds file, like startControllers does for the controller
+// binary (no leader election). Options may be adjusted by mutate; the drift interval is 1s and
+// the push timeout 2s unless changed, so the tests' waits stay short.
+func startResolver(t *testing.T, operatorNS, operatorName, natsURL, credsFile string, mutate ...func(*resolverapp.Options)) *runningResolver {
+	t.Helper()
+	opts := resolverapp.NewOptions()
+	opts.RestConfig = controlPlane.Config()
+	opts.Operator = operatorNS + "/" + operatorName
+	opts.NatsURL = natsURL
+	opts.CredsFile = credsFile
+	opts.MetricsBindAddress = freeAddr(t)
+	opts.HealthProbeBindAddress = freeAddr(t)
+	opts.DriftInterval = time.Second
+	opts.PushTimeout = 2 * time.Second
+	for _, m := range mutate {
+		m(opts)
+	}
+	if err := opts.Validate(); err != nil {
+		t.Fatalf("resolver options: %v", err)
+	}
+	_, logCtx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := resolverapp.Run(ctx, opts); err != nil {
+			t.Errorf("resolver exited: %v", err)
+		}
+	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Errorf("resolver did not stop within 30s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &runningResolver{Stop: stop, MetricsURL: "http://" + opts.MetricsBindAddress + "/metrics",
+		ReadyzURL: "http://" + opts.HealthProbeBindAddress + "/readyz"}
+}
+
+// metric returns the sum of every sample of the named metric whose labels include labels
+// (such as `result="hit"`), or -1 when the endpoint cannot be read.
+func (r *runningResolver) metric(name string, labels ...string) float64 {
+	resp, err := http.Get(r.MetricsURL)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		matches := true
+		for _, l := range labels {
+			matches = matches && strings.Contains(line, l)
+		}
+		fields := strings.Fields(line)
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil && matches {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// ready reports whether /readyz answers 200.
+func (r *runningResolver) ready() bool {
+	code, _ := get(r.ReadyzURL)
+	return code == http.StatusOK
+}
+
+// resolverEnv is an operator whose nats-servers run from its rendered auth.conf, with the
+// resolver's creds written to a file.
+type resolverEnv struct {
+	t         *testing.T
+	ctx       context.Context
+	ns        string
+	op        *natsv1alpha1.NatsOperator
+	servers   []*testbed.NatsServer
+	credsFile string
+}
+
+// newResolverEnv starts the controllers, creates operator "main" (mutated by mut) and starts a
+// cluster of n nats-servers configured from its server-config Secret. The full resolvers'
+// own sync interval is set long, so that only the resolver binary repairs servers here.
+func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec)) *resolverEnv {
+	t.Helper()
+	startControllers(t)
+	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t)}
+	e.op = createOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
+		if mut != nil {
+			mut(s)
+		}
+		if s.Resolver.Type == "" || s.Resolver.Type == natsv1alpha1.ResolverFull {
+			s.Resolver.Interval = &metav1.Duration{Duration: time.Hour}
+		}
+	})
+	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data["auth.conf"])
+	e.servers = testbed.StartNatsCluster(t, n, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
+	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
+	creds := getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"]
+	if err := os.WriteFile(e.credsFile, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// resolverDirLine is the resolver dir line of a rendered auth.conf.
+var resolverDirLine = regexp.MustCompile(`(?m)^(\s*dir:\s*).*$`)
+
+// resolverPerServerJWTDir points the one `dir` of a rendered auth.conf at each server's own directory
+// (testbed sets $TESTBED_JWT_DIR per server): servers of a cluster must not share a JWT store.
+func resolverPerServerJWTDir(t *testing.T, auth string) string {
+	t.Helper()
+	if n := len(resolverDirLine.FindAllString(auth, -1)); n != 1 {
+		t.Fatalf("auth.conf has %d dir lines, want 1:\n%s", n, auth)
+	}
+	return resolverDirLine.ReplaceAllString(auth, "${1}$$"+testbed.JWTDirEnv)
+}
+
+// startResolver runs the resolver against the first server.
+func (e *resolverEnv) startResolver(mutate ...func(*resolverapp.Options)) *runningResolver {
+	return startResolver(e.t, e.ns, "main", e.servers[0].ClientURL(), e.credsFile, mutate...)
+}
+
+// createAccount creates a NatsAccount of the operator.
+func (e *resolverEnv) createAccount(name string) {
+	e.t.Helper()
+	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}}}
+	if _, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Create(e.ctx, acc, metav1.CreateOptions{}); err != nil {
+		e.t.Fatalf("create account %s: %v", name, err)
+	}
+}
+
+// createUser creates a NatsUser of account and returns its creds once it is Ready.
+func (e *resolverEnv) createUser(name, account string) []byte {
+	e.t.Helper()
+	u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: account}}}
+	if _, err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(e.ns).Create(e.ctx, u, metav1.CreateOptions{}); err != nil {
+		e.t.Fatalf("create user %s: %v", name, err)
+	}
+	readyUser(e.t, e.ns, name)
+	return getSecret(e.t, e.ns, name).Data["user.creds"]
+}
+
+// account reads a NatsAccount.
+func (e *resolverEnv) account(name string) *natsv1alpha1.NatsAccount {
+	e.t.Helper()
+	acc, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(e.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatalf("get account %s: %v", name, err)
+	}
+	return acc
+}
+
+// setConnLimit changes an account's spec so that the controller re-signs its JWT, and returns
+// the account once its status carries a claimsHash other than before.
+func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAccount {
+	e.t.Helper()
+	before := e.account(name).Status.ClaimsHash
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		acc := e.account(name)
+		acc.Spec.Limits = &natsv1alpha1.AccountLimits{Conn: &conn}
+		_, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Update(e.ctx, acc, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("update account %s: %v", name, err)
+	}
+	var acc *natsv1alpha1.NatsAccount
+	waitFor(e.t, e.ctx, "account "+name+" is re-issued", func() bool {
+		acc = e.account(name)
+		return acc.Status.ClaimsHash != before && isReady(acc.Status.Conditions, acc.Generation)
+	})
+	return acc
+}
+
+// waitPushed waits until account's Pushed condition has status and reason, and returns it.
+func (e *resolverEnv) waitPushed(name string, status metav1.ConditionStatus, reason string, cond func(*natsv1alpha1.NatsAccount) bool) *natsv1alpha1.NatsAccount {
+	e.t.Helper()
+	var acc *natsv1alpha1.NatsAccount
+	waitFor(e.t, e.ctx, fmt.Sprintf("account %s is Pushed=%s (%s)", name, status, reason), func() bool {
+		acc = e.account(name)
+		c := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionPushed)
+		return c != nil && c.Status == status && c.Reason == reason && (cond == nil || cond(acc))
+	})
+	return acc
+}
+
+// waitFullyPushed waits until every server acknowledged the account's current JWT.
+func (e *resolverEnv) waitFullyPushed(name string) *natsv1alpha1.NatsAccount {
+	e.t.Helper()
+	return e.waitPushed(name, metav1.ConditionTrue, "Pushed", func(a *natsv1alpha1.NatsAccount) bool {
+		return a.Status.ClaimsHash != "" && a.Status.PushedClaimsHash == a.Status.ClaimsHash
+	})
+}
+
+// resolverPushedMessage returns the Pushed condition's message.
+func resolverPushedMessage(acc *natsv1alpha1.NatsAccount) string {
+	if c := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionPushed); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+// resolverStoredJWT returns the JWT a full server keeps for account, or "" when it has none.
+func resolverStoredJWT(s *testbed.NatsServer, account string) string {
+	b, err := os.ReadFile(filepath.Join(s.JWTDir(), account+".jwt"))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// waitStored waits until every given server stores exactly token for account.
+func (e *resolverEnv) waitStored(account, token string, servers ...*testbed.NatsServer) {
+	e.t.Helper()
+	for _, s := range servers {
+		waitFor(e.t, e.ctx, "nats-server "+s.Name()+" stores the current JWT of "+account, func() bool {
+			return resolverStoredJWT(s, account) == token
+		})
+	}
+}
+
+// resolverConnectUser connects with creds to s; closed is closed when the server drops the client.
+func resolverConnectUser(t *testing.T, s *testbed.NatsServer, creds []byte) (nc *nats.Conn, closed <-chan struct{}) {
+	t.Helper()
+	ch := make(chan struct{})
+	nc, err := testbed.ConnectCreds(s.ClientURL(), creds, nats.ClosedHandler(func(*nats.Conn) { close(ch) }))
+	if err != nil {
+		t.Fatalf("user connect to %s: %v", s.Name(), err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, ch
+}
