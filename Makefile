@@ -47,3 +47,12 @@ fuzz-seeds: ## Run each fuzz target briefly beyond its seed corpus.
 
 .PHONY: test
 test: test-deps verify build test-integration ## The full suite: what CI runs.
+
+.PHONY: demo
+demo: test-deps ## Run the whole system locally on 127.0.0.1 until Ctrl-C (DEMO_EXIT=1: exit after the check).
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/controller ./cmd/controller
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/resolver ./cmd/resolver
+	@# Built, not `go run`: go run exits 1 after Ctrl-C even when the demo stopped cleanly.
+	$(GO) build -o $(BIN)/nats-auth-demo ./test/demo
+	$(BIN)/nats-auth-demo $(if $(filter 1 true yes,$(DEMO_EXIT)),--exit-after-check)
