@@ -199,8 +199,15 @@ func (s *NatsServer) WipeJWTDir() error {
 }
 
 // Pause freezes the server with SIGSTOP: connections stay open but nothing is answered, which
-// looks like a hung server to clients.
-func (s *NatsServer) Pause() error { return s.proc.signal(syscall.SIGSTOP) }
+// looks like a hung server to clients. Signal delivery is asynchronous, so Pause returns only once
+// the kernel reports the process stopped; otherwise a request sent right after could still be
+// answered.
+func (s *NatsServer) Pause() error {
+	if err := s.proc.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	return s.proc.waitState('T', 5*time.Second)
+}
 
 // Resume continues a paused server with SIGCONT.
 func (s *NatsServer) Resume() error { return s.proc.signal(syscall.SIGCONT) }

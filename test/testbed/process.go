@@ -156,6 +156,30 @@ func (p *process) signal(sig syscall.Signal) error {
 	return p.cmd.Process.Signal(sig)
 }
 
+// waitState polls /proc/<pid>/stat until the process is in state (for example 'T', stopped).
+func (p *process) waitState(state byte, timeout time.Duration) error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	path := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		// The state follows the parenthesised command name: "pid (comm) S ...".
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == state {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("process %d did not reach state %c within %s", cmd.Process.Pid, state, timeout)
+}
+
 // stop sends SIGTERM and waits; after the grace period it kills. SIGCONT follows SIGTERM so that
 // a paused process can act on it. Stopping a stopped process does nothing.
 func (p *process) stop() {
