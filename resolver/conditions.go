@@ -23,6 +23,10 @@ const (
 	// FieldManager owns the Pushed condition and status.pushedClaimsHash. The controller binary
 	// writes the rest of the status under its own manager; server-side apply merges the two.
 	FieldManager = "nats-auth-resolver"
+	// DeleteFieldManager owns the Deleted condition. It is not FieldManager: an apply drops
+	// every field its manager stops listing, so the Deleted apply would otherwise have to repeat
+	// the Pushed condition and pushedClaimsHash exactly, from a cache that may lag.
+	DeleteFieldManager = "nats-auth-resolver-delete"
 )
 
 // Reasons of the Pushed condition, also used as event reasons.
@@ -41,4 +45,19 @@ const (
 	// ReasonPushNotSupported: the operator's servers run the memory resolver, which takes
 	// accounts only from resolver_preload in auth.conf.
 	ReasonPushNotSupported = "PushNotSupported"
+)
+
+// Reasons of the Deleted condition, set while an account is being deleted. Failures are also
+// event reasons; the controller announces the success when it lets the object go.
+const (
+	// ReasonDeletedFromServers: every expected server acknowledged the delete request (a
+	// server that did not have the account acknowledges it too).
+	ReasonDeletedFromServers = "DeletedFromServers"
+	// ReasonPartiallyDeleted: some servers acknowledged, others refused or stayed silent.
+	ReasonPartiallyDeleted = "PartiallyDeleted"
+	// ReasonDeleteFailed: no server acknowledged, or the resolver could not reach NATS.
+	ReasonDeleteFailed = "DeleteFailed"
+	// ReasonInvalidDeleteRequest: status.deleteRequest is not a request signed by an operator
+	// signing key to delete exactly this account, so it is never sent.
+	ReasonInvalidDeleteRequest = "InvalidDeleteRequest"
 )

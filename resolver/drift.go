@@ -82,10 +82,20 @@ func (c *Controller) checkDrift(ctx context.Context) {
 	missing := missingAccounts(slices.Collect(maps.Keys(acked)), replies, c.servers.isCache)
 	for _, pub := range slices.Sorted(maps.Keys(missing)) {
 		key := acked[pub]
+		if c.beingDeleted(key) {
+			// Its sync sends the delete request instead; never push a deleted account back.
+			continue
+		}
 		logger.Info("Repairing drift: servers lack an acknowledged account", "account", klog.KRef(key.Namespace, key.Name),
 			"publicKey", pub, "servers", missing[pub])
 		c.repair(key)
 	}
+}
+
+// beingDeleted reports whether the account of key has a deletionTimestamp in the cache.
+func (c *Controller) beingDeleted(key cache.ObjectName) bool {
+	acc, err := c.accounts.NatsAccounts(key.Namespace).Get(key.Name)
+	return err == nil && acc.DeletionTimestamp != nil
 }
 
 // repair queues key for a forced push and counts it.

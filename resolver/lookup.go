@@ -65,7 +65,9 @@ func (c *Controller) trustedJWT(accountPub string) (string, bool) {
 	}
 	for _, obj := range objs {
 		acc, ok := obj.(*natsv1alpha1.NatsAccount)
-		if !ok || !c.ownsAccount(acc) || acc.Status.JWT == "" {
+		// An account being deleted is not served: a server that lost it, or never had it,
+		// must not get it back from the resolver while it is being deleted everywhere.
+		if !ok || !c.ownsAccount(acc) || acc.Status.JWT == "" || acc.DeletionTimestamp != nil {
 			continue
 		}
 		if _, err := trustedClaims(acc.Status.JWT, accountPub, op.Status.SigningKeys); err == nil {

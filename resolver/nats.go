@@ -31,6 +31,9 @@ type NATS interface {
 	Servers(ctx context.Context) ([]natssys.ServerInfo, error)
 	// Update pushes an account JWT and collects expected replies ($SYS.REQ.CLAIMS.UPDATE).
 	Update(ctx context.Context, accountJWT string, expected int) (natssys.Result, error)
+	// Delete sends an operator-signed delete request and collects expected replies
+	// ($SYS.REQ.CLAIMS.DELETE).
+	Delete(ctx context.Context, deleteRequestJWT string, expected int) (natssys.Result, error)
 	// List asks every server for the accounts it stores ($SYS.REQ.CLAIMS.LIST).
 	List(ctx context.Context, expected int) ([]natssys.ListReply, error)
 	// ServeLookups answers servers' account lookups until ctx ends.

@@ -51,6 +51,11 @@ type pushState struct {
 	// computed from. Until the informer delivers the result, a sync still sees that old
 	// version and would write, and announce, the same outcome again.
 	applied map[cache.ObjectName]appliedStatus
+	// deleteApplied is applied for the Deleted condition, which has its own field manager.
+	deleteApplied map[cache.ObjectName]appliedStatus
+	// deleted holds the digest of each account's delete request that every expected server
+	// acknowledged, so a sync on a cache that lags behind the Deleted condition sends nothing.
+	deleted map[cache.ObjectName]string
 }
 
 // appliedStatus is a status write: what was written, on top of which resourceVersion.
@@ -61,7 +66,8 @@ type appliedStatus struct {
 
 func newPushState() *pushState {
 	return &pushState{pushed: map[cache.ObjectName]pushRecord{}, forced: map[cache.ObjectName]bool{},
-		applied: map[cache.ObjectName]appliedStatus{}}
+		applied: map[cache.ObjectName]appliedStatus{}, deleteApplied: map[cache.ObjectName]appliedStatus{},
+		deleted: map[cache.ObjectName]string{}}
 }
 
 // applyPending reports whether status was already written on top of resourceVersion, so a
@@ -109,6 +115,42 @@ func (s *pushState) remove(key cache.ObjectName) {
 	delete(s.pushed, key)
 	delete(s.forced, key)
 	delete(s.applied, key)
+	delete(s.deleteApplied, key)
+	delete(s.deleted, key)
+}
+
+// deletePending is applyPending for the Deleted condition.
+func (s *pushState) deletePending(key cache.ObjectName, resourceVersion string, status pushedStatus) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.deleteApplied[key]
+	return ok && a.fromResourceVersion == resourceVersion && a.status == status
+}
+
+// recordDeleteApply is recordApply for the Deleted condition.
+func (s *pushState) recordDeleteApply(key cache.ObjectName, resourceVersion string, status pushedStatus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteApplied[key] = appliedStatus{fromResourceVersion: resourceVersion, status: status}
+}
+
+// recordDeleted remembers that every expected server acknowledged the delete request with
+// digest, and drops key's push record: the servers no longer hold the account, so drift
+// checks must not expect it.
+func (s *pushState) recordDeleted(key cache.ObjectName, digest string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleted[key] = digest
+	delete(s.pushed, key)
+	delete(s.forced, key)
+}
+
+// wasDeleted reports whether the delete request with digest was acknowledged by every server.
+func (s *pushState) wasDeleted(key cache.ObjectName, digest string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deleted[key]
+	return ok && d == digest
 }
 
 // force marks key to be pushed by its next sync.

@@ -44,8 +44,9 @@ const (
 var errNotConnected = errors.New(msgNotConnected)
 
 // sync pushes one account's JWT when the servers may not have it, and records the outcome.
-//  1. Read the account and its operator from the listers; skip accounts of other operators,
-//     without a JWT yet, or being deleted.
+//  1. Read the account and its operator from the listers; skip accounts of other operators or
+//     without a JWT yet. An account being deleted is never pushed: deleteAccount sends the
+//     controller's delete request instead, if there is one.
 //  2. Check the JWT is the account's and signed by an operator signing key; otherwise report
 //     why and never push it.
 //  3. Skip the push when every server acknowledged this very token and nothing forced a push.
@@ -65,7 +66,13 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return fmt.Errorf("read account: %w", err)
 	}
-	if !c.ownsAccount(acc) || acc.Status.JWT == "" || acc.DeletionTimestamp != nil {
+	if !c.ownsAccount(acc) {
+		return nil
+	}
+	if acc.DeletionTimestamp != nil {
+		return c.deleteAccount(ctx, key, acc)
+	}
+	if acc.Status.JWT == "" {
 		return nil
 	}
 	op, err := c.operators.NatsOperators(c.operator.Namespace).Get(c.operator.Name)

@@ -51,6 +51,9 @@ type Controller struct {
 	userIndexer    cache.Indexer // UsersByAccount
 	secretLister   corelisters.SecretLister
 	keys           *controllerutil.KeyStore
+	// deleteTimeout is how long a deleted account waits for the resolver to report its
+	// deletion from the servers (ServerDeleteTimeout when the controller was built).
+	deleteTimeout time.Duration
 }
 
 // NewController registers the event handlers on the shared informers in deps. The account and
@@ -67,6 +70,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		operatorLister: deps.Operators.Lister(),
 		userIndexer:    deps.Users.Informer().GetIndexer(),
 		secretLister:   deps.Secrets.Lister(),
+		deleteTimeout:  ServerDeleteTimeout,
 	}
 	c.keys = &controllerutil.KeyStore{Client: deps.KubeClient, Lister: c.secretLister, FieldManager: controllerutil.FieldManager}
 	c.runner = &controllerutil.Runner{

@@ -48,12 +48,17 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return err
 	}
-	if cached.DeletionTimestamp != nil {
-		// Nothing outside the cluster to clean up yet: the key Secret follows keyDeletionPolicy
-		// through its owner reference. TODO(resolver issue): a finalizer for server-side deletes.
-		return nil
-	}
 	acc := cached.DeepCopy()
+	if acc.DeletionTimestamp != nil {
+		// The key Secret follows keyDeletionPolicy through its owner reference; what is left is
+		// the copy of the JWT on the servers.
+		return c.finalize(ctx, cached, acc)
+	}
+	// The finalizer goes on before anything is issued, so no JWT the resolver could push
+	// outlives the object without a chance to delete it from the servers.
+	if err := controllerutil.AddFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+		return fmt.Errorf("add finalizer: %w", err)
+	}
 	// Events wait until the status that records their transition is stored: a sync that runs on
 	// a stale cache recomputes the same transition, and its status write fails with Conflict.
 	events := &controllerutil.EventBuffer{}

@@ -57,6 +57,9 @@ type Resolver struct {
 	DriftRepairs *prometheus.CounterVec
 	// Resyncs counts full re-pushes of every account by reason (reconnect, server_restarted).
 	Resyncs *prometheus.CounterVec
+	// Deletes counts delete requests of deleted accounts sent to the servers, by result
+	// (success, partial, failed, as for Pushes).
+	Deletes *prometheus.CounterVec
 	// Servers is the number of nats-servers every push is expected to reach.
 	Servers prometheus.Gauge
 }
@@ -87,11 +90,15 @@ func NewResolver(m *Metrics) *Resolver {
 			Namespace: "natsauth", Subsystem: "resolver", Name: "resyncs_total",
 			Help: "Re-pushes of every account, by reason.",
 		}, []string{"reason"}),
+		Deletes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "deletes_total",
+			Help: "Delete requests of deleted accounts sent to the servers, by result (success: every server acknowledged; partial; failed: none did).",
+		}, []string{"result"}),
 		Servers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "natsauth", Subsystem: "resolver", Name: "servers",
 			Help: "nats-servers each push is expected to reach (recently seen servers, down ones included).",
 		}),
 	}
-	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Servers)
+	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers)
 	return r
 }

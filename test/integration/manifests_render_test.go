@@ -41,7 +41,7 @@ const (
 // decision, so it is spelled out here; TestManifestControllerLeastPrivilege proves it suffices.
 var controllerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsoperators"}, Verbs: []string{"get", "list", "watch"}},
-	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsaccounts"}, Verbs: []string{"get", "list", "watch", "create", "update"}},
+	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsaccounts"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsusers"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsoperators/status", "natsaccounts/status", "natsusers/status"}, Verbs: []string{"update"}},
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsoperators/finalizers", "natsaccounts/finalizers", "natsusers/finalizers"}, Verbs: []string{"update"}},

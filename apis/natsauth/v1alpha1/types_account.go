@@ -383,7 +383,14 @@ type NatsAccountStatus struct {
 	// pushedClaimsHash is the claimsHash every nats-server acknowledged last (set by the resolver).
 	// +optional
 	PushedClaimsHash string `json:"pushedClaimsHash,omitempty"`
-	// conditions: Ready (controller) and Pushed (resolver: acknowledged by n of N servers).
+	// deleteRequest is the operator-signed request to delete this account from the nats-servers,
+	// set by the controller while the account is being deleted and the operator allows deletes;
+	// the resolver sends it. It authorizes nothing beyond deleting this account and only
+	// system-account users can send it.
+	// +optional
+	DeleteRequest string `json:"deleteRequest,omitempty"`
+	// conditions: Ready (controller), Pushed (resolver: acknowledged by n of N servers) and,
+	// while the account is being deleted, Deleted (resolver: deleted from n of N servers).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

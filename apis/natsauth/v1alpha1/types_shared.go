@@ -208,4 +208,7 @@ const (
 	ConditionReady = "Ready"
 	// ConditionPushed (NatsAccount only) is True when every nats-server acknowledged the JWT.
 	ConditionPushed = "Pushed"
+	// ConditionDeleted (NatsAccount only, while it is being deleted) is True when every
+	// nats-server acknowledged the account's delete request.
+	ConditionDeleted = "Deleted"
 )
