@@ -40,10 +40,17 @@ func startControllers(t *testing.T) (stop func()) {
 	opts.Workers = 2
 	_, logCtx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
+	return runInBackground(t, "controller", cancel, func() error { return app.Run(ctx, opts) })
+}
+
+// runInBackground runs fn in a goroutine and returns an idempotent stop that cancels it (through
+// cancel) and waits up to 30s for it to return; stop also runs at the end of the test.
+func runInBackground(t *testing.T, name string, cancel context.CancelFunc, fn func() error) (stop func()) {
+	t.Helper()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := app.Run(ctx, opts); err != nil {
-			t.Errorf("controller exited: %v", err)
+		if err := fn(); err != nil {
+			t.Errorf("%s exited: %v", name, err)
 		}
 	})
 	var once sync.Once
@@ -55,7 +62,7 @@ func startControllers(t *testing.T) (stop func()) {
 			select {
 			case <-done:
 			case <-time.After(30 * time.Second):
-				t.Errorf("controller did not stop within 30s")
+				t.Errorf("%s did not stop within 30s", name)
 			}
 		})
 	}

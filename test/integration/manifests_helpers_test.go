@@ -27,7 +27,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -274,25 +273,6 @@ func startControllersAs(t *testing.T, ns, serviceAccount string) *controllerRun 
 	}
 	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(2), ktesting.BufferLogs(true)))
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), logger))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := app.Run(ctx, opts); err != nil {
-			t.Errorf("controller exited: %v", err)
-		}
-	})
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			done := make(chan struct{})
-			go func() { wg.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Errorf("controller did not stop within 30s")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	runInBackground(t, "controller", cancel, func() error { return app.Run(ctx, opts) })
 	return &controllerRun{logs: logger.GetSink().(ktesting.Underlier).GetBuffer()}
 }

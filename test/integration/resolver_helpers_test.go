@@ -26,7 +26,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,26 +74,7 @@ func startResolver(t *testing.T, operatorNS, operatorName, natsURL, credsFile st
 	}
 	_, logCtx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := resolverapp.Run(ctx, opts); err != nil {
-			t.Errorf("resolver exited: %v", err)
-		}
-	})
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			done := make(chan struct{})
-			go func() { wg.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Errorf("resolver did not stop within 30s")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	stop := runInBackground(t, "resolver", cancel, func() error { return resolverapp.Run(ctx, opts) })
 	return &runningResolver{Stop: stop, MetricsURL: "http://" + opts.MetricsBindAddress + "/metrics",
 		ReadyzURL: "http://" + opts.HealthProbeBindAddress + "/readyz"}
 }
