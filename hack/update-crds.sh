@@ -21,3 +21,5 @@ rm -f "$out"/*.yaml
 for f in "$out"/natsauth.io_*.yaml; do
   mv "$f" "$out/${f##*/natsauth.io_}"
 done
+# The API reference is generated from the same schemas, so it cannot drift from them.
+go run ./hack/apidocs "$out" "$root/apis/natsauth/v1alpha1/REFERENCE.md"

@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
-paths=(generated manifests/crds apis/natsauth/v1alpha1/zz_generated.deepcopy.go)
+paths=(generated manifests/crds apis/natsauth/v1alpha1/zz_generated.deepcopy.go apis/natsauth/v1alpha1/REFERENCE.md)
 for p in "${paths[@]}"; do
   mkdir -p "$snap/$(dirname "$p")"
   cp -a "$p" "$snap/$p"
