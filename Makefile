@@ -56,3 +56,11 @@ demo: test-deps ## Run the whole system locally on 127.0.0.1 until Ctrl-C (DEMO_
 	@# Built, not `go run`: go run exits 1 after Ctrl-C even when the demo stopped cleanly.
 	$(GO) build -o $(BIN)/nats-auth-demo ./test/demo
 	$(BIN)/nats-auth-demo $(if $(filter 1 true yes,$(DEMO_EXIT)),--exit-after-check)
+
+.PHONY: bench
+bench: test-deps ## Benchmarks against a real control plane (BENCH_ARGS="--users 1000,2000,5000 --record").
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/controller ./cmd/controller
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/resolver ./cmd/resolver
+	$(GO) build -o $(BIN)/nats-auth-bench ./test/bench
+	BENCH_COMMAND="make bench" $(BIN)/nats-auth-bench $(BENCH_ARGS)

@@ -1,0 +1,570 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
+	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
+	"github.com/natsauth/nats-auth-operator/test/testbed"
+)
+
+// Creating the objects must not be the bottleneck: the benchmark's own client is far above the
+// controller's rate, with enough goroutines to keep the apiserver busy.
+const (
+	createQPS     = 2000
+	createBurst   = 4000
+	createWorkers = 16
+	pollInterval  = 200 * time.Millisecond
+	// benchNS holds the operator, the accounts and the users; floorNS the floor's objects.
+	benchNS = "bench"
+	floorNS = "bench-floor"
+	// benchLabel marks the workload's users, apart from the operator's own resolver user.
+	benchLabel = "bench.natsauth.io/user"
+)
+
+// options configure runAll; main fills them from flags, the test from its temp dirs.
+type options struct {
+	RepoRoot      string
+	StateDir      string
+	ControllerBin string
+	RecordPath    string
+	Workloads     []string
+	Users         []int // empty: the workload's own count
+	QuietWindow   time.Duration
+	Timeout       time.Duration
+	Record        bool
+	Command       string
+	Note          string
+	Out           io.Writer
+}
+
+// workload describes what one run creates.
+type workload struct {
+	Name     string
+	Accounts int
+	Users    int // default count; --users overrides it
+}
+
+var workloads = map[string]workload{
+	"W1": {Name: "W1", Accounts: 10, Users: 1000},
+}
+
+// notImplemented are the issue's other workloads, which a later session adds.
+var notImplemented = map[string]string{
+	"W2": "1,000 accounts x 10 users",
+	"W3": "W2 with 50,000 unrelated Secrets",
+	"W4": "controller restart with W2 in place",
+	"W5": "10,000 users created and deleted in one account",
+}
+
+// result is one row of the table.
+type result struct {
+	Workload string
+	Users    int
+	Accounts int
+
+	Converge time.Duration
+	Floor    time.Duration
+	// Writes are the controller's mutating requests to natsusers and secrets (subresources
+	// included) between the first create and convergence; the benchmark's creates are removed.
+	Writes       float64
+	WritesDetail string
+	// OtherWrites are mutating requests to other resources in the same interval (events, the
+	// accounts' status, the apiserver's own leases), reported but not held to the target.
+	OtherWrites       float64
+	OtherWritesDetail string
+	QuietWrites       float64
+	QuietDetail       string
+	QuietOther        float64
+	QuietOtherDetail  string
+	QuietWindow       time.Duration
+
+	PeakRSSBytes int64
+	CPUSeconds   float64 // whole life of the controller, start to the end of the quiet window
+	CPUConverge  float64 // from the first create to convergence
+
+	FloorWrites int
+	FloorPlan   string
+	FloorErrors int
+
+	LoadBefore, LoadAfter string
+}
+
+func (r result) ratio() float64 {
+	if r.Floor <= 0 {
+		return 0
+	}
+	return r.Converge.Seconds() / r.Floor.Seconds()
+}
+
+func (r result) writesPerUser() float64 { return r.Writes / float64(r.Users) }
+
+// runAll runs every requested workload and user count, prints the table, and records it.
+func runAll(ctx context.Context, opts options) ([]result, error) {
+	if len(opts.Workloads) == 0 {
+		opts.Workloads = []string{"W1"}
+	}
+	if _, err := os.Stat(opts.ControllerBin); err != nil {
+		return nil, fmt.Errorf("controller binary: %w (run `make bench`, which builds it)", err)
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	var results []result
+	var skipped []string
+	for _, name := range opts.Workloads {
+		w, ok := workloads[name]
+		if !ok {
+			if what, known := notImplemented[name]; known {
+				msg := fmt.Sprintf("%s (%s): not implemented yet", name, what)
+				fmt.Fprintln(opts.Out, msg)
+				skipped = append(skipped, msg)
+				continue
+			}
+			return results, fmt.Errorf("unknown workload %q (known: W1..W5)", name)
+		}
+		sizes := opts.Users
+		if len(sizes) == 0 {
+			sizes = []int{w.Users}
+		}
+		for _, n := range sizes {
+			r, err := runOne(ctx, opts, w, n)
+			if err != nil {
+				return results, fmt.Errorf("%s with %d users: %w", w.Name, n, err)
+			}
+			results = append(results, r)
+		}
+	}
+	table := formatTable(results)
+	fmt.Fprintf(opts.Out, "\n%s\n", table)
+	fmt.Fprintf(opts.Out, "%s\n", formatDetails(results))
+	if opts.Record && len(results) > 0 {
+		if err := record(opts, results, skipped, time.Since(began)); err != nil {
+			return results, err
+		}
+		fmt.Fprintf(opts.Out, "recorded in %s\n", opts.RecordPath)
+	}
+	return results, nil
+}
+
+// run is one workload at one size on a fresh control plane.
+type run struct {
+	opts  options
+	w     workload
+	users int
+	began time.Time
+
+	cp         *testbed.ControlPlane
+	controller *testbed.Process
+	kube       kubernetes.Interface
+	nats       natsclientset.Interface
+	scrape     *scraper
+	stops      []func()
+}
+
+func (r *run) logf(format string, args ...any) {
+	fmt.Fprintf(r.opts.Out, "[%6.1fs] %s %d: %s\n", time.Since(r.began).Seconds(), r.w.Name, r.users, fmt.Sprintf(format, args...))
+}
+
+func runOne(ctx context.Context, opts options, w workload, users int) (res result, err error) {
+	r := &run{opts: opts, w: w, users: users, began: time.Now()}
+	defer func() {
+		for i := len(r.stops) - 1; i >= 0; i-- {
+			r.stops[i]()
+		}
+	}()
+	res = result{Workload: w.Name, Users: users, Accounts: w.Accounts, QuietWindow: opts.QuietWindow, LoadBefore: loadAvg()}
+
+	if err := r.startControlPlane(); err != nil {
+		return res, fmt.Errorf("control plane: %w", err)
+	}
+	if err := r.startController(ctx); err != nil {
+		return res, fmt.Errorf("controller: %w", err)
+	}
+	if err := r.createAccounts(ctx); err != nil {
+		return res, fmt.Errorf("operator and accounts: %w", err)
+	}
+	before, err := r.settle(ctx)
+	if err != nil {
+		return res, fmt.Errorf("waiting for the controller to settle: %w", err)
+	}
+	procBefore, err := readProcStats(r.controller.Pid())
+	if err != nil {
+		return res, err
+	}
+
+	// Converge.
+	first, err := r.createUsers(ctx)
+	if err != nil {
+		return res, fmt.Errorf("creating users: %w", err)
+	}
+	converged, items, secrets, err := r.waitConverged(ctx, first)
+	if err != nil {
+		return res, err
+	}
+	res.Converge = converged.Sub(first)
+	after, err := r.scrape.mutating(ctx)
+	if err != nil {
+		return res, err
+	}
+	procAfter, err := readProcStats(r.controller.Pid())
+	if err != nil {
+		return res, err
+	}
+	res.CPUConverge = procAfter.CPUSeconds - procBefore.CPUSeconds
+	delta := after.sub(before)
+	// The benchmark's own creates are the only writes in this interval that are not the
+	// controller's (besides the apiserver's housekeeping, which lands in OtherWrites).
+	own := reqKey{Resource: "natsusers", Verb: "POST"}
+	delta[own] -= float64(users)
+	if delta[own] <= 0.5 {
+		delete(delta, own)
+	}
+	res.Writes, res.WritesDetail = delta.total(isBenchResource), delta.format(isBenchResource)
+	res.OtherWrites, res.OtherWritesDetail = delta.total(isOther), delta.format(isOther)
+	r.logf("converged in %s: %.2f writes/user (%s); other writes: %s",
+		res.Converge.Round(time.Millisecond), res.writesPerUser(), res.WritesDetail, res.OtherWritesDetail)
+
+	// Quiet window.
+	r.logf("counting writes for %s after convergence", opts.QuietWindow)
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err()
+	case <-time.After(opts.QuietWindow):
+	}
+	quietEnd, err := r.scrape.mutating(ctx)
+	if err != nil {
+		return res, err
+	}
+	quiet := quietEnd.sub(after)
+	res.QuietWrites, res.QuietDetail = quiet.total(isBenchResource), quiet.format(isBenchResource)
+	res.QuietOther, res.QuietOtherDetail = quiet.total(isOther), quiet.format(isOther)
+	r.logf("quiet window: %.0f writes to natsusers/secrets (%s); other: %s", res.QuietWrites, res.QuietDetail, res.QuietOtherDetail)
+
+	final, err := readProcStats(r.controller.Pid())
+	if err != nil {
+		return res, err
+	}
+	res.PeakRSSBytes, res.CPUSeconds = final.PeakRSSBytes, final.CPUSeconds
+	if !r.controller.Running() {
+		return res, fmt.Errorf("the controller exited; last lines of %s:\n%s", r.controller.LogPath(), r.controller.LogTail(20))
+	}
+	// The floor runs without the controller, so that it neither competes for the CPU nor
+	// reconciles the floor's NatsUsers.
+	r.controller.Stop()
+
+	plan := planFromDelta(delta, users)
+	res.FloorPlan = plan.String()
+	fl, err := r.runFloor(ctx, plan, items, secrets)
+	if err != nil {
+		return res, fmt.Errorf("raw floor: %w", err)
+	}
+	res.Floor, res.FloorWrites, res.FloorErrors = fl.Duration, fl.Writes, fl.Errors
+	res.LoadAfter = loadAvg()
+	r.logf("raw floor: %d writes (%s per user) in %s, %d errors; ratio %.2f",
+		fl.Writes, res.FloorPlan, res.Floor.Round(time.Millisecond), fl.Errors, res.ratio())
+	return res, nil
+}
+
+func (r *run) startControlPlane() error {
+	r.logf("starting etcd and kube-apiserver, installing the CRDs")
+	cp, err := testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{
+		CRDDir: filepath.Join(r.opts.RepoRoot, "manifests", "crds"),
+		Logf:   func(format string, args ...any) { r.logf("  "+format, args...) },
+	})
+	if err != nil {
+		return err
+	}
+	r.cp = cp
+	r.stops = append(r.stops, cp.Stop)
+	cfg := fastConfig(cp.Config())
+	if r.kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if r.nats, err = natsclientset.NewForConfig(cfg); err != nil {
+		return err
+	}
+	r.scrape, err = newScraper(cp.Config())
+	return err
+}
+
+func fastConfig(cfg *rest.Config) *rest.Config {
+	cfg.QPS, cfg.Burst = createQPS, createBurst
+	return cfg
+}
+
+// startController runs the controller binary with its production defaults; only the kubeconfig
+// and the loopback metrics and probe ports are given.
+func (r *run) startController(ctx context.Context) error {
+	logPath := filepath.Join(r.opts.StateDir, fmt.Sprintf("%s-%d-controller.log", strings.ToLower(r.w.Name), r.users))
+	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		ports, err := testbed.FreePorts(2)
+		if err != nil {
+			return err
+		}
+		p, err := testbed.StartProcess(testbed.ProcessOptions{
+			Name: "controller", Path: r.opts.ControllerBin, LogPath: logPath,
+			Args: []string{
+				"--kubeconfig=" + r.cp.Kubeconfig(),
+				fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
+				fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
+			},
+		})
+		if err != nil {
+			return err
+		}
+		err = p.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]))
+		if err == nil {
+			r.controller = p
+			r.stops = append(r.stops, p.Stop)
+			r.logf("controller ready (pid %d, defaults --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
+				p.Pid(), app.DefaultWorkers, app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst, logPath)
+			return nil
+		}
+		if !testbed.IsBindConflict(err) || attempt == 3 {
+			return err
+		}
+	}
+}
+
+func accountName(i int) string { return fmt.Sprintf("acc-%02d", i) }
+
+func userName(i int) string { return fmt.Sprintf("user-%05d", i) }
+
+// createAccounts creates the namespace, the operator and the accounts, and waits until they
+// are Ready.
+func (r *run) createAccounts(ctx context.Context) error {
+	for _, ns := range []string{benchNS, floorNS} {
+		if _, err := r.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "main", Namespace: benchNS},
+		Spec: natsv1alpha1.NatsOperatorSpec{Resolver: natsv1alpha1.ResolverSpec{Type: natsv1alpha1.ResolverFull,
+			Dir: "/data/resolver", AllowDelete: true, Timeout: &metav1.Duration{Duration: 1900 * time.Millisecond}}}}
+	if _, err := r.nats.NatsauthV1alpha1().NatsOperators(benchNS).Create(ctx, op, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	for i := range r.w.Accounts {
+		acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: accountName(i), Namespace: benchNS},
+			Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}}}
+		if _, err := r.nats.NatsauthV1alpha1().NatsAccounts(benchNS).Create(ctx, acc, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	began := time.Now()
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		ops, err1 := r.nats.NatsauthV1alpha1().NatsOperators(benchNS).List(waitCtx, metav1.ListOptions{})
+		accs, err2 := r.nats.NatsauthV1alpha1().NatsAccounts(benchNS).List(waitCtx, metav1.ListOptions{})
+		if err := errors.Join(err1, err2); err == nil {
+			ready := 0
+			for _, o := range ops.Items {
+				if isReady(o.Status.Conditions, o.Generation) {
+					ready++
+				}
+			}
+			for _, a := range accs.Items {
+				if isReady(a.Status.Conditions, a.Generation) {
+					ready++
+				}
+			}
+			// The operator also creates its system account.
+			if want := 1 + r.w.Accounts + 1; ready >= want && len(ops.Items)+len(accs.Items) == want {
+				r.logf("operator and %d accounts Ready in %s", r.w.Accounts, time.Since(began).Round(time.Millisecond))
+				return nil
+			}
+		}
+		select {
+		case <-waitCtx.Done():
+			return fmt.Errorf("not Ready within 2m (see %s)", r.controller.LogPath())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// settle waits until no mutating request reached the apiserver for a second (at most 15 s),
+// so that the writes counted for the users are not the tail of the accounts' setup, and
+// returns the counters at that point.
+func (r *run) settle(ctx context.Context) (counts, error) {
+	prev, err := r.scrape.mutating(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		cur, err := r.scrape.mutating(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d := cur.sub(prev); d.total(isBenchResource) == 0 && d.total(func(k reqKey) bool { return strings.HasPrefix(k.Resource, "nats") }) == 0 {
+			return cur, nil
+		}
+		prev = cur
+	}
+	r.logf("warning: the controller was still writing 15 s after the accounts were Ready")
+	return prev, nil
+}
+
+// newUser is the workload's NatsUser i: no permissions of its own, so the account's defaults
+// apply, as for most real users.
+func newUser(ns string, i, accounts int) *natsv1alpha1.NatsUser {
+	return &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: userName(i), Namespace: ns,
+		Labels: map[string]string{benchLabel: "true"}},
+		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: accountName(i % accounts)}}}
+}
+
+// createUsers creates the users with createWorkers goroutines and returns the time of the first
+// create.
+func (r *run) createUsers(ctx context.Context) (time.Time, error) {
+	first, err := createNatsUsers(ctx, r.nats, benchNS, r.users, r.w.Accounts)
+	if err != nil {
+		return first, err
+	}
+	r.logf("created %d NatsUsers in %s", r.users, time.Since(first).Round(time.Millisecond))
+	return first, nil
+}
+
+func createNatsUsers(ctx context.Context, client natsclientset.Interface, ns string, users, accounts int) (time.Time, error) {
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	errs := make([]error, createWorkers)
+	first := time.Now()
+	for w := range createWorkers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= users || ctx.Err() != nil {
+					return
+				}
+				if _, err := client.NatsauthV1alpha1().NatsUsers(ns).Create(ctx, newUser(ns, i, accounts), metav1.CreateOptions{}); err != nil {
+					errs[w] = fmt.Errorf("%s: %w", userName(i), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first, errors.Join(errs...)
+}
+
+// waitConverged polls with LIST calls until every user is Ready for its generation and its
+// Secret holds user.creds, and returns the time of the poll that saw it and the users.
+func (r *run) waitConverged(ctx context.Context, first time.Time) (time.Time, []natsv1alpha1.NatsUser, []corev1.Secret, error) {
+	waitCtx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	lastReport := time.Now()
+	ready, withCreds := 0, 0
+	for {
+		polled := time.Now()
+		list, err := r.nats.NatsauthV1alpha1().NatsUsers(benchNS).List(waitCtx, metav1.ListOptions{LabelSelector: benchLabel})
+		if err == nil {
+			ready = 0
+			for i := range list.Items {
+				if isReady(list.Items[i].Status.Conditions, list.Items[i].Generation) {
+					ready++
+				}
+			}
+			// The Secrets are only listed once every user is Ready: the controller writes the
+			// Secret before the status, so the second list confirms rather than waits.
+			if ready == r.users && len(list.Items) == r.users {
+				var secrets *corev1.SecretList
+				secrets, err = r.kube.CoreV1().Secrets(benchNS).List(waitCtx, metav1.ListOptions{})
+				if err == nil {
+					withCreds = credsCount(secrets.Items, list.Items)
+					if withCreds == r.users {
+						return polled, list.Items, secrets.Items, nil
+					}
+				}
+			}
+		}
+		if err != nil && waitCtx.Err() == nil {
+			r.logf("poll: %v", err)
+		}
+		if time.Since(lastReport) >= 5*time.Second {
+			lastReport = time.Now()
+			r.logf("  %d/%d Ready after %s", ready, r.users, time.Since(first).Round(100*time.Millisecond))
+		}
+		select {
+		case <-waitCtx.Done():
+			return time.Time{}, nil, nil, fmt.Errorf("not converged within --timeout %s: %d/%d Ready, %d Secrets with user.creds (see %s)",
+				r.opts.Timeout, ready, r.users, withCreds, r.controller.LogPath())
+		case <-time.After(time.Until(polled.Add(pollInterval))):
+		}
+	}
+}
+
+// credsCount counts the users whose Secret holds a non-empty user.creds.
+func credsCount(secrets []corev1.Secret, users []natsv1alpha1.NatsUser) int {
+	byName := make(map[string]*corev1.Secret, len(secrets))
+	for i := range secrets {
+		byName[secrets[i].Name] = &secrets[i]
+	}
+	n := 0
+	for _, u := range users {
+		name := u.Spec.SecretName
+		if name == "" {
+			name = u.Name
+		}
+		if s := byName[name]; s != nil && len(s.Data["user.creds"]) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func isReady(conds []metav1.Condition, generation int64) bool {
+	c := meta.FindStatusCondition(conds, natsv1alpha1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == generation
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages, to say how busy the machine was.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
