@@ -22,20 +22,14 @@ import (
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/natsauth/nats-auth-operator/cmd/internal/kube"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
@@ -45,7 +39,6 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/operator"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
-	natsscheme "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/scheme"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 )
 
@@ -56,7 +49,7 @@ const Component = "nats-auth-controller"
 // reconciles; the observability endpoints run on every replica.
 func Run(ctx context.Context, opts *Options) error {
 	logger := klog.FromContext(ctx)
-	cfg, err := restConfig(opts)
+	cfg, err := kube.RestConfig(opts.RestConfig, opts.Master, opts.Kubeconfig, float32(opts.KubeAPIQPS), opts.KubeAPIBurst, Component)
 	if err != nil {
 		return err
 	}
@@ -81,19 +74,11 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	ready := serve.NewReadiness("caches not synced")
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartStructuredLogging(3)
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
-	// A private scheme: adding our types to client-go's global one races with other users of it.
-	eventScheme := runtime.NewScheme()
-	if err := scheme.AddToScheme(eventScheme); err != nil {
+	recorder, stopEvents, err := kube.EventRecorder(ctx, kubeClient, Component)
+	if err != nil {
 		return err
 	}
-	if err := natsscheme.AddToScheme(eventScheme); err != nil {
-		return err
-	}
-	recorder := broadcaster.NewRecorder(eventScheme, corev1.EventSource{Component: Component})
+	defer stopEvents()
 
 	logger.Info("Starting", "workers", opts.Workers, "kubeAPIQPS", opts.KubeAPIQPS, "kubeAPIBurst", opts.KubeAPIBurst,
 		"leaderElect", opts.LeaderElect)
@@ -115,23 +100,6 @@ func Run(ctx context.Context, opts *Options) error {
 		}, run)
 	})
 	return g.Wait()
-}
-
-func restConfig(opts *Options) (*rest.Config, error) {
-	cfg := opts.RestConfig
-	if cfg == nil {
-		var err error
-		cfg, err = clientcmd.BuildConfigFromFlags(opts.Master, opts.Kubeconfig)
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes client configuration: %w", err)
-		}
-	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS = float32(opts.KubeAPIQPS)
-	cfg.Burst = opts.KubeAPIBurst
-	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
-	cfg.UserAgent = Component
-	return cfg, nil
 }
 
 // runControllers builds the informers and the three controllers, starts the informers only

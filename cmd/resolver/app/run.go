@@ -22,24 +22,19 @@ import (
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/natsauth/nats-auth-operator/cmd/internal/kube"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
 	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
-	natsscheme "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/scheme"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 	"github.com/natsauth/nats-auth-operator/resolver"
 )
@@ -79,7 +74,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("health probe listener: %w", err)
 	}
-	recorder, stopEvents, err := eventRecorder(ctx, kubeClient)
+	recorder, stopEvents, err := kube.EventRecorder(ctx, kubeClient, Component)
 	if err != nil {
 		return err
 	}
@@ -122,7 +117,7 @@ func Run(ctx context.Context, opts *Options) error {
 
 // newClients builds the Kubernetes and natsauth clients.
 func newClients(opts *Options) (kubernetes.Interface, natsclientset.Interface, error) {
-	cfg, err := restConfig(opts)
+	cfg, err := kube.RestConfig(opts.RestConfig, opts.Master, opts.Kubeconfig, kubeAPIQPS, kubeAPIBurst, Component)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,35 +130,6 @@ func newClients(opts *Options) (kubernetes.Interface, natsclientset.Interface, e
 		return nil, nil, fmt.Errorf("natsauth client: %w", err)
 	}
 	return kubeClient, natsClient, nil
-}
-
-func restConfig(opts *Options) (*rest.Config, error) {
-	cfg := opts.RestConfig
-	if cfg == nil {
-		var err error
-		cfg, err = clientcmd.BuildConfigFromFlags(opts.Master, opts.Kubeconfig)
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes client configuration: %w", err)
-		}
-	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = kubeAPIQPS, kubeAPIBurst
-	cfg.UserAgent = Component
-	return cfg, nil
-}
-
-// eventRecorder starts the binary's one event broadcaster.
-func eventRecorder(ctx context.Context, kubeClient kubernetes.Interface) (record.EventRecorder, func(), error) {
-	// A scheme of our own: events are only about NatsAccounts, and adding types to client-go's
-	// global scheme would race with every other user of it in the process.
-	eventScheme := runtime.NewScheme()
-	if err := natsscheme.AddToScheme(eventScheme); err != nil {
-		return nil, nil, err
-	}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartStructuredLogging(3)
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
-	return broadcaster.NewRecorder(eventScheme, corev1.EventSource{Component: Component}), broadcaster.Shutdown, nil
 }
 
 // runDeps is what the leading replica needs.
