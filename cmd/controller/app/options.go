@@ -21,10 +21,11 @@ package app
 import (
 	"errors"
 	"flag"
-	"os"
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 )
 
 // Defaults chosen for a controller that writes about three objects per user: client-go's 5 QPS /
@@ -37,20 +38,15 @@ const (
 
 // Options are the controller binary's settings.
 type Options struct {
-	Kubeconfig              string
-	Master                  string
-	Workers                 int
-	KubeAPIQPS              float64
-	KubeAPIBurst            int
-	LeaderElect             bool
-	LeaderElectionNamespace string
-	LeaderElectionID        string
-	LeaseDuration           time.Duration
-	RenewDeadline           time.Duration
-	RetryPeriod             time.Duration
-	MetricsBindAddress      string
-	HealthProbeBindAddress  string
-	ResyncPeriod            time.Duration
+	Kubeconfig   string
+	Master       string
+	Workers      int
+	KubeAPIQPS   float64
+	KubeAPIBurst int
+	leader.Election
+	MetricsBindAddress     string
+	HealthProbeBindAddress string
+	ResyncPeriod           time.Duration
 
 	// RestConfig, when set (tests), is used instead of Kubeconfig/in-cluster config.
 	RestConfig *rest.Config
@@ -58,21 +54,13 @@ type Options struct {
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
-	ns := os.Getenv("POD_NAMESPACE")
-	if ns == "" {
-		ns = "nats-auth-operator"
-	}
 	return &Options{
-		Workers:                 DefaultWorkers,
-		KubeAPIQPS:              DefaultKubeAPIQPS,
-		KubeAPIBurst:            DefaultKubeAPIBurst,
-		LeaderElectionNamespace: ns,
-		LeaderElectionID:        "nats-auth-controller",
-		LeaseDuration:           15 * time.Second,
-		RenewDeadline:           10 * time.Second,
-		RetryPeriod:             2 * time.Second,
-		MetricsBindAddress:      ":8080",
-		HealthProbeBindAddress:  ":8081",
+		Workers:                DefaultWorkers,
+		KubeAPIQPS:             DefaultKubeAPIQPS,
+		KubeAPIBurst:           DefaultKubeAPIBurst,
+		Election:               leader.NewElection("nats-auth-controller"),
+		MetricsBindAddress:     ":8080",
+		HealthProbeBindAddress: ":8081",
 		// A long resync: correctness never depends on it; it only re-checks external drift.
 		ResyncPeriod: 10 * time.Hour,
 	}
@@ -85,9 +73,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Concurrent syncs per kind.")
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Queries per second to the Kubernetes API.")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of queries to the Kubernetes API.")
-	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Hold a Lease so that only one replica reconciles.")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease.")
-	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
+	o.Election.AddFlags(fs, "reconciles")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; 0 disables it.")
 }
@@ -101,8 +87,8 @@ func (o *Options) Validate() error {
 	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
 		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
 	}
-	if o.LeaderElect && (o.LeaderElectionNamespace == "" || o.LeaderElectionID == "") {
-		errs = append(errs, errors.New("--leader-elect needs --leader-election-namespace and --leader-election-id"))
+	if err := o.Election.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -92,12 +92,8 @@ func Run(ctx context.Context, opts *Options) error {
 		if !opts.LeaderElect {
 			return run(gctx)
 		}
-		return leader.Run(gctx, kubeClient, leader.Config{
-			Namespace: opts.LeaderElectionNamespace, Name: opts.LeaderElectionID,
-			LeaseDuration: opts.LeaseDuration, RenewDeadline: opts.RenewDeadline, RetryPeriod: opts.RetryPeriod,
-			// A standby replica is healthy and ready to take over; it reports ready.
-			OnStandby: func(string) { ready.Ready() },
-		}, run)
+		// A standby replica is healthy and ready to take over; it reports ready.
+		return leader.Run(gctx, kubeClient, opts.Election.Config(func(string) { ready.Ready() }), run)
 	})
 	return g.Wait()
 }

@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 	"github.com/natsauth/nats-auth-operator/resolver"
 )
 
@@ -55,12 +56,7 @@ type Options struct {
 	CredsFile string
 	Workers   int
 
-	LeaderElect             bool
-	LeaderElectionNamespace string
-	LeaderElectionID        string
-	LeaseDuration           time.Duration
-	RenewDeadline           time.Duration
-	RetryPeriod             time.Duration
+	leader.Election
 
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
@@ -76,28 +72,20 @@ type Options struct {
 
 // NewOptions returns the defaults, with the NATS URL and creds file taken from the environment.
 func NewOptions() *Options {
-	ns := os.Getenv("POD_NAMESPACE")
-	if ns == "" {
-		ns = "nats-auth-operator"
-	}
 	url := os.Getenv(EnvNatsURL)
 	if url == "" {
 		url = nats.DefaultURL
 	}
 	return &Options{
-		NatsURL:                 url,
-		CredsFile:               os.Getenv(EnvCredsFile),
-		Workers:                 DefaultWorkers,
-		LeaderElectionNamespace: ns,
-		LeaderElectionID:        "nats-auth-resolver",
-		LeaseDuration:           15 * time.Second,
-		RenewDeadline:           10 * time.Second,
-		RetryPeriod:             2 * time.Second,
-		MetricsBindAddress:      ":8080",
-		HealthProbeBindAddress:  ":8081",
-		DriftInterval:           resolver.DefaultDriftInterval,
-		PushTimeout:             resolver.DefaultPushTimeout,
-		ServerRetention:         resolver.DefaultServerRetention,
+		NatsURL:                url,
+		CredsFile:              os.Getenv(EnvCredsFile),
+		Workers:                DefaultWorkers,
+		Election:               leader.NewElection("nats-auth-resolver"),
+		MetricsBindAddress:     ":8080",
+		HealthProbeBindAddress: ":8081",
+		DriftInterval:          resolver.DefaultDriftInterval,
+		PushTimeout:            resolver.DefaultPushTimeout,
+		ServerRetention:        resolver.DefaultServerRetention,
 		// Correctness never depends on the informer resync; the drift check covers the servers.
 		ResyncPeriod: 10 * time.Hour,
 	}
@@ -111,9 +99,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.NatsURL, "nats-url", o.NatsURL, "NATS server URLs, comma-separated (default from $"+EnvNatsURL+").")
 	fs.StringVar(&o.CredsFile, "creds", o.CredsFile, "Creds file of a system-account user, such as the operator's <name>-resolver-creds Secret (default from $"+EnvCredsFile+").")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Accounts pushed concurrently.")
-	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Hold a Lease so that only one replica pushes.")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease.")
-	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
+	o.Election.AddFlags(fs, "pushes")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; 0 disables it.")
 	fs.DurationVar(&o.DriftInterval, "drift-interval", o.DriftInterval, "How often every server's stored accounts are listed and missing ones pushed again.")
@@ -139,8 +125,8 @@ func (o *Options) Validate() error {
 	if o.DriftInterval <= 0 || o.PushTimeout <= 0 || o.ServerRetention <= 0 {
 		errs = append(errs, errors.New("--drift-interval, --push-timeout and --server-retention must be positive"))
 	}
-	if o.LeaderElect && (o.LeaderElectionNamespace == "" || o.LeaderElectionID == "") {
-		errs = append(errs, errors.New("--leader-elect needs --leader-election-namespace and --leader-election-id"))
+	if err := o.Election.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -105,12 +105,8 @@ func Run(ctx context.Context, opts *Options) error {
 		if !opts.LeaderElect {
 			return deps.run(gctx)
 		}
-		return leader.Run(gctx, kubeClient, leader.Config{
-			Namespace: opts.LeaderElectionNamespace, Name: opts.LeaderElectionID,
-			LeaseDuration: opts.LeaseDuration, RenewDeadline: opts.RenewDeadline, RetryPeriod: opts.RetryPeriod,
-			// A standby replica is ready to take over as long as it reaches NATS.
-			OnStandby: func(string) { cachesReady.Ready() },
-		}, deps.run)
+		// A standby replica is ready to take over as long as it reaches NATS.
+		return leader.Run(gctx, kubeClient, opts.Election.Config(func(string) { cachesReady.Ready() }), deps.run)
 	})
 	return g.Wait()
 }
