@@ -186,7 +186,7 @@ func deletedCondition(acc *natsv1alpha1.NatsAccount, want pushedStatus, now time
 func (c *Controller) reportDeleted(ctx context.Context, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
 	key := cache.ObjectName{Namespace: cached.Namespace, Name: cached.Name}
 	cond, changed := deletedCondition(cached, want, c.clock.Now())
-	if !changed || c.state.deletePending(key, cached.ResourceVersion, want) {
+	if !changed || c.state.applyPending(natsv1alpha1.ConditionDeleted, key, cached.ResourceVersion, want) {
 		return nil
 	}
 	body, err := json.Marshal(statusApply{
@@ -206,7 +206,7 @@ func (c *Controller) reportDeleted(ctx context.Context, cached *natsv1alpha1.Nat
 	if err != nil {
 		return fmt.Errorf("apply Deleted status: %w", err)
 	}
-	c.state.recordDeleteApply(key, cached.ResourceVersion, want)
+	c.state.recordApply(natsv1alpha1.ConditionDeleted, key, cached.ResourceVersion, want)
 	prev := meta.FindStatusCondition(cached.Status.Conditions, natsv1alpha1.ConditionDeleted)
 	if cond.Status == metav1.ConditionFalse && (prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason) {
 		c.recorder.Event(cached, corev1.EventTypeWarning, cond.Reason, cond.Message)

@@ -47,15 +47,19 @@ type pushState struct {
 	// reconnect, a restarted server, drift). The mark is taken by the next sync, so one set
 	// while a sync of the same account is running survives it: the queue runs the key again.
 	forced map[cache.ObjectName]bool
-	// applied is the last status written per account, with the resourceVersion it was
-	// computed from. Until the informer delivers the result, a sync still sees that old
-	// version and would write, and announce, the same outcome again.
-	applied map[cache.ObjectName]appliedStatus
-	// deleteApplied is applied for the Deleted condition, which has its own field manager.
-	deleteApplied map[cache.ObjectName]appliedStatus
+	// applied is the last status written per account and condition type (Pushed, Deleted),
+	// with the resourceVersion it was computed from. Until the informer delivers the result, a
+	// sync still sees that old version and would write, and announce, the same outcome again.
+	applied map[appliedKey]appliedStatus
 	// deleted holds the digest of each account's delete request that every expected server
 	// acknowledged, so a sync on a cache that lags behind the Deleted condition sends nothing.
 	deleted map[cache.ObjectName]string
+}
+
+// appliedKey names one condition of one account.
+type appliedKey struct {
+	account   cache.ObjectName
+	condition string
 }
 
 // appliedStatus is a status write: what was written, on top of which resourceVersion.
@@ -66,24 +70,24 @@ type appliedStatus struct {
 
 func newPushState() *pushState {
 	return &pushState{pushed: map[cache.ObjectName]pushRecord{}, forced: map[cache.ObjectName]bool{},
-		applied: map[cache.ObjectName]appliedStatus{}, deleteApplied: map[cache.ObjectName]appliedStatus{},
+		applied: map[appliedKey]appliedStatus{},
 		deleted: map[cache.ObjectName]string{}}
 }
 
-// applyPending reports whether status was already written on top of resourceVersion, so a
-// cache that still shows resourceVersion has merely not caught up with that write.
-func (s *pushState) applyPending(key cache.ObjectName, resourceVersion string, status pushedStatus) bool {
+// applyPending reports whether status was already written for condition on top of
+// resourceVersion, so a cache that still shows resourceVersion has merely not caught up.
+func (s *pushState) applyPending(condition string, key cache.ObjectName, resourceVersion string, status pushedStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.applied[key]
+	a, ok := s.applied[appliedKey{key, condition}]
 	return ok && a.fromResourceVersion == resourceVersion && a.status == status
 }
 
-// recordApply remembers a status write made on top of resourceVersion.
-func (s *pushState) recordApply(key cache.ObjectName, resourceVersion string, status pushedStatus) {
+// recordApply remembers a status write of condition made on top of resourceVersion.
+func (s *pushState) recordApply(condition string, key cache.ObjectName, resourceVersion string, status pushedStatus) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applied[key] = appliedStatus{fromResourceVersion: resourceVersion, status: status}
+	s.applied[appliedKey{key, condition}] = appliedStatus{fromResourceVersion: resourceVersion, status: status}
 }
 
 // record remembers a fully acknowledged push.
@@ -114,24 +118,12 @@ func (s *pushState) remove(key cache.ObjectName) {
 	defer s.mu.Unlock()
 	delete(s.pushed, key)
 	delete(s.forced, key)
-	delete(s.applied, key)
-	delete(s.deleteApplied, key)
+	for k := range s.applied {
+		if k.account == key {
+			delete(s.applied, k)
+		}
+	}
 	delete(s.deleted, key)
-}
-
-// deletePending is applyPending for the Deleted condition.
-func (s *pushState) deletePending(key cache.ObjectName, resourceVersion string, status pushedStatus) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.deleteApplied[key]
-	return ok && a.fromResourceVersion == resourceVersion && a.status == status
-}
-
-// recordDeleteApply is recordApply for the Deleted condition.
-func (s *pushState) recordDeleteApply(key cache.ObjectName, resourceVersion string, status pushedStatus) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deleteApplied[key] = appliedStatus{fromResourceVersion: resourceVersion, status: status}
 }
 
 // recordDeleted remembers that every expected server acknowledged the delete request with

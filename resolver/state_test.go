@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"k8s.io/client-go/tools/cache"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
 
 func TestPushStateForceSurvivesARunningSync(t *testing.T) {
@@ -50,20 +52,20 @@ func TestPushStateApplyPendingUntilTheCacheCatchesUp(t *testing.T) {
 	s := newPushState()
 	key := cache.ObjectName{Namespace: "ns", Name: "app"}
 	ok := pushedStatus{status: "True", reason: ReasonPushed, message: "acknowledged by 3 of 3 servers", hash: "h"}
-	s.recordApply(key, "10", ok)
-	if !s.applyPending(key, "10", ok) {
+	s.recordApply(natsv1alpha1.ConditionPushed, key, "10", ok)
+	if !s.applyPending(natsv1alpha1.ConditionPushed, key, "10", ok) {
 		t.Error("the same outcome on the same stale version would be written again")
 	}
-	if s.applyPending(key, "11", ok) {
+	if s.applyPending(natsv1alpha1.ConditionPushed, key, "11", ok) {
 		t.Error("a newer version must be compared, not skipped")
 	}
 	other := ok
 	other.message = "acknowledged by 2 of 2 servers"
-	if s.applyPending(key, "10", other) {
+	if s.applyPending(natsv1alpha1.ConditionPushed, key, "10", other) {
 		t.Error("a different outcome must be written")
 	}
 	s.remove(key)
-	if s.applyPending(key, "10", ok) {
+	if s.applyPending(natsv1alpha1.ConditionPushed, key, "10", ok) {
 		t.Error("remove kept the applied status")
 	}
 }

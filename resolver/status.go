@@ -65,13 +65,13 @@ func pushedCondition(acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.
 func (c *Controller) report(ctx context.Context, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
 	key := cache.ObjectName{Namespace: cached.Namespace, Name: cached.Name}
 	cond, changed := pushedCondition(cached, want, c.clock.Now())
-	if !changed || c.state.applyPending(key, cached.ResourceVersion, want) {
+	if !changed || c.state.applyPending(natsv1alpha1.ConditionPushed, key, cached.ResourceVersion, want) {
 		return nil
 	}
 	if err := c.applyStatus(ctx, cached, cond, want.hash); err != nil {
 		return err
 	}
-	c.state.recordApply(key, cached.ResourceVersion, want)
+	c.state.recordApply(natsv1alpha1.ConditionPushed, key, cached.ResourceVersion, want)
 	prev := meta.FindStatusCondition(cached.Status.Conditions, natsv1alpha1.ConditionPushed)
 	if prev != nil && prev.Status == cond.Status && prev.Reason == cond.Reason {
 		return nil
