@@ -33,6 +33,11 @@ type Outcome struct {
 	// Waiting marks a not-ready outcome that resolves on its own (another object is still being
 	// issued): it sets the condition but emits no Warning event.
 	Waiting bool
+	// QuietFirstReady skips the Normal event when an object becomes ready for the first time
+	// (no Ready condition before). Users set it: one event per new user is one more API write
+	// per user on the way to convergence, and the Ready condition already says it. Recovering
+	// from a failure still emits the Normal event.
+	QuietFirstReady bool
 }
 
 // SetReady writes the Ready condition for outcome into conditions and emits an event when the
@@ -52,7 +57,7 @@ func SetReady(conditions *[]metav1.Condition, generation int64, outcome Outcome,
 		Message:            outcome.Message,
 		ObservedGeneration: generation,
 	})
-	if !changed || recorder == nil || outcome.Waiting {
+	if !changed || recorder == nil || outcome.Waiting || (outcome.Ready && prev == nil && outcome.QuietFirstReady) {
 		return
 	}
 	if outcome.Ready {

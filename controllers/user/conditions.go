@@ -105,5 +105,5 @@ func issuedOutcome(secretName, publicKey string, expires time.Time) controllerut
 	if !expires.IsZero() {
 		msg += ", valid until " + expires.UTC().Format(time.RFC3339)
 	}
-	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued, Message: msg}
+	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued, Message: msg, QuietFirstReady: true}
 }

@@ -59,6 +59,7 @@ type options struct {
 	RepoRoot      string
 	StateDir      string
 	ControllerBin string
+	ResolverBin   string
 	RecordPath    string
 	Workloads     []string
 	Users         []int // empty: the workload's own count
@@ -144,8 +145,17 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 	}
 	began := time.Now()
 	var results []result
-	var skipped []string
+	var skipped, sections []string
 	for _, name := range opts.Workloads {
+		if name == natsWorkload {
+			section, err := runNATS(ctx, opts)
+			if err != nil {
+				return results, fmt.Errorf("%s: %w", natsWorkload, err)
+			}
+			fmt.Fprintf(opts.Out, "\n%s\n", section)
+			sections = append(sections, section)
+			continue
+		}
 		w, ok := workloads[name]
 		if !ok {
 			if what, known := notImplemented[name]; known {
@@ -171,8 +181,8 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 	table := formatTable(results)
 	fmt.Fprintf(opts.Out, "\n%s\n", table)
 	fmt.Fprintf(opts.Out, "%s\n", formatDetails(results))
-	if opts.Record && len(results) > 0 {
-		if err := record(opts, results, skipped, time.Since(began)); err != nil {
+	if opts.Record && len(results)+len(sections) > 0 {
+		if err := record(opts, results, skipped, sections, time.Since(began)); err != nil {
 			return results, err
 		}
 		fmt.Fprintf(opts.Out, "recorded in %s\n", opts.RecordPath)

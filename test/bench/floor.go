@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/flowcontrol"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
@@ -152,8 +153,10 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 		}
 	}
 
+	// One token bucket for both clientsets, like the controller's (cmd/internal/kube).
 	cfg := r.cp.Config()
 	cfg.QPS, cfg.Burst = app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst
+	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return res, err

@@ -62,6 +62,7 @@ func main() {
 	flag.StringVar(&opts.RecordPath, "record-file", opts.RecordPath, "The file --record appends to.")
 	flag.StringVar(&opts.StateDir, "state-dir", opts.StateDir, "Directory for the controller's log of each run (kept).")
 	flag.StringVar(&opts.ControllerBin, "controller", opts.ControllerBin, "Controller binary.")
+	flag.StringVar(&opts.ResolverBin, "resolver", opts.ResolverBin, "Resolver binary.")
 	flag.StringVar(&opts.Note, "note", "", "A note recorded with the table (for example what else the machine was running).")
 	flag.Parse()
 
@@ -131,6 +132,7 @@ func defaultOptions(root string) options {
 		RepoRoot:      root,
 		StateDir:      filepath.Join(bin, "bench"),
 		ControllerBin: filepath.Join(bin, "controller"),
+		ResolverBin:   filepath.Join(bin, "resolver"),
 		RecordPath:    filepath.Join(root, "BENCHMARKS.md"),
 		QuietWindow:   60 * time.Second,
 		Timeout:       10 * time.Minute,

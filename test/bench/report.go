@@ -70,7 +70,7 @@ func formatDetails(results []result) string {
 }
 
 // record appends the table, the details and the command to the record file.
-func record(opts options, results []result, skipped []string, took time.Duration) error {
+func record(opts options, results []result, skipped, sections []string, took time.Duration) error {
 	f, err := os.OpenFile(opts.RecordPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -83,11 +83,16 @@ func record(opts options, results []result, skipped []string, took time.Duration
 	if opts.Note != "" {
 		fmt.Fprintf(&b, "Note: %s\n\n", opts.Note)
 	}
-	b.WriteString(formatTable(results))
-	b.WriteString("\n")
-	b.WriteString(formatDetails(results))
+	if len(results) > 0 {
+		b.WriteString(formatTable(results))
+		b.WriteString("\n")
+		b.WriteString(formatDetails(results))
+	}
 	for _, s := range skipped {
 		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	for _, s := range sections {
+		fmt.Fprintf(&b, "\n%s\n", s)
 	}
 	_, err = f.WriteString(b.String())
 	if err != nil {
