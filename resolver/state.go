@@ -54,6 +54,9 @@ type pushState struct {
 	// deleted holds the digest of each account's delete request that every expected server
 	// acknowledged, so a sync on a cache that lags behind the Deleted condition sends nothing.
 	deleted map[cache.ObjectName]string
+	// pending holds the accounts whose current JWT or delete request some expected server has
+	// not acknowledged yet: the backlog while NATS is unreachable, retried with backoff.
+	pending map[cache.ObjectName]bool
 }
 
 // appliedKey names one condition of one account.
@@ -71,7 +74,7 @@ type appliedStatus struct {
 func newPushState() *pushState {
 	return &pushState{pushed: map[cache.ObjectName]pushRecord{}, forced: map[cache.ObjectName]bool{},
 		applied: map[appliedKey]appliedStatus{},
-		deleted: map[cache.ObjectName]string{}}
+		deleted: map[cache.ObjectName]string{}, pending: map[cache.ObjectName]bool{}}
 }
 
 // applyPending reports whether status was already written for condition on top of
@@ -143,6 +146,18 @@ func (s *pushState) wasDeleted(key cache.ObjectName, digest string) bool {
 	defer s.mu.Unlock()
 	d, ok := s.deleted[key]
 	return ok && d == digest
+}
+
+// setPending marks key as waiting for acknowledgements, or not, and returns how many are.
+func (s *pushState) setPending(key cache.ObjectName, pending bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pending {
+		s.pending[key] = true
+	} else {
+		delete(s.pending, key)
+	}
+	return len(s.pending)
 }
 
 // force marks key to be pushed by its next sync.

@@ -69,3 +69,17 @@ func TestPushStateApplyPendingUntilTheCacheCatchesUp(t *testing.T) {
 		t.Error("remove kept the applied status")
 	}
 }
+
+func TestPushStatePendingCountsEachAccountOnce(t *testing.T) {
+	s := newPushState()
+	a, b := cache.ObjectName{Namespace: "ns", Name: "a"}, cache.ObjectName{Namespace: "ns", Name: "b"}
+	for _, step := range []struct {
+		key     cache.ObjectName
+		pending bool
+		want    int
+	}{{a, true, 1}, {a, true, 1}, {b, true, 2}, {a, false, 1}, {a, false, 1}, {b, false, 0}} {
+		if got := s.setPending(step.key, step.pending); got != step.want {
+			t.Fatalf("setPending(%s, %t) = %d, want %d", step.key.Name, step.pending, got, step.want)
+		}
+	}
+}

@@ -58,6 +58,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	defer func() { logger.V(4).Info("Finished syncing", "duration", c.clock.Since(began)) }()
 
 	force := c.state.takeForce(key)
+	// Whether the servers still lack what this sync was to deliver: the backlog metric. Every
+	// path that delivers nothing (not ours, no JWT yet, refused) leaves it false.
+	pending := false
+	defer func() { c.setPending(key, pending) }()
 	acc, err := c.accounts.NatsAccounts(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		c.state.remove(key)
@@ -70,7 +74,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return nil
 	}
 	if acc.DeletionTimestamp != nil {
-		return c.deleteAccount(ctx, key, acc)
+		err := c.deleteAccount(ctx, key, acc)
+		pending = err != nil && !controllerutil.IsTerminal(err)
+		return err
 	}
 	if acc.Status.JWT == "" {
 		return nil
@@ -100,7 +106,19 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		// Every server acknowledged this token; at most the status lags after a failed write.
 		return c.report(ctx, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message, acc.Status.ClaimsHash})
 	}
-	return c.pushAccount(ctx, key, acc, digest, claims.Subject)
+	err = c.pushAccount(ctx, key, acc, digest, claims.Subject)
+	rec, ok := c.state.lookup(key)
+	pending = !ok || rec.digest != digest
+	return err
+}
+
+// setPending records whether key still waits for every server's acknowledgement and publishes
+// the size of that backlog.
+func (c *Controller) setPending(key cache.ObjectName, pending bool) {
+	n := c.state.setPending(key, pending)
+	if c.metrics != nil {
+		c.metrics.PendingPushes.Set(float64(n))
+	}
 }
 
 // pushAccount pushes acc's JWT to every expected server and records the outcome: the Pushed

@@ -62,6 +62,10 @@ type Resolver struct {
 	Deletes *prometheus.CounterVec
 	// Servers is the number of nats-servers every push is expected to reach.
 	Servers prometheus.Gauge
+	// PendingPushes is the backlog: accounts whose current JWT, or delete request, not every
+	// expected server has acknowledged yet. It grows while NATS is unreachable and returns to 0
+	// once everything is delivered.
+	PendingPushes prometheus.Gauge
 }
 
 // NewResolver registers the resolver metrics in m.Registry.
@@ -98,7 +102,11 @@ func NewResolver(m *Metrics) *Resolver {
 			Namespace: "natsauth", Subsystem: "resolver", Name: "servers",
 			Help: "nats-servers each push is expected to reach (recently seen servers, down ones included).",
 		}),
+		PendingPushes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "pending_pushes",
+			Help: "Accounts whose current JWT or delete request not every expected server has acknowledged yet; retried with backoff, and all pushed again when NATS reconnects.",
+		}),
 	}
-	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers)
+	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers, r.PendingPushes)
 	return r
 }
