@@ -29,7 +29,7 @@ build: ## Build the binaries into ./bin.
 	@if compgen -G "cmd/*/main.go" >/dev/null; then $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...; fi
 
 .PHONY: test-deps
-test-deps: ## Install etcd, kube-apiserver and nats-server into ./bin (cached per machine).
+test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./bin (cached per machine).
 	hack/install-test-deps.sh
 
 .PHONY: test-unit

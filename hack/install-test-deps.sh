@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-test-deps.sh puts etcd, kube-apiserver and nats-server into ./bin.
+# install-test-deps.sh puts etcd, kube-apiserver, nats-server and the nats CLI into ./bin.
 #
 # Everything is built from the Go module proxy at pinned versions (this machine has no docker and
 # no release downloads). Builds are slow (kube-apiserver: ~10 min of CPU), so finished binaries are
@@ -10,6 +10,10 @@ set -euo pipefail
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.15.2}
+# The nats CLI runs the README's nats CLI walkthrough (TestWalkthroughNatsCLI). v0.5.1 requires
+# nats-server v2.15.2 and nats.go v1.55.0, the versions above, so its cold build mostly reuses
+# the build cache that nats-server filled.
+NATSCLI_VERSION=${NATSCLI_VERSION:-v0.5.1}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin_dir=${BIN_DIR:-$root/bin}
@@ -37,6 +41,15 @@ install_nats_server() {
   [[ -x $dest/nats-server ]] && return
   log "building nats-server $NATS_SERVER_VERSION (about a minute)"
   GOFLAGS=-mod=mod GOBIN="$dest.tmp" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+  mv "$dest.tmp" "$dest"
+}
+
+install_natscli() {
+  local dest="$cache_root/nats-$NATSCLI_VERSION"
+  [[ -x $dest/nats ]] && return
+  log "building the nats CLI $NATSCLI_VERSION (under a minute)"
+  rm -rf "$dest.tmp"
+  GOFLAGS=-mod=mod GOBIN="$dest.tmp" go install -trimpath -ldflags "-s -w" "github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
   mv "$dest.tmp" "$dest"
 }
 
@@ -99,6 +112,8 @@ GO
 
 with_lock nats-server install_nats_server
 link_cached nats-server "$NATS_SERVER_VERSION"
+with_lock nats install_natscli
+link_cached nats "$NATSCLI_VERSION"
 with_lock etcd install_etcd
 link_cached etcd "$ETCD_VERSION"
 with_lock kube-apiserver install_kube_apiserver
@@ -109,7 +124,7 @@ if [[ ! -e $bin_dir/kubectl ]] && command -v kubectl >/dev/null; then
   ln -sfn "$(command -v kubectl)" "$bin_dir/kubectl"
 fi
 
-for b in etcd kube-apiserver nats-server; do
+for b in etcd kube-apiserver nats-server nats; do
   [[ -x $bin_dir/$b ]] || { log "missing $bin_dir/$b"; exit 1; }
 done
-log "ready in $bin_dir: etcd $ETCD_VERSION, kube-apiserver $KUBE_VERSION, nats-server $NATS_SERVER_VERSION"
+log "ready in $bin_dir: etcd $ETCD_VERSION, kube-apiserver $KUBE_VERSION, nats-server $NATS_SERVER_VERSION, nats $NATSCLI_VERSION"
