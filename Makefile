@@ -64,3 +64,11 @@ bench: test-deps ## Benchmarks against a real control plane (BENCH_ARGS="--users
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/resolver ./cmd/resolver
 	$(GO) build -o $(BIN)/nats-auth-bench ./test/bench
 	BENCH_COMMAND="make bench" $(BIN)/nats-auth-bench $(BENCH_ARGS)
+
+.PHONY: soak
+soak: test-deps ## Chaos soak on real processes, 10 minutes by default (SOAK_ARGS="--duration 2m --seed N").
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/controller ./cmd/controller
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/resolver ./cmd/resolver
+	$(GO) build -o $(BIN)/nats-auth-soak ./test/soak
+	$(BIN)/nats-auth-soak $(SOAK_ARGS)
