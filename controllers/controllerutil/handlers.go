@@ -108,3 +108,13 @@ func KeysFromIndex(indexer cache.Indexer, indexName, value string) []cache.Objec
 	}
 	return keys
 }
+
+// StripManagedFields is the informers' transform. managedFields are server-side apply
+// bookkeeping that nothing here reads, and they are a large share of every cached object; an
+// update sent without them leaves the server's copy unchanged.
+func StripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil && m.GetManagedFields() != nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}

@@ -63,6 +63,8 @@ type Controller struct {
 	clock    clock.PassiveClock
 
 	runner *controllerutil.Runner
+	// superseded skips syncs of versions this controller already replaced (informer lag).
+	superseded controllerutil.Superseded
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret index) on the shared

@@ -22,6 +22,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
@@ -36,10 +37,12 @@ func (c *Controller) updateStatus(ctx context.Context, user *natsv1alpha1.NatsUs
 	}
 	updated := user.DeepCopy()
 	updated.Status = *status
-	_, err := c.natsClient.NatsauthV1alpha1().NatsUsers(user.Namespace).UpdateStatus(ctx, updated,
+	written, err := c.natsClient.NatsauthV1alpha1().NatsUsers(user.Namespace).UpdateStatus(ctx, updated,
 		metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
+	c.superseded.Record(cache.MetaObjectToName(user), user.ResourceVersion)
+	user.ResourceVersion = written.ResourceVersion
 	return nil
 }

@@ -43,10 +43,16 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	cached, err := c.users.NatsUsers(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		logger.V(2).Info("NatsUser is gone")
+		c.superseded.Forget(key)
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if c.superseded.Stale(key, cached.ResourceVersion) {
+		logger.V(4).Info("The cache still holds a version this controller replaced; waiting for the event of its write",
+			"resourceVersion", cached.ResourceVersion)
+		return nil
 	}
 	user := cached.DeepCopy()
 
@@ -131,6 +137,7 @@ func (c *Controller) patchUser(user *natsv1alpha1.NatsUser) controllerutil.Patch
 		if err != nil {
 			return err
 		}
+		c.superseded.Record(cache.MetaObjectToName(user), user.ResourceVersion)
 		user.ResourceVersion, user.Finalizers = updated.ResourceVersion, updated.Finalizers
 		klog.FromContext(ctx).V(2).Info("Patched finalizers", "finalizers", updated.Finalizers)
 		return nil

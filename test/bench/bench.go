@@ -60,6 +60,11 @@ type options struct {
 	StateDir      string
 	ControllerBin string
 	ResolverBin   string
+	// Workers, QPS and Burst are the controller's --workers, --kube-api-qps and
+	// --kube-api-burst, which the floor uses too; zero means the controller's defaults.
+	Workers int
+	QPS     int
+	Burst   int
 	RecordPath    string
 	Workloads     []string
 	Users         []int // empty: the workload's own count
@@ -350,11 +355,11 @@ func (r *run) startController(ctx context.Context) error {
 		}
 		p, err := testbed.StartProcess(testbed.ProcessOptions{
 			Name: "controller", Path: r.opts.ControllerBin, LogPath: logPath,
-			Args: []string{
+			Args: append([]string{
 				"--kubeconfig=" + r.cp.Kubeconfig(),
 				fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 				fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
-			},
+			}, r.opts.tuningArgs()...),
 		})
 		if err != nil {
 			return err
@@ -363,14 +368,46 @@ func (r *run) startController(ctx context.Context) error {
 		if err == nil {
 			r.controller = p
 			r.stops = append(r.stops, p.Stop)
-			r.logf("controller ready (pid %d, defaults --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
-				p.Pid(), app.DefaultWorkers, app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst, logPath)
+			workers, qps, burst := r.opts.tuning()
+			r.logf("controller ready (pid %d, --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
+				p.Pid(), workers, qps, burst, logPath)
 			return nil
 		}
 		if !testbed.IsBindConflict(err) || attempt == 3 {
 			return err
 		}
 	}
+}
+
+// tuning returns the controller's workers, QPS and burst for this run: the flags, else the
+// controller's defaults.
+func (o options) tuning() (workers, qps, burst int) {
+	workers, qps, burst = app.DefaultWorkers, app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst
+	if o.Workers > 0 {
+		workers = o.Workers
+	}
+	if o.QPS > 0 {
+		qps = o.QPS
+	}
+	if o.Burst > 0 {
+		burst = o.Burst
+	}
+	return workers, qps, burst
+}
+
+// tuningArgs are the controller flags for the overrides given; none for the defaults.
+func (o options) tuningArgs() []string {
+	var args []string
+	if o.Workers > 0 {
+		args = append(args, fmt.Sprintf("--workers=%d", o.Workers))
+	}
+	if o.QPS > 0 {
+		args = append(args, fmt.Sprintf("--kube-api-qps=%d", o.QPS))
+	}
+	if o.Burst > 0 {
+		args = append(args, fmt.Sprintf("--kube-api-burst=%d", o.Burst))
+	}
+	return args
 }
 
 func accountName(i int) string { return fmt.Sprintf("acc-%02d", i) }

@@ -34,7 +34,6 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 )
 
@@ -154,8 +153,9 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	}
 
 	// One token bucket for both clientsets, like the controller's (cmd/internal/kube).
+	workers, qps, burst := r.opts.tuning()
 	cfg := r.cp.Config()
-	cfg.QPS, cfg.Burst = app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst
+	cfg.QPS, cfg.Burst = float32(qps), burst
 	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -174,10 +174,9 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	r.logf("raw floor: %d users, %d workers, QPS %d burst %d: %s per user", r.users, app.DefaultWorkers,
-		app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst, p)
+	r.logf("raw floor: %d users, %d workers, QPS %d burst %d: %s per user", r.users, workers, qps, burst, p)
 	began := time.Now()
-	for range app.DefaultWorkers {
+	for range workers {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

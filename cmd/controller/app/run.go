@@ -53,7 +53,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	kubeClient, err := kubernetes.NewForConfig(cfg)
+	kubeClient, err := kubernetes.NewForConfig(kube.Protobuf(cfg))
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -102,10 +102,12 @@ func Run(ctx context.Context, opts *Options) error {
 // after every handler is registered, and runs the controllers until ctx ends.
 func runControllers(ctx context.Context, opts *Options, kubeClient kubernetes.Interface, natsClient natsclientset.Interface,
 	recorder record.EventRecorder, m *metrics.Metrics, ready *serve.Readiness) error {
-	natsFactory := natsinformers.NewSharedInformerFactory(natsClient, opts.ResyncPeriod)
+	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(natsClient, opts.ResyncPeriod,
+		natsinformers.WithTransform(controllerutil.StripManagedFields))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, opts.ResyncPeriod,
-		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = controllerutil.ManagedSelector }))
+		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = controllerutil.ManagedSelector }),
+		kubeinformers.WithTransform(controllerutil.StripManagedFields))
 	deps := controllerutil.Deps{
 		KubeClient: kubeClient, NatsClient: natsClient,
 		Operators: natsFactory.Natsauth().V1alpha1().NatsOperators(),
