@@ -62,18 +62,18 @@ type options struct {
 	ResolverBin   string
 	// Workers, QPS and Burst are the controller's --workers, --kube-api-qps and
 	// --kube-api-burst, which the floor uses too; zero means the controller's defaults.
-	Workers int
-	QPS     int
-	Burst   int
-	RecordPath    string
-	Workloads     []string
-	Users         []int // empty: the workload's own count
-	QuietWindow   time.Duration
-	Timeout       time.Duration
-	Record        bool
-	Command       string
-	Note          string
-	Out           io.Writer
+	Workers     int
+	QPS         int
+	Burst       int
+	RecordPath  string
+	Workloads   []string
+	Users       []int // empty: the workload's own count
+	QuietWindow time.Duration
+	Timeout     time.Duration
+	Record      bool
+	Command     string
+	Note        string
+	Out         io.Writer
 }
 
 // workload describes what one run creates.
