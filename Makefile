@@ -40,10 +40,18 @@ test-unit: ## Pure unit tests (no processes).
 test-integration: test-deps ## Every test, including real kube-apiserver, etcd and nats-server.
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
+# Seconds of fuzzing per target in fuzz-seeds; the seed corpora also run in every `go test`.
+FUZZ_TIME ?= 5s
+
 .PHONY: fuzz-seeds
-fuzz-seeds: ## Run each fuzz target briefly beyond its seed corpus.
-	@for t in $$($(GO) test -list 'Fuzz.*' ./natsjwt/ | grep ^Fuzz); do \
-	  $(GO) test ./natsjwt/ -run '^$$' -fuzz "^$$t$$" -fuzztime 5s || exit 1; done
+fuzz-seeds: ## Run every fuzz target of the repo for FUZZ_TIME beyond its seed corpus (FUZZ_TIME=10m for a long run).
+	@pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=bin '^func Fuzz' . | xargs -n1 dirname | sort -u); \
+	for pkg in $$pkgs; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZ_TIME) || exit 1; \
+	  done; \
+	done
 
 .PHONY: test
 test: test-deps verify build test-integration ## The full suite: what CI runs.
