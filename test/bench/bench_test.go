@@ -75,3 +75,60 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchNATSSmoke runs the NATS workload with 5 trials and a 3 s quiet window: the control
+// plane, the controller and resolver binaries built from the current source, and a 3-server
+// nats-server cluster. Like TestBenchSmoke it asserts no timings, only that every figure is
+// measured and printed.
+func TestBenchNATSSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd, kube-apiserver, three nats-servers and the controller and resolver binaries")
+	}
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command builds the binaries under test: %v", err)
+	}
+	bins := t.TempDir()
+	began := time.Now()
+	for _, name := range []string{"controller", "resolver"} {
+		cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", filepath.Join(bins, name), "./cmd/"+name)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+		}
+	}
+	t.Logf("built the controller and the resolver in %s", time.Since(began).Round(time.Millisecond))
+
+	saved := natsTrials
+	natsTrials = 5
+	t.Cleanup(func() { natsTrials = saved })
+	var out bytes.Buffer
+	opts := defaultOptions(root)
+	opts.StateDir = t.TempDir()
+	opts.ControllerBin = filepath.Join(bins, "controller")
+	opts.ResolverBin = filepath.Join(bins, "resolver")
+	opts.QuietWindow = 3 * time.Second
+	opts.Timeout = 2 * time.Minute
+	opts.Workloads = []string{natsWorkload}
+	opts.Out = &out
+	_, err = runAll(t.Context(), opts)
+	t.Logf("output:\n%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| NatsUser deleted → its client disconnected on 3 of 3 servers | 5 | p50 ",
+		"| account limit edited → new JWT stored by 3 of 3 servers | 5 | p50 ",
+		"→ the resolver's JWT reply | 100 | p50 ",
+		"| quiet: resolver pushes in 3s after convergence |",
+		"0 trials timed out",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
