@@ -51,9 +51,7 @@ type walkthroughSystem struct {
 // are on the server.
 func startWalkthroughSystem(t *testing.T) *walkthroughSystem {
 	t.Helper()
-	startControllers(t)
-	kubectlAdmin(t, nil, "apply", "-k", manifestsDir(t, "examples"))
-	op := waitOperatorReady(t, examplesNamespace, examplesOperator)
+	op := applyExamples(t)
 	auth := string(getSecret(t, examplesNamespace, op.Status.ServerConfigSecret).Data["auth.conf"])
 	// Only the resolver directory changes: the examples name the helm chart's volume
 	// (/data/resolver). The JetStream maxima are explicit because the example account reserves
@@ -63,16 +61,32 @@ func startWalkthroughSystem(t *testing.T) *walkthroughSystem {
 		ExtraConfig: fmt.Sprintf("jetstream {\n  store_dir: %s\n  max_memory_store: 1GB\n  max_file_store: 16GB\n}",
 			strconv.Quote(filepath.Join(t.TempDir(), "jetstream"))),
 	})
+	startExamplesResolver(t, srv.ClientURL())
+	return &walkthroughSystem{nats: srv}
+}
+
+// applyExamples runs the controller, applies manifests/examples and returns their NatsOperator
+// once it is Ready.
+func applyExamples(t *testing.T) *natsv1alpha1.NatsOperator {
+	t.Helper()
+	startControllers(t)
+	kubectlAdmin(t, nil, "apply", "-k", manifestsDir(t, "examples"))
+	return waitOperatorReady(t, examplesNamespace, examplesOperator)
+}
+
+// startExamplesResolver runs the resolver of the examples' operator against natsURL with its
+// generated creds, and returns once the examples' accounts are on the server.
+func startExamplesResolver(t *testing.T, natsURL string) {
+	t.Helper()
 	credsFile := filepath.Join(t.TempDir(), "resolver.creds")
 	creds := getSecret(t, examplesNamespace, examplesOperator+"-resolver-creds").Data["user.creds"]
 	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startResolver(t, examplesNamespace, examplesOperator, srv.ClientURL(), credsFile)
+	startResolver(t, examplesNamespace, examplesOperator, natsURL, credsFile)
 	for _, name := range []string{"orders", "billing"} {
 		waitAccountPushed(t, examplesNamespace, name)
 	}
-	return &walkthroughSystem{nats: srv}
 }
 
 // waitAccountPushed waits until the server acknowledged the account's current JWT.
