@@ -1,0 +1,88 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"testing"
+
+	"github.com/nats-io/jwt/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/user"
+)
+
+// TestThreatAccountAdmin proves what manifests/rbac's nats-auth-account-admin grants in the
+// operator's namespace: accounts and users, read-only operators, and no Secrets (the operator
+// and account keys live there) and no status (status.jwt is the record of revocations). Its
+// attempts to open the system account to applications are undone: the controller restores the
+// system account's spec (no JetStream, no other namespaces), and a NatsUser it binds to the
+// system account is refused with SystemAccountReserved.
+func TestThreatAccountAdmin(t *testing.T) {
+	e := newThreatEnv(t)
+	bob := e.bob
+	accounts := bob.nats.NatsauthV1alpha1().NatsAccounts(e.platform)
+	e.account("orders")
+
+	allowed := map[string]error{}
+	_, allowed["read the NatsOperator"] = bob.nats.NatsauthV1alpha1().NatsOperators(e.platform).Get(e.ctx, "main", metav1.GetOptions{})
+	_, allowed["edit an account"] = accounts.Patch(e.ctx, "orders", types.MergePatchType,
+		[]byte(`{"spec":{"allowedUserNamespaces":["`+e.tenant+`"]}}`), metav1.PatchOptions{})
+	expectAllowed(t, bob.name, allowed)
+
+	forbidden := map[string]error{}
+	for _, s := range []string{"main-operator-keys", "orders-account-keys", "main-system-account-keys", "main-resolver-creds"} {
+		_, forbidden["get Secret "+s] = bob.kube.CoreV1().Secrets(e.platform).Get(e.ctx, s, metav1.GetOptions{})
+	}
+	_, forbidden["list Secrets"] = bob.kube.CoreV1().Secrets(e.platform).List(e.ctx, metav1.ListOptions{})
+	_, forbidden["patch an account's status (status.jwt carries the revocations)"] = accounts.Patch(e.ctx, "orders", types.MergePatchType,
+		[]byte(`{"status":{"jwt":"eyJ.replayed.old"}}`), metav1.PatchOptions{}, "status")
+	_, forbidden["edit the NatsOperator"] = bob.nats.NatsauthV1alpha1().NatsOperators(e.platform).Patch(e.ctx, "main", types.MergePatchType,
+		[]byte(`{"spec":{"signingKeys":["OABC"]}}`), metav1.PatchOptions{})
+	_, forbidden["create an account in another namespace"] = bob.nats.NatsauthV1alpha1().NatsAccounts(e.tenant).Create(e.ctx,
+		newAccount(e.tenant, "elsewhere", "main"), metav1.CreateOptions{})
+	expectForbidden(t, bob.name, forbidden)
+
+	sysBefore := readyAccountNamed(t, e.platform, "main-system")
+	_, err := accounts.Patch(e.ctx, "main-system", types.MergePatchType,
+		[]byte(`{"spec":{"allowedUserNamespaces":["*"],"jetstream":{"diskStorage":1073741824}}}`), metav1.PatchOptions{})
+	if err != nil {
+		t.Fatalf("bob edits the system account: %v", err)
+	}
+	var sys *natsv1alpha1.NatsAccount
+	waitFor(t, e.ctx, "the controller restores the system account's spec", func() bool {
+		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.platform).Get(e.ctx, "main-system", metav1.GetOptions{})
+		sys = a
+		return err == nil && a.Spec.JetStream == nil && len(a.Spec.AllowedUserNamespaces) == 0 && isReady(a.Status.Conditions, a.Generation)
+	})
+	claims, err := jwt.DecodeAccountClaims(sys.Status.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims.Limits.IsJSEnabled() || sys.Status.PublicKey != sysBefore.Status.PublicKey {
+		t.Errorf("system account after the edit: JetStream %v, key %s (was %s)", claims.Limits.IsJSEnabled(),
+			sys.Status.PublicKey, sysBefore.Status.PublicKey)
+	}
+
+	e.createUser(bob, e.platform, "sysuser", natsv1alpha1.NatsAccountReference{Name: "main-system"}, "")
+	u := e.waitUserReason(e.platform, "sysuser", user.ReasonSystemAccountReserved)
+	if u.Status.PublicKey != "" {
+		t.Errorf("a system-account user got a key")
+	}
+	e.expectNoSecret(e.platform, "sysuser")
+}
