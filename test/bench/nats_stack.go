@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -327,8 +328,12 @@ func (s *natsStack) waitPushed(ctx context.Context, natsauth natsclientset.Inter
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("accounts %v not pushed to every server within %s (last error %v; see %s)", pending, timeout, err, s.resolver.LogPath())
-		case <-time.After(50 * time.Millisecond):
+			shown := pending
+			if len(shown) > 10 {
+				shown = append(slices.Clone(shown[:10]), fmt.Sprintf("and %d more", len(pending)-10))
+			}
+			return fmt.Errorf("accounts %v not pushed to every server within %s (last error %v; see %s)", shown, timeout, err, s.resolver.LogPath())
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
