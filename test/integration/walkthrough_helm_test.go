@@ -93,11 +93,16 @@ type helmLayout struct {
 
 // includes returns the paths of the config.merge keys that the chart turns into include
 // directives (keys ending in "$include").
-func (l helmLayout) includes() []string {
+func (l helmLayout) includes(t *testing.T) []string {
+	t.Helper()
 	var out []string
 	for k, v := range l.merge {
 		if strings.HasSuffix(k, "$include") {
-			out = append(out, fmt.Sprint(v))
+			p, ok := v.(string)
+			if !ok {
+				t.Fatalf("values.yaml: config.merge.%s is %T, want a path", k, v)
+			}
+			out = append(out, p)
 		}
 	}
 	return out
@@ -191,8 +196,9 @@ var helmResolverDirLine = regexp.MustCompile(`(?m)^\s*dir:\s*"?([^"\n]*)"?\s*$`)
 // manifests/integrations/nats-helm/values.yaml itself (the include in config.merge, the Secret
 // volume and mount from the JSON patches, the chart's resolver PVC, nats-box's creds) and
 // builds that file tree under a temporary root: the chart's nats.conf in /etc/nats-config with
-// its own resolver block and the include last, and the Secret's items from the examples'
-// operator nats/main under the mount path. It proves: values.yaml names the Secret the examples
+// its own keys (a bare resolver block among them) and the include in the sorted order helm
+// emits them, so an include key that sorts before "resolver" fails here as it does in the pod,
+// and the Secret's items from the examples' operator nats/main under the mount path. It proves: values.yaml names the Secret the examples
 // render, includes its auth.conf by a path that resolves from the chart's config dir, and keeps
 // the resolver on the chart's PVC; a real nats-server starts from that tree; the resolver binary
 // pushes the examples' accounts into the PVC directory; the example user apps/api connects and
@@ -207,7 +213,7 @@ func TestWalkthroughHelm(t *testing.T) {
 	if layout.secretName != op.Status.ServerConfigSecret {
 		t.Fatalf("values.yaml mounts Secret %q, the examples' operator renders %q", layout.secretName, op.Status.ServerConfigSecret)
 	}
-	includes := layout.includes()
+	includes := layout.includes(t)
 	if len(includes) != 1 {
 		t.Fatalf("values.yaml includes %v, want one file", includes)
 	}
