@@ -29,7 +29,7 @@ limitations under the License.
 //	DeleteRequest(operatorSigner, accounts)     → body for $SYS.REQ.CLAIMS.DELETE
 //	FormatCreds(userJWT, userSeed) / ParseCreds(creds)
 //	CheckTimes(claims, now)
-//	RevokeUpTo / RevokedAt / IsRevoked / CanIssueAfter / PruneRevocations
+//	RevokeUpTo / RevokedAt / IsRevoked / CanIssueAfter / CompactRevocations / PruneCutoff
 //
 // # Determinism and the sign loop
 //
@@ -43,7 +43,7 @@ limitations under the License.
 // # Time
 //
 // Times enter only as arguments (spec Expires/NotBefore, the now of
-// CheckTimes, CanIssueAfter and PruneRevocations). The one exception is
+// CheckTimes, CanIssueAfter and PruneCutoff). The one exception is
 // jwt's Encode, which sets iat from the wall clock; Sign returns that iat. The
 // builders do not check expiry against a clock; CheckTimes does, with the
 // caller's clock, and Sign refuses claims that expire at or before their

@@ -18,7 +18,6 @@ package natsjwt
 
 import (
 	"maps"
-	"math"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -32,7 +31,7 @@ import (
 //     issued in the same second as the revocation is revoked too
 //     (CanIssueAfter);
 //   - an entry is needed only while a JWT it covers could still be valid
-//     (PruneRevocations).
+//     (CompactRevocations).
 //
 // The helpers return new maps and never modify their input, so callers can
 // build desired state from observed state without aliasing surprises. The
@@ -84,32 +83,47 @@ func CanIssueAfter(revokedAt int64, now time.Time) (ok bool, wait time.Duration)
 	return false, time.Unix(revokedAt+1, 0).Sub(now)
 }
 
-// PruneRevocations returns a copy of list without the entries that can no
-// longer matter: an entry at ts only covers JWTs issued at or before ts, and
-// if no user JWT lives longer than maxUserLifetime, all of those expired by
-// ts + maxUserLifetime. Entries are dropped once now is past that (in whole
-// seconds, as the server's expiry check).
-//
-// Only meaningful when every JWT the list guards has an exp no later than
-// iat + maxUserLifetime. A JWT without exp never expires, so its revocation
-// must stay forever: pass maxUserLifetime <= 0 (which prunes nothing) unless
-// that bound holds. Include any clock skew allowance in maxUserLifetime.
-func PruneRevocations(list map[string]int64, now time.Time, maxUserLifetime time.Duration) map[string]int64 {
+// CompactRevocations returns a copy of list in which "*" revokes every user
+// JWT issued at or before upTo, and the entries that "*" now covers are gone.
+// "*" only moves forward (upTo at or below it changes nothing). The caller
+// must know that no JWT it still wants valid was issued at or before upTo:
+// with a bound on user JWT lifetimes, every live user's current JWT was
+// issued within that bound, and every JWT issued before now minus the bound
+// has expired, revoked or not. That is what lets an account's list stay
+// short however many users come and go (PruneCutoff).
+func CompactRevocations(list map[string]int64, upTo int64) map[string]int64 {
 	out := cloneList(list)
-	if maxUserLifetime <= 0 {
+	if upTo <= 0 || upTo <= out[jwt.All] {
 		return out
 	}
-	life := int64((maxUserLifetime + time.Second - 1) / time.Second)
-	n := now.Unix()
 	for k, ts := range out {
-		if ts > math.MaxInt64-life {
-			continue
-		}
-		if ts+life < n {
+		if ts <= upTo {
 			delete(out, k)
 		}
 	}
+	out[jwt.All] = upTo
 	return out
+}
+
+// PruneCutoff is the upTo for CompactRevocations when no user JWT lives longer
+// than maxLifetime and the oldest current JWT of a live user was issued at
+// oldestLive (unix seconds; 0 when there is none): the later of what "*"
+// already says and now minus maxLifetime minus skew, rounded down to step so
+// the account JWT changes at most once a step, and always before oldestLive.
+// Zero means nothing can be compacted (no bound).
+func PruneCutoff(now time.Time, maxLifetime, skew, step time.Duration, oldestLive int64) int64 {
+	if maxLifetime <= 0 {
+		return 0
+	}
+	cut := now.Add(-maxLifetime - skew)
+	if step > 0 {
+		cut = cut.Truncate(step)
+	}
+	upTo := cut.Unix()
+	if oldestLive > 0 && upTo >= oldestLive {
+		upTo = oldestLive - 1
+	}
+	return max(upTo, 0)
 }
 
 // cloneList copies list, returning an empty (non-nil) map for nil so the

@@ -99,22 +99,46 @@ func TestCanIssueAfter(t *testing.T) {
 	}
 }
 
-func TestPruneRevocations(t *testing.T) {
-	now := time.Unix(10_000, 0)
-	list := map[string]int64{"old": 10_000 - 3601, "edge": 10_000 - 3600, "new": 9_999, "*": 1, "max": 1<<63 - 1}
-	out := PruneRevocations(list, now, time.Hour)
-	want := map[string]int64{"edge": 10_000 - 3600, "new": 9_999, "max": 1<<63 - 1}
+func TestCompactRevocations(t *testing.T) {
+	list := map[string]int64{"old": 100, "edge": 200, "new": 201, "*": 50}
+	out := CompactRevocations(list, 200)
+	want := map[string]int64{"new": 201, "*": 200}
 	if !maps.Equal(out, want) {
-		t.Errorf("PruneRevocations = %v, want %v", out, want)
+		t.Errorf("CompactRevocations = %v, want %v", out, want)
 	}
-	if len(list) != 5 {
+	if len(list) != 4 {
 		t.Error("input was modified")
 	}
-	if out := PruneRevocations(list, now, 0); !maps.Equal(out, list) {
-		t.Errorf("unbounded lifetime pruned: %v", out)
+	// Whatever was revoked stays revoked.
+	for pub, ts := range list {
+		if pub != "*" && !IsRevoked(out, pub, ts) {
+			t.Errorf("%s at %d is no longer revoked", pub, ts)
+		}
 	}
-	// A sub-second lifetime rounds up, never down.
-	if out := PruneRevocations(map[string]int64{"U": 9_999}, now, time.Millisecond); len(out) != 1 {
-		t.Errorf("entry whose JWTs may still be valid was pruned: %v", out)
+	// "*" never moves back, and nothing changes without a cutoff.
+	for _, upTo := range []int64{0, 10, 50} {
+		if got := CompactRevocations(list, upTo); !maps.Equal(got, list) {
+			t.Errorf("CompactRevocations(%d) = %v, want the list unchanged", upTo, got)
+		}
+	}
+}
+
+func TestPruneCutoff(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	hourAgo := now.Add(-time.Hour)
+	for name, tc := range map[string]struct {
+		life, skew, step time.Duration
+		oldestLive       int64
+		want             int64
+	}{
+		"no bound":            {0, 0, 0, 0, 0},
+		"bound":               {time.Hour, 0, 0, 0, hourAgo.Unix()},
+		"skew and step":       {time.Hour, time.Minute, time.Hour, 0, now.Add(-90 * time.Minute).Unix()},
+		"before the live JWT": {time.Hour, 0, 0, hourAgo.Unix() - 10, hourAgo.Unix() - 11},
+		"live JWT is newer":   {time.Hour, 0, 0, now.Unix(), hourAgo.Unix()},
+	} {
+		if got := PruneCutoff(now, tc.life, tc.skew, tc.step, tc.oldestLive); got != tc.want {
+			t.Errorf("%s: PruneCutoff = %d, want %d", name, got, tc.want)
+		}
 	}
 }

@@ -18,6 +18,7 @@ package account
 
 import (
 	"maps"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 
@@ -26,11 +27,23 @@ import (
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
-// revocations returns the revocation list the account JWT must carry and how many entries are
-// new or raised. The current JWT is the durable store: its entries are kept (pruning is left to
-// the performance issue) and only ever raised, so a user that is gone from the cache stays
+// Compaction of revocations under spec.maxUserLifetime: the cutoff leaves pruneSkew for clocks
+// that run behind, and moves in whole pruneSteps so the account JWT changes at most once a step.
+const (
+	pruneSkew = 5 * time.Minute
+	pruneStep = time.Hour
+)
+
+// revocations returns the revocation list the account JWT must carry, how many entries are new
+// or raised, and when the list can next be compacted (zero: not by time). The current JWT is the
+// durable store: its entries are only ever raised, so a user that is gone from the cache stays
 // revoked. Every NatsUser of the account, in any namespace, adds what DESIGN.md asks for.
-func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.AccountClaims) (map[string]int64, int) {
+//
+// With spec.maxUserLifetime, every user JWT issued under it expires within that bound, so the
+// entries older than now minus the bound are folded into "*" (natsjwt.CompactRevocations). "*"
+// stays below the current JWT of every live user of the account, including one not yet
+// re-issued under the bound, so it never revokes a JWT the account still wants valid.
+func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.AccountClaims, now time.Time) (map[string]int64, int, time.Duration) {
 	var base map[string]int64
 	if current != nil {
 		base = current.Revocations
@@ -42,18 +55,54 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 	// ByIndex fails only for an unknown index name, and run.go registers it before the informer
 	// starts; a failure leaves the list as the current JWT has it.
 	objs, _ := c.userIndexer.ByIndex(index.UsersByAccount, index.Key(acc.Namespace, acc.Name))
+	var oldestLive int64
 	for _, obj := range objs {
-		if u, ok := obj.(*natsv1alpha1.NatsUser); ok {
-			list = revokeUser(list, u)
+		u, ok := obj.(*natsv1alpha1.NatsUser)
+		if !ok {
+			continue
+		}
+		list = revokeUser(list, u)
+		if ia := u.Status.IssuedAt; u.DeletionTimestamp == nil && ia != nil && (oldestLive == 0 || ia.Unix() < oldestLive) {
+			oldestLive = ia.Unix()
+		}
+	}
+	var recheck time.Duration
+	if life := maxUserLifetime(acc); life > 0 {
+		upTo := natsjwt.PruneCutoff(now, life, pruneSkew, pruneStep, oldestLive)
+		if oldest := oldestEntry(list); oldest > 0 && oldest <= upTo {
+			list = natsjwt.CompactRevocations(list, upTo)
+		}
+		if oldest := oldestEntry(list); oldest > 0 {
+			// The first moment the cutoff passes the oldest entry left.
+			recheck = max(time.Unix(oldest, 0).Add(life+pruneSkew+pruneStep).Sub(now), time.Minute)
 		}
 	}
 	added := 0
 	for k, v := range list {
-		if old, ok := base[k]; !ok || v > old {
+		if old, ok := base[k]; k != jwt.All && (!ok || v > old) {
 			added++
 		}
 	}
-	return list, added
+	return list, added, recheck
+}
+
+// oldestEntry is the earliest revocation time of a user key in list ("*" aside); 0 when none.
+func oldestEntry(list map[string]int64) int64 {
+	var oldest int64
+	for k, ts := range list {
+		if k != jwt.All && (oldest == 0 || ts < oldest) {
+			oldest = ts
+		}
+	}
+	return oldest
+}
+
+// maxUserLifetime is spec.maxUserLifetime; zero when unset.
+func maxUserLifetime(acc *natsv1alpha1.NatsAccount) time.Duration {
+	if acc.Spec.MaxUserLifetime == nil {
+		return 0
+	}
+	return acc.Spec.MaxUserLifetime.Duration
 }
 
 // revokeUser raises list for one user:

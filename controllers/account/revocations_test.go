@@ -17,12 +17,17 @@ limitations under the License.
 package account
 
 import (
+	"maps"
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
 func TestRevokeUser(t *testing.T) {
@@ -60,5 +65,68 @@ func TestRevokeUser(t *testing.T) {
 	in := map[string]int64{"UOTHER": 7}
 	if revokeUser(in, user(at(200), at(200), nil)); len(in) != 1 {
 		t.Error("revokeUser modified its input")
+	}
+}
+
+// TestRevocationsCompaction: with spec.maxUserLifetime the entries older than the bound fold
+// into "*", which stays below every live user's current JWT; without it nothing is dropped.
+func TestRevocationsCompaction(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	ago := func(d time.Duration) int64 { return now.Add(-d).Unix() }
+	acc := func(life time.Duration) *natsv1alpha1.NatsAccount {
+		a := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "acc"}}
+		if life > 0 {
+			a.Spec.MaxUserLifetime = &metav1.Duration{Duration: life}
+		}
+		return a
+	}
+	liveUser := func(issued time.Duration) *natsv1alpha1.NatsUser {
+		u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "live"}}
+		u.Spec.AccountRef.Name = "acc"
+		u.Status.PublicKey = "ULIVE"
+		u.Status.IssuedAt = &metav1.Time{Time: now.Add(-issued)}
+		return u
+	}
+	current := &jwt.AccountClaims{}
+	current.Revocations = jwt.RevocationList{"UOLD": ago(3 * time.Hour), "UNEW": ago(10 * time.Minute)}
+	for _, tc := range []struct {
+		name        string
+		acc         *natsv1alpha1.NatsAccount
+		live        *natsv1alpha1.NatsUser
+		want        map[string]int64
+		wantRecheck bool
+	}{
+		{"no bound keeps everything", acc(0), liveUser(time.Minute),
+			map[string]int64{"UOLD": ago(3 * time.Hour), "UNEW": ago(10 * time.Minute)}, false},
+		{"entries past the bound fold into *", acc(time.Hour), liveUser(30 * time.Minute),
+			map[string]int64{"UNEW": ago(10 * time.Minute), "*": ago(90 * time.Minute)}, true},
+		{"* stays below a live JWT issued before the bound", acc(time.Hour), liveUser(5 * time.Hour),
+			map[string]int64{"UOLD": ago(3 * time.Hour), "UNEW": ago(10 * time.Minute)}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, index.UserIndexers())
+			if err := idx.Add(tc.live); err != nil {
+				t.Fatal(err)
+			}
+			c := &Controller{userIndexer: idx}
+			got, added, recheck := c.revocations(tc.acc, current, now)
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("revocations = %v, want %v", got, tc.want)
+			}
+			if added != 0 {
+				t.Errorf("added = %d: compaction adds no user entry", added)
+			}
+			if (recheck > 0) != tc.wantRecheck {
+				t.Errorf("recheck = %s, want one: %v", recheck, tc.wantRecheck)
+			}
+			for pub, ts := range current.Revocations {
+				if !natsjwt.IsRevoked(got, pub, ts) {
+					t.Errorf("%s is no longer revoked", pub)
+				}
+			}
+			if natsjwt.IsRevoked(got, "ULIVE", tc.live.Status.IssuedAt.Unix()) {
+				t.Error("the live user's current JWT is revoked")
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,6 +54,8 @@ type issueResult struct {
 	activations int
 	// newRevocations counts user keys newly revoked (or revoked further) in the signed JWT.
 	newRevocations int
+	// recheck is when the revocations can next be compacted; zero for never.
+	recheck time.Duration
 }
 
 // record adds the result to the metrics, which are optional.

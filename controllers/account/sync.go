@@ -80,6 +80,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	events.Flush(c.deps.Recorder)
 	res.record(c.deps.Metrics)
+	if err == nil && res.recheck > 0 {
+		return controllerutil.RequeueAfter(res.recheck, "revocations can be compacted then")
+	}
 	return err
 }
 
@@ -101,7 +104,8 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 	if err != nil {
 		return res, err
 	}
-	revocations, added := c.revocations(acc, current)
+	revocations, added, recheck := c.revocations(acc, current, c.deps.Clock.Now())
+	res.recheck = recheck
 	spec, issues := toAccountSpec(acc, acc.Status.SigningKeys, imports, revocations)
 	claims, err := natsjwt.AccountClaims(acc.Status.PublicKey, spec)
 	var ve *natsjwt.ValidationError

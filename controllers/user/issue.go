@@ -45,7 +45,10 @@ type desired struct {
 
 // desiredClaims validates the spec by building the claims for userPub. Spec problems are
 // terminal and reported with NatsUser field paths; nothing is written for them.
-func desiredClaims(user *natsv1alpha1.NatsUser, accountPub string, scoped bool, userPub string, now time.Time) (*desired, error) {
+//
+// maxLifetime is the account's spec.maxUserLifetime (zero: none): it becomes the validFor of
+// users without one and caps longer ones, including users with a later spec.expiration.
+func desiredClaims(user *natsv1alpha1.NatsUser, accountPub string, maxLifetime time.Duration, scoped bool, userPub string, now time.Time) (*desired, error) {
 	claims, err := natsjwt.UserClaims(userPub, toUserSpec(user, accountPub, scoped))
 	if errors.Is(err, natsjwt.ErrInvalidSpec) {
 		return nil, failed(ReasonInvalidSpec, "%s", invalidSpecMessage(err))
@@ -59,6 +62,9 @@ func desiredClaims(user *natsv1alpha1.NatsUser, accountPub string, scoped bool, 
 	d := &desired{claims: claims}
 	if user.Spec.ValidFor != nil && user.Spec.Expiration == nil {
 		d.validFor = user.Spec.ValidFor.Duration
+	}
+	if maxLifetime > 0 && (d.validFor == 0 || d.validFor > maxLifetime) {
+		d.validFor = maxLifetime
 	}
 	if d.hash, err = claimsHash(claims, d.validFor); err != nil {
 		return nil, err
@@ -105,10 +111,19 @@ func reissueReason(cur *creds, d *desired, signerPub string, now time.Time) stri
 		return issueSigner
 	case cur.claims.Expires != 0 && now.Unix() >= cur.claims.Expires:
 		return issueRenewal
-	case d.validFor > 0 && !now.Before(renewalTime(time.Unix(cur.claims.IssuedAt, 0), d.validFor)):
+	case d.renewsEvery(cur.claims) > 0 && !now.Before(renewalTime(time.Unix(cur.claims.IssuedAt, 0), d.validFor)):
 		return issueRenewal
 	}
 	return ""
+}
+
+// renewsEvery is the lifetime after whose two thirds current, a JWT issued for d, is renewed;
+// zero when it is not renewed: no validFor, or it already carries the spec's final expiration.
+func (d *desired) renewsEvery(current *jwt.UserClaims) time.Duration {
+	if d.validFor <= 0 || (d.claims != nil && d.claims.Expires != 0 && current != nil && current.Expires >= d.claims.Expires) {
+		return 0
+	}
+	return d.validFor
 }
 
 // renewalTime is when credentials issued at issuedAt and valid for validFor are re-issued: after
@@ -149,7 +164,11 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	}
 	claims := *d.claims
 	if d.validFor > 0 {
-		claims.Expires = now.Add(d.validFor).Unix()
+		// The spec's expiration, when earlier, still wins: validFor here may only be the
+		// account's cap.
+		if exp := now.Add(d.validFor).Unix(); claims.Expires == 0 || exp < claims.Expires {
+			claims.Expires = exp
+		}
 	}
 	token, iat, err := natsjwt.Sign(&claims, s.key)
 	if errors.Is(err, natsjwt.ErrExpired) {

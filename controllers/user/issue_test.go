@@ -112,7 +112,7 @@ func TestClaimsHash(t *testing.T) {
 	userPub, accPub := newPub(t, natsjwt.KindUser), newPub(t, natsjwt.KindAccount)
 	hashOf := func(validFor time.Duration, now time.Time) string {
 		user := testUser(func(u *natsv1alpha1.NatsUser) { u.Spec.ValidFor = &metav1.Duration{Duration: validFor} })
-		d, err := desiredClaims(user, accPub, false, userPub, now)
+		d, err := desiredClaims(user, accPub, 0, false, userPub, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,9 +133,58 @@ func TestDesiredClaimsExpired(t *testing.T) {
 	user := testUser(func(u *natsv1alpha1.NatsUser) {
 		u.Spec.Expiration = &metav1.Time{Time: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
 	})
-	_, err := desiredClaims(user, newPub(t, natsjwt.KindAccount), false, newPub(t, natsjwt.KindUser), time.Now())
+	_, err := desiredClaims(user, newPub(t, natsjwt.KindAccount), 0, false, newPub(t, natsjwt.KindUser), time.Now())
 	nr, ok := asNotReady(err)
 	if !ok || nr.reason != ReasonExpired || nr.waiting {
 		t.Fatalf("err = %v, want terminal %s", err, ReasonExpired)
+	}
+}
+
+// TestMaxUserLifetime: the account's bound becomes the validFor of users without one, caps
+// longer ones, and shortens a later spec.expiration, whose final JWT is then not renewed again.
+func TestMaxUserLifetime(t *testing.T) {
+	userPub, accPub := newPub(t, natsjwt.KindUser), newPub(t, natsjwt.KindAccount)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	validFor := func(d time.Duration) func(*natsv1alpha1.NatsUser) {
+		return func(u *natsv1alpha1.NatsUser) { u.Spec.ValidFor = &metav1.Duration{Duration: d} }
+	}
+	expiresIn := func(d time.Duration) func(*natsv1alpha1.NatsUser) {
+		return func(u *natsv1alpha1.NatsUser) { u.Spec.Expiration = &metav1.Time{Time: now.Add(d)} }
+	}
+	for name, tc := range map[string]struct {
+		user    func(*natsv1alpha1.NatsUser)
+		max     time.Duration
+		wantFor time.Duration
+	}{
+		"no bound, no validFor":       {func(*natsv1alpha1.NatsUser) {}, 0, 0},
+		"bound becomes validFor":      {func(*natsv1alpha1.NatsUser) {}, 24 * time.Hour, 24 * time.Hour},
+		"shorter validFor stays":      {validFor(time.Hour), 24 * time.Hour, time.Hour},
+		"longer validFor is capped":   {validFor(48 * time.Hour), 24 * time.Hour, 24 * time.Hour},
+		"later expiration is bounded": {expiresIn(72 * time.Hour), 24 * time.Hour, 24 * time.Hour},
+	} {
+		d, err := desiredClaims(testUser(tc.user), accPub, tc.max, false, userPub, now)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d.validFor != tc.wantFor {
+			t.Errorf("%s: validFor = %s, want %s", name, d.validFor, tc.wantFor)
+		}
+	}
+
+	// An expiration 30h away under a 24h bound: the first JWT lives 24h and is renewed; the one
+	// that carries the final expiration is not renewed again.
+	d, err := desiredClaims(testUser(expiresIn(30*time.Hour)), accPub, 24*time.Hour, false, userPub, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := jwt.NewUserClaims(userPub)
+	first.IssuedAt, first.Expires = now.Unix(), now.Add(24*time.Hour).Unix()
+	if d.renewsEvery(first) != 24*time.Hour {
+		t.Errorf("a JWT shortened by the bound must be renewed")
+	}
+	final := jwt.NewUserClaims(userPub)
+	final.IssuedAt, final.Expires = now.Add(16*time.Hour).Unix(), now.Add(30*time.Hour).Unix()
+	if got := d.renewsEvery(final); got != 0 {
+		t.Errorf("the JWT with the final expiration renews every %s, want never", got)
 	}
 }

@@ -88,7 +88,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return 0, err
 	}
-	desired, err := desiredClaims(user, acc.Status.PublicKey, signer.scoped, cur.pub, now)
+	desired, err := desiredClaims(user, acc.Status.PublicKey, maxUserLifetime(acc), signer.scoped, cur.pub, now)
 	if err != nil {
 		return 0, err
 	}
@@ -99,7 +99,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 		return 0, err
 	}
 	fillStatus(status, acc.Status.PublicKey, cur)
-	return nextCheck(cur.claims, desired.validFor, now), nil
+	return nextCheck(cur.claims, desired.renewsEvery(cur.claims), now), nil
 }
 
 // finish records the outcome in the Ready condition and the status, and turns it into the
@@ -149,4 +149,12 @@ func timeOf(t *metav1.Time) time.Time {
 		return time.Time{}
 	}
 	return t.Time
+}
+
+// maxUserLifetime is the account's bound on user JWT lifetimes; zero when it has none.
+func maxUserLifetime(acc *natsv1alpha1.NatsAccount) time.Duration {
+	if acc.Spec.MaxUserLifetime == nil {
+		return 0
+	}
+	return acc.Spec.MaxUserLifetime.Duration
 }

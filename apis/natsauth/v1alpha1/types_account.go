@@ -76,6 +76,15 @@ type NatsAccountSpec struct {
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
 	AllowedUserNamespaces []string `json:"allowedUserNamespaces,omitempty"`
+	// maxUserLifetime bounds the life of every user JWT of this account (a duration such as
+	// 720h). Users without validFor or expiration get it as their validFor and are renewed after
+	// two thirds of it; a longer validFor or a later expiration is shortened to it. With it set,
+	// revocations are compacted once every JWT they revoke has expired, so the account JWT stays
+	// small however many users come and go. Changing it re-issues every user of the account.
+	// Unset: user JWTs may live forever, and so do their revocations.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="maxUserLifetime must be at least 1h"
+	MaxUserLifetime *metav1.Duration `json:"maxUserLifetime,omitempty"`
 	// limits are the account-wide limits. Unset fields mean unlimited, never 0.
 	// +optional
 	Limits *AccountLimits `json:"limits,omitempty"`

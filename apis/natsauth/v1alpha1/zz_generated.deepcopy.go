@@ -385,6 +385,11 @@ func (in *NatsAccountSpec) DeepCopyInto(out *NatsAccountSpec) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.MaxUserLifetime != nil {
+		in, out := &in.MaxUserLifetime, &out.MaxUserLifetime
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.Limits != nil {
 		in, out := &in.Limits, &out.Limits
 		*out = new(AccountLimits)
