@@ -1,0 +1,105 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+)
+
+// TestUnavailableNATS: with every nats-server down, changes made meanwhile queue up in the
+// resolver: /readyz says not ready, natsauth_resolver_pending_pushes counts the accounts
+// waiting, each account's Pushed condition says why, and retries back off instead of spinning.
+// When the servers return (with their old JWT directories), everything is pushed, the backlog
+// drains to 0 and the resolver is ready again.
+func TestUnavailableNATS(t *testing.T) {
+	e := newResolverEnv(t, 2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e.ctx = ctx
+	r := e.startResolver()
+	names := []string{"a1", "a2", "a3"}
+	for _, n := range names {
+		e.createAccount(n)
+	}
+	for _, n := range names {
+		e.waitFullyPushed(n)
+	}
+	waitFor(t, ctx, "the resolver is ready with no backlog", func() bool {
+		return r.ready() && r.metric("natsauth_resolver_pending_pushes") == 0
+	})
+
+	for _, s := range e.servers {
+		s.Stop()
+	}
+	waitFor(t, ctx, "/readyz says not ready without NATS", func() bool { return !r.ready() })
+	want := map[string]*natsv1alpha1.NatsAccount{}
+	for i, n := range names {
+		want[n] = e.setConnLimit(n, int64(10+i))
+	}
+	e.createAccount("a4")
+	want["a4"] = readyAccountNamed(t, e.ns, "a4")
+	// The changed accounts wait; so may the others when the resolver reconnected to the
+	// second server for a moment while the first stopped (a reconnect forces every push).
+	waitFor(t, ctx, "the backlog metric counts the 4 changed accounts", func() bool {
+		return r.metric("natsauth_resolver_pending_pushes") >= 4
+	})
+	for n := range want {
+		failed := e.waitPushed(n, metav1.ConditionFalse, "PushFailed", nil)
+		t.Logf("%s while NATS is down: Pushed=False %q", n, resolverPushedMessage(failed))
+	}
+
+	// Backoff: per account, retries at 0.5s, 1s, 2s, 4s... (controllerutil.NewQueue), so a
+	// 5-second window holds a few syncs per account, not a busy loop.
+	syncs := func() float64 { return r.metric("natsauth_syncs_total", `controller="resolver"`) }
+	began := syncs()
+	time.Sleep(5 * time.Second)
+	during := syncs() - began
+	t.Logf("resolver syncs in 5s of NATS outage with %d accounts waiting: %.0f", len(want), during)
+	if during > float64(5*len(want)) {
+		t.Errorf("%.0f syncs in 5s for %d waiting accounts: retries do not back off", during, len(want))
+	}
+	if backlog := r.metric("natsauth_resolver_pending_pushes"); backlog < 4 || backlog > 5 || r.ready() {
+		t.Errorf("during the outage: backlog %v (want the 4 changed accounts, or all 5 after a reconnect forced every push), ready %t",
+			backlog, r.ready())
+	}
+
+	restarted := time.Now()
+	for _, s := range e.servers {
+		s.Restart(t)
+	}
+	for n, acc := range want {
+		e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
+		if msg := resolverPushedMessage(e.waitFullyPushed(n)); msg != fmt.Sprintf("acknowledged by %d of %d servers", len(e.servers), len(e.servers)) {
+			t.Errorf("%s: Pushed message %q", n, msg)
+		}
+	}
+	t.Logf("every change reached every server %s after the servers were restarted", time.Since(restarted).Round(time.Millisecond))
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return r.ready() && r.metric("natsauth_resolver_pending_pushes") == 0, nil
+	})
+	if err != nil {
+		t.Errorf("after NATS returned: ready %t, backlog %v", r.ready(), r.metric("natsauth_resolver_pending_pushes"))
+	}
+}
