@@ -71,28 +71,44 @@ type options struct {
 	QuietWindow time.Duration
 	Timeout     time.Duration
 	Record      bool
-	Command     string
-	Note        string
-	Out         io.Writer
+	// NoNATS runs the workloads without nats-servers and the resolver (no pushes counted).
+	NoNATS  bool
+	Command string
+	Note    string
+	Out     io.Writer
 }
 
-// workload describes what one run creates.
+// workload describes what one run creates and does.
 type workload struct {
-	Name     string
-	Accounts int
-	Users    int // default count; --users overrides it
+	Name string
+	What string
+	// Accounts is a fixed account count; UsersPerAccount, when set, derives it from the user
+	// count instead, so that --users scales W2-W4 as the workload describes.
+	Accounts        int
+	UsersPerAccount int
+	Users           int // default count; --users overrides it
+	// UnrelatedSecrets are created in other namespaces before the controller starts (W3).
+	UnrelatedSecrets int
+	// Restart restarts the controller after the quiet window (W4).
+	Restart bool
+	// DeleteAll deletes every user after the quiet window (W5).
+	DeleteAll bool
+}
+
+// accounts is how many accounts a run with users users creates.
+func (w workload) accounts(users int) int {
+	if w.UsersPerAccount > 0 {
+		return max(1, (users+w.UsersPerAccount-1)/w.UsersPerAccount)
+	}
+	return w.Accounts
 }
 
 var workloads = map[string]workload{
-	"W1": {Name: "W1", Accounts: 10, Users: 1000},
-}
-
-// notImplemented are the other workloads, which a later session adds.
-var notImplemented = map[string]string{
-	"W2": "1,000 accounts x 10 users",
-	"W3": "W2 with 50,000 unrelated Secrets",
-	"W4": "controller restart with W2 in place",
-	"W5": "10,000 users created and deleted in one account",
+	"W1": {Name: "W1", What: "1 operator, 10 accounts, 1,000 users", Accounts: 10, Users: 1000},
+	"W2": {Name: "W2", What: "1,000 accounts x 10 users", UsersPerAccount: 10, Users: 10000},
+	"W3": {Name: "W3", What: "W2 with 50,000 unrelated Secrets", UsersPerAccount: 10, Users: 10000, UnrelatedSecrets: 50000},
+	"W4": {Name: "W4", What: "controller restart with W2 in place", UsersPerAccount: 10, Users: 10000, Restart: true},
+	"W5": {Name: "W5", What: "10,000 users created and deleted in one account", Accounts: 1, Users: 10000, DeleteAll: true},
 }
 
 // result is one row of the table.
@@ -111,11 +127,8 @@ type result struct {
 	// accounts' status, the apiserver's own leases), reported but not held to the target.
 	OtherWrites       float64
 	OtherWritesDetail string
-	QuietWrites       float64
-	QuietDetail       string
-	QuietOther        float64
-	QuietOtherDetail  string
 	QuietWindow       time.Duration
+	Quiet             quiet
 
 	PeakRSSBytes int64
 	CPUSeconds   float64 // whole life of the controller, start to the end of the quiet window
@@ -124,6 +137,11 @@ type result struct {
 	FloorWrites int
 	FloorPlan   string
 	FloorErrors int
+
+	// Workload-specific phases (W3, W4, W5).
+	Unrelated *unrelatedResult
+	Restart   *restartResult
+	Delete    *deleteAllResult
 
 	LoadBefore, LoadAfter string
 }
@@ -150,7 +168,7 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 	}
 	began := time.Now()
 	var results []result
-	var skipped, sections []string
+	var sections []string
 	for _, name := range opts.Workloads {
 		if name == natsWorkload {
 			section, err := runNATS(ctx, opts)
@@ -163,13 +181,7 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 		}
 		w, ok := workloads[name]
 		if !ok {
-			if what, known := notImplemented[name]; known {
-				msg := fmt.Sprintf("%s (%s): not implemented yet", name, what)
-				fmt.Fprintln(opts.Out, msg)
-				skipped = append(skipped, msg)
-				continue
-			}
-			return results, fmt.Errorf("unknown workload %q (known: W1..W5)", name)
+			return results, fmt.Errorf("unknown workload %q (known: W1..W5, %s)", name, natsWorkload)
 		}
 		sizes := opts.Users
 		if len(sizes) == 0 {
@@ -183,11 +195,11 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 			results = append(results, r)
 		}
 	}
-	table := formatTable(results)
-	fmt.Fprintf(opts.Out, "\n%s\n", table)
-	fmt.Fprintf(opts.Out, "%s\n", formatDetails(results))
+	if len(results) > 0 {
+		fmt.Fprintf(opts.Out, "\n%s\n", formatResults(results))
+	}
 	if opts.Record && len(results)+len(sections) > 0 {
-		if err := record(opts, results, skipped, sections, time.Since(began)); err != nil {
+		if err := record(opts, results, sections, time.Since(began)); err != nil {
 			return results, err
 		}
 		fmt.Fprintf(opts.Out, "recorded in %s\n", opts.RecordPath)
@@ -197,17 +209,21 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 
 // run is one workload at one size on a fresh control plane.
 type run struct {
-	opts  options
-	w     workload
-	users int
-	began time.Time
+	opts     options
+	w        workload
+	users    int
+	accounts int
+	began    time.Time
 
 	cp         *testbed.ControlPlane
 	controller *testbed.Process
-	kube       kubernetes.Interface
-	nats       natsclientset.Interface
-	scrape     *scraper
-	stops      []func()
+	// controllerMetrics is the running controller's /metrics URL.
+	controllerMetrics string
+	stack             *natsStack // nil with --no-nats
+	kube              kubernetes.Interface
+	nats              natsclientset.Interface
+	scrape            *scraper
+	stops             []func()
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -215,22 +231,39 @@ func (r *run) logf(format string, args ...any) {
 }
 
 func runOne(ctx context.Context, opts options, w workload, users int) (res result, err error) {
-	r := &run{opts: opts, w: w, users: users, began: time.Now()}
+	r := &run{opts: opts, w: w, users: users, accounts: w.accounts(users), began: time.Now()}
 	defer func() {
 		for i := len(r.stops) - 1; i >= 0; i-- {
 			r.stops[i]()
 		}
 	}()
-	res = result{Workload: w.Name, Users: users, Accounts: w.Accounts, QuietWindow: opts.QuietWindow, LoadBefore: loadAvg()}
+	res = result{Workload: w.Name, Users: users, Accounts: r.accounts, QuietWindow: opts.QuietWindow, LoadBefore: loadAvg()}
 
 	if err := r.startControlPlane(); err != nil {
 		return res, fmt.Errorf("control plane: %w", err)
 	}
-	if err := r.startController(ctx); err != nil {
+	if w.UnrelatedSecrets > 0 {
+		if res.Unrelated, err = r.createUnrelatedSecrets(ctx, w.UnrelatedSecrets); err != nil {
+			return res, fmt.Errorf("unrelated Secrets: %w", err)
+		}
+	}
+	if err := r.startController(ctx, ""); err != nil {
 		return res, fmt.Errorf("controller: %w", err)
 	}
 	if err := r.createAccounts(ctx); err != nil {
 		return res, fmt.Errorf("operator and accounts: %w", err)
+	}
+	if !opts.NoNATS {
+		stack, err := startNATSStack(ctx, r.cp, opts, r.logf, benchNS, "main")
+		if err != nil {
+			return res, fmt.Errorf("nats-servers and resolver: %w", err)
+		}
+		r.stack = stack
+		r.stops = append(r.stops, stack.stop)
+		if err := stack.waitPushed(ctx, r.nats, 5*time.Minute); err != nil {
+			return res, err
+		}
+		r.logf("every account pushed to %d servers", natsServers)
 	}
 	before, err := r.settle(ctx)
 	if err != nil {
@@ -274,32 +307,33 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 		res.Converge.Round(time.Millisecond), res.writesPerUser(), res.WritesDetail, res.OtherWritesDetail)
 
 	// Quiet window.
-	r.logf("counting writes for %s after convergence", opts.QuietWindow)
-	select {
-	case <-ctx.Done():
-		return res, ctx.Err()
-	case <-time.After(opts.QuietWindow):
-	}
-	quietEnd, err := r.scrape.mutating(ctx)
-	if err != nil {
+	if err := r.quietWindow(ctx, after, &res.Quiet); err != nil {
 		return res, err
 	}
-	quiet := quietEnd.sub(after)
-	res.QuietWrites, res.QuietDetail = quiet.total(isBenchResource), quiet.format(isBenchResource)
-	res.QuietOther, res.QuietOtherDetail = quiet.total(isOther), quiet.format(isOther)
-	r.logf("quiet window: %.0f writes to natsusers/secrets (%s); other: %s", res.QuietWrites, res.QuietDetail, res.QuietOtherDetail)
-
 	final, err := readProcStats(r.controller.Pid())
 	if err != nil {
 		return res, err
 	}
 	res.PeakRSSBytes, res.CPUSeconds = final.PeakRSSBytes, final.CPUSeconds
-	if !r.controller.Running() {
-		return res, fmt.Errorf("the controller exited; last lines of %s:\n%s", r.controller.LogPath(), r.controller.LogTail(20))
+	if err := r.checkRunning(); err != nil {
+		return res, err
 	}
-	// The floor runs without the controller, so that it neither competes for the CPU nor
-	// reconciles the floor's NatsUsers.
+
+	if w.Restart {
+		if res.Restart, err = r.restart(ctx); err != nil {
+			return res, fmt.Errorf("restart: %w", err)
+		}
+	}
+	if w.DeleteAll {
+		if res.Delete, err = r.deleteAll(ctx); err != nil {
+			return res, fmt.Errorf("deleting the users: %w", err)
+		}
+	}
+
+	// The floor runs without the controller and the resolver, so that they neither compete for
+	// the CPU nor reconcile the floor's NatsUsers.
 	r.controller.Stop()
+	r.stack.stop()
 
 	plan := planFromDelta(delta, users)
 	res.FloorPlan = plan.String()
@@ -312,6 +346,64 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	r.logf("raw floor: %d writes (%s per user) in %s, %d errors; ratio %.2f",
 		fl.Writes, res.FloorPlan, res.Floor.Round(time.Millisecond), fl.Errors, res.ratio())
 	return res, nil
+}
+
+// quiet is what happened in a quiet window: writes to the benchmark's resources, other writes,
+// and the resolver's pushes.
+type quiet struct {
+	Window        time.Duration
+	Writes        float64
+	Detail        string
+	Other         float64
+	OtherDetail   string
+	Pushes        float64
+	PushesCounted bool
+}
+
+// quietWindow waits opts.QuietWindow and counts, from the counters at from, the writes and
+// the resolver's pushes in it.
+func (r *run) quietWindow(ctx context.Context, from counts, q *quiet) error {
+	q.Window = r.opts.QuietWindow
+	pushesBefore, err := r.stack.pushes(ctx)
+	if err != nil {
+		return err
+	}
+	r.logf("counting writes and pushes for %s", q.Window)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(q.Window):
+	}
+	end, err := r.scrape.mutating(ctx)
+	if err != nil {
+		return err
+	}
+	d := end.sub(from)
+	q.Writes, q.Detail = d.total(isBenchResource), d.format(isBenchResource)
+	q.Other, q.OtherDetail = d.total(isOther), d.format(isOther)
+	if r.stack != nil {
+		pushesAfter, err := r.stack.pushes(ctx)
+		if err != nil {
+			return err
+		}
+		q.Pushes, q.PushesCounted = pushesAfter-pushesBefore, true
+	}
+	r.logf("quiet window: %.0f writes to natsusers/natsaccounts/secrets (%s), %.0f pushes; other: %s", q.Writes, q.Detail, q.Pushes, q.OtherDetail)
+	return nil
+}
+
+// checkRunning fails when the controller or the resolver exited.
+func (r *run) checkRunning() error {
+	procs := []*testbed.Process{r.controller}
+	if r.stack != nil {
+		procs = append(procs, r.stack.resolver)
+	}
+	for _, p := range procs {
+		if !p.Running() {
+			return fmt.Errorf("%s exited; last lines of %s:\n%s", filepath.Base(p.LogPath()), p.LogPath(), p.LogTail(20))
+		}
+	}
+	return nil
 }
 
 func (r *run) startControlPlane() error {
@@ -342,9 +434,10 @@ func fastConfig(cfg *rest.Config) *rest.Config {
 }
 
 // startController runs the controller binary with its production defaults; only the kubeconfig
-// and the loopback metrics and probe ports are given.
-func (r *run) startController(ctx context.Context) error {
-	logPath := filepath.Join(r.opts.StateDir, fmt.Sprintf("%s-%d-controller.log", strings.ToLower(r.w.Name), r.users))
+// and the loopback metrics and probe ports are given (and the tuning flags). suffix tells the
+// log of a restarted controller from the first.
+func (r *run) startController(ctx context.Context, suffix string) error {
+	logPath := filepath.Join(r.opts.StateDir, fmt.Sprintf("%s-%d-controller%s.log", strings.ToLower(r.w.Name), r.users, suffix))
 	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -367,6 +460,7 @@ func (r *run) startController(ctx context.Context) error {
 		err = p.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]))
 		if err == nil {
 			r.controller = p
+			r.controllerMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])
 			r.stops = append(r.stops, p.Stop)
 			workers, qps, burst := r.opts.tuning()
 			r.logf("controller ready (pid %d, --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
@@ -428,7 +522,7 @@ func (r *run) createAccounts(ctx context.Context) error {
 	if _, err := r.nats.NatsauthV1alpha1().NatsOperators(benchNS).Create(ctx, op, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	for i := range r.w.Accounts {
+	for i := range r.accounts {
 		acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: accountName(i), Namespace: benchNS},
 			Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}}}
 		if _, err := r.nats.NatsauthV1alpha1().NatsAccounts(benchNS).Create(ctx, acc, metav1.CreateOptions{}); err != nil {
@@ -436,7 +530,7 @@ func (r *run) createAccounts(ctx context.Context) error {
 		}
 	}
 	began := time.Now()
-	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	for {
 		ops, err1 := r.nats.NatsauthV1alpha1().NatsOperators(benchNS).List(waitCtx, metav1.ListOptions{})
@@ -454,14 +548,14 @@ func (r *run) createAccounts(ctx context.Context) error {
 				}
 			}
 			// The operator also creates its system account.
-			if want := 1 + r.w.Accounts + 1; ready >= want && len(ops.Items)+len(accs.Items) == want {
-				r.logf("operator and %d accounts Ready in %s", r.w.Accounts, time.Since(began).Round(time.Millisecond))
+			if want := 1 + r.accounts + 1; ready >= want && len(ops.Items)+len(accs.Items) == want {
+				r.logf("operator and %d accounts Ready in %s", r.accounts, time.Since(began).Round(time.Millisecond))
 				return nil
 			}
 		}
 		select {
 		case <-waitCtx.Done():
-			return fmt.Errorf("not Ready within 2m (see %s)", r.controller.LogPath())
+			return fmt.Errorf("not Ready within 5m (see %s)", r.controller.LogPath())
 		case <-time.After(pollInterval):
 		}
 	}
@@ -502,7 +596,7 @@ func newUser(ns string, i, accounts int) *natsv1alpha1.NatsUser {
 // createUsers creates the users with createWorkers goroutines and returns the time of the first
 // create.
 func (r *run) createUsers(ctx context.Context) (time.Time, error) {
-	first, err := createNatsUsers(ctx, r.nats, benchNS, r.users, r.w.Accounts)
+	first, err := createNatsUsers(ctx, r.nats, benchNS, r.users, r.accounts)
 	if err != nil {
 		return first, err
 	}

@@ -27,53 +27,75 @@ import (
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
-// TestBenchSmoke runs the smoke mode of `make bench` (W1 with 50 users and a 5 s quiet window)
-// in-process, so CI keeps the harness working. It asserts no timings, only that the run
-// completes and prints its figures: numbers on a shared CI machine are noise.
+// TestBenchSmoke runs the smoke mode of `make bench`: W1, W4 (restart) and W5 (delete all)
+// with 50 users, nats-servers and the resolver, and a 3 s quiet window, so CI keeps every phase
+// of the harness working. It asserts no timings, only that the runs complete and print their
+// figures: numbers on a shared CI machine are noise.
 func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts etcd, kube-apiserver and the controller binary")
+		t.Skip("starts etcd, kube-apiserver, three nats-servers and the controller and resolver binaries")
 	}
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command builds the controller under test: %v", err)
-	}
-	// Built from the current source, since a stale ./bin would prove nothing.
-	controller := filepath.Join(t.TempDir(), "controller")
-	began := time.Now()
-	cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", controller, "./cmd/controller")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/controller: %v\n%s", err, out)
-	}
-	t.Logf("built the controller in %s", time.Since(began).Round(time.Millisecond))
-
+	root, bins := buildBinaries(t)
 	var out bytes.Buffer
 	opts := defaultOptions(root)
 	opts.StateDir = t.TempDir()
-	opts.ControllerBin = controller
+	opts.ControllerBin = filepath.Join(bins, "controller")
+	opts.ResolverBin = filepath.Join(bins, "resolver")
 	opts.Users = []int{50}
-	opts.QuietWindow = 5 * time.Second
+	opts.QuietWindow = 3 * time.Second
 	opts.Timeout = 2 * time.Minute
-	opts.Workloads = []string{"W1", "W2"}
+	opts.Workloads = []string{"W1", "W4", "W5"}
 	opts.Out = &out
 	results, err := runAll(t.Context(), opts)
 	t.Logf("output:\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 1 || results[0].Users != 50 || results[0].Converge <= 0 || results[0].Floor <= 0 {
-		t.Fatalf("want one W1 row with 50 users and both durations measured, got %+v", results)
+	if len(results) != 3 {
+		t.Fatalf("want W1, W4 and W5 rows, got %+v", results)
 	}
-	for _, want := range []string{"| W1 | 50 |", "writes/user", "raw floor:", "W2 (", "not implemented yet"} {
+	for _, r := range results {
+		if r.Users != 50 || r.Converge <= 0 || r.Floor <= 0 || !r.Quiet.PushesCounted {
+			t.Errorf("%s: want 50 users, both durations and the pushes measured, got %+v", r.Workload, r)
+		}
+	}
+	if results[1].Restart == nil || results[1].Restart.CaughtUp <= 0 {
+		t.Errorf("W4 restart not measured: %+v", results[1].Restart)
+	}
+	if results[2].Delete == nil || results[2].Delete.Revocations < 50 || results[2].Delete.JWTBytes == 0 {
+		t.Errorf("W5 deletion not measured, or the account does not revoke the 50 users: %+v", results[2].Delete)
+	}
+	for _, want := range []string{"| W1 | 50 | 10 |", "| W4 | 50 | 5 |", "| W5 | 50 | 1 |", "writes/user", "raw floor:",
+		"W4 restart with 50 users in place: ready after", "W5 delete of 50 users: all gone after"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+}
+
+// buildBinaries builds the controller and the resolver from the current source, since a stale
+// ./bin would prove nothing, and returns the repository root and the binaries' directory.
+func buildBinaries(t *testing.T) (root, dir string) {
+	t.Helper()
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command builds the binaries under test: %v", err)
+	}
+	dir = t.TempDir()
+	began := time.Now()
+	for _, name := range []string{"controller", "resolver"} {
+		cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+		}
+	}
+	t.Logf("built the controller and the resolver in %s", time.Since(began).Round(time.Millisecond))
+	return root, dir
 }
 
 // TestBenchNATSSmoke runs the NATS workload with 5 trials and a 3 s quiet window: the control
@@ -84,25 +106,7 @@ func TestBenchNATSSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd, kube-apiserver, three nats-servers and the controller and resolver binaries")
 	}
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command builds the binaries under test: %v", err)
-	}
-	bins := t.TempDir()
-	began := time.Now()
-	for _, name := range []string{"controller", "resolver"} {
-		cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", filepath.Join(bins, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
-		}
-	}
-	t.Logf("built the controller and the resolver in %s", time.Since(began).Round(time.Millisecond))
-
+	root, bins := buildBinaries(t)
 	saved := natsTrials
 	natsTrials = 5
 	t.Cleanup(func() { natsTrials = saved })
@@ -115,7 +119,7 @@ func TestBenchNATSSmoke(t *testing.T) {
 	opts.Timeout = 2 * time.Minute
 	opts.Workloads = []string{natsWorkload}
 	opts.Out = &out
-	_, err = runAll(t.Context(), opts)
+	_, err := runAll(t.Context(), opts)
 	t.Logf("output:\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)

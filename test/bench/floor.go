@@ -135,7 +135,7 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	// The floor's NatsUsers are the targets of the replayed writes; creating them is the
 	// benchmark's part in both measurements, so it is not timed.
 	objs := make([]*natsv1alpha1.NatsUser, r.users)
-	if _, err := createNatsUsers(ctx, r.nats, floorNS, r.users, r.w.Accounts); err != nil {
+	if _, err := createNatsUsers(ctx, r.nats, floorNS, r.users, r.accounts); err != nil {
 		return res, err
 	}
 	list, err := r.nats.NatsauthV1alpha1().NatsUsers(floorNS).List(ctx, metav1.ListOptions{})

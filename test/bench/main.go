@@ -54,7 +54,8 @@ func main() {
 	}
 	opts := defaultOptions(root)
 	var workloads, users string
-	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated (W1..W5; only W1 is implemented).")
+	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md) and NATS (the resolver's latencies).")
+	flag.BoolVar(&opts.NoNATS, "no-nats", false, "Run W1..W5 without nats-servers and the resolver (pushes are not counted).")
 	flag.StringVar(&users, "users", "", "Users per run, comma separated (e.g. 1000,2000,5000 for the scaling series); default: the workload's own count (W1: 1000).")
 	flag.DurationVar(&opts.QuietWindow, "quiet-window", opts.QuietWindow, "How long to count writes after convergence (target: none).")
 	flag.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "Bound on the convergence of one run.")

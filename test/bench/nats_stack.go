@@ -265,17 +265,31 @@ func (s *natsStack) metric(ctx context.Context, name string) (float64, error) {
 	if s.resolver == nil {
 		return 0, errors.New("the resolver is not running")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.metricsURL, nil)
+	return scrapeSum(ctx, s.http, s.metricsURL, name)
+}
+
+// metricMatching sums the samples of the resolver's metric name whose labels contain match.
+func (s *natsStack) metricMatching(ctx context.Context, name string, match ...string) (float64, error) {
+	if s.resolver == nil {
+		return 0, errors.New("the resolver is not running")
+	}
+	return scrapeSum(ctx, s.http, s.metricsURL, name, match...)
+}
+
+// scrapeSum sums every sample of the metric name (all label values, or only those whose label
+// set contains match) at a Prometheus text endpoint.
+func scrapeSum(ctx context.Context, client *http.Client, url, name string, match ...string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := s.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", s.metricsURL, resp.Status)
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	sum := 0.0
 	sc := bufio.NewScanner(resp.Body)
@@ -283,6 +297,9 @@ func (s *natsStack) metric(ctx context.Context, name string) (float64, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		if !containsAll(line, match) {
 			continue
 		}
 		f := strings.Fields(line)
@@ -298,9 +315,21 @@ func (s *natsStack) metric(ctx context.Context, name string) (float64, error) {
 	return sum, nil
 }
 
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
 // pushes returns natsauth_resolver_pushes_total summed over its results (success, partial,
 // failed): every account JWT push the resolver made since it started.
 func (s *natsStack) pushes(ctx context.Context) (float64, error) {
+	if s == nil {
+		return 0, nil
+	}
 	return s.metric(ctx, "natsauth_resolver_pushes_total")
 }
 

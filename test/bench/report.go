@@ -38,18 +38,84 @@ func passFail(ok bool) string {
 	return "FAIL"
 }
 
+// Targets of W3, W4 and W5.
+const (
+	targetRSSMiB       = 150
+	targetRSSOverW2    = 0.10
+	targetRestartReady = 10 * time.Second
+)
+
+// formatResults renders the main table, the tables of the workloads' own phases and the details.
+func formatResults(results []result) string {
+	var b strings.Builder
+	b.WriteString(formatTable(results))
+	b.WriteString(formatPhases(results))
+	b.WriteString("\n")
+	b.WriteString(formatDetails(results))
+	return b.String()
+}
+
 // formatTable renders the results as a Markdown table with PASS/FAIL per target.
 func formatTable(results []result) string {
 	var b strings.Builder
-	b.WriteString("| workload | users | convergence s | floor s | ratio (≤ 1.3) | writes/user (≤ 3) | quiet writes (0) | RSS MiB | CPU s |\n")
-	b.WriteString("|---|---:|---:|---:|---|---|---|---:|---:|\n")
+	b.WriteString("| workload | users | accounts | convergence s | floor s | ratio (≤ 1.3) | writes/user (≤ 3) | quiet writes, pushes (0) | RSS MiB | CPU s |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---|---|---|---:|---:|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f %s | %.2f %s | %.0f in %s %s | %.0f | %.1f |\n",
-			r.Workload, r.Users, r.Converge.Seconds(), r.Floor.Seconds(),
+		pushes := "-"
+		if r.Quiet.PushesCounted {
+			pushes = fmt.Sprintf("%.0f", r.Quiet.Pushes)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %.2f | %.2f | %.2f %s | %.2f %s | %.0f, %s in %s %s | %.0f | %.1f |\n",
+			r.Workload, r.Users, r.Accounts, r.Converge.Seconds(), r.Floor.Seconds(),
 			r.ratio(), passFail(r.Floor > 0 && r.ratio() <= targetRatio),
 			r.writesPerUser(), passFail(r.writesPerUser() <= targetWritesPerUser),
-			r.QuietWrites, r.QuietWindow, passFail(r.QuietWrites == targetQuietWrites),
-			float64(r.PeakRSSBytes)/(1<<20), r.CPUSeconds)
+			r.Quiet.Writes, pushes, r.Quiet.Window, passFail(r.Quiet.Writes == targetQuietWrites && r.Quiet.Pushes == 0),
+			mib(r.PeakRSSBytes), r.CPUSeconds)
+	}
+	return b.String()
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// formatPhases renders the W3, W4 and W5 targets of the results that ran those phases.
+func formatPhases(results []result) string {
+	var b strings.Builder
+	var w2 *result
+	for i := range results {
+		if results[i].Workload == "W2" {
+			w2 = &results[i]
+		}
+	}
+	for _, r := range results {
+		switch {
+		case r.Unrelated != nil:
+			fmt.Fprintf(&b, "\n%s: %d unrelated Secrets in %d namespaces (created in %s before the controller started): controller RSS %.0f MiB (≤ %d) %s",
+				r.Workload, r.Unrelated.Secrets, r.Unrelated.Namespaces, r.Unrelated.Took.Round(time.Second), mib(r.PeakRSSBytes), targetRSSMiB,
+				passFail(mib(r.PeakRSSBytes) <= targetRSSMiB))
+			if w2 != nil && w2.Users == r.Users {
+				over := float64(r.PeakRSSBytes)/float64(w2.PeakRSSBytes) - 1
+				fmt.Fprintf(&b, "; vs W2's %.0f MiB: %+.1f%% (≤ +%.0f%%) %s", mib(w2.PeakRSSBytes), over*100, targetRSSOverW2*100, passFail(over <= targetRSSOverW2))
+			} else {
+				b.WriteString("; no W2 run of the same size in this invocation to compare with")
+			}
+			b.WriteString("\n")
+		case r.Restart != nil:
+			x := r.Restart
+			fmt.Fprintf(&b, "\n%s restart with %d users in place: ready after %.2f s, every user synced after %.2f s (≤ %s) %s; in %s: %.0f writes, %.0f pushes, %.0f JWTs signed, %d objects changed (all 0) %s; RSS %.0f MiB\n",
+				r.Workload, r.Users, x.Ready.Seconds(), x.CaughtUp.Seconds(), targetRestartReady, passFail(x.CaughtUp <= targetRestartReady),
+				x.Window, x.Writes, x.Pushes, x.Signed, x.Changed, passFail(x.Writes == 0 && x.Pushes == 0 && x.Signed == 0 && x.Changed == 0),
+				mib(x.PeakRSSBytes))
+		case r.Delete != nil:
+			x := r.Delete
+			pushed := "not measured (--no-nats)"
+			if r.Quiet.PushesCounted {
+				pushed = fmt.Sprintf("%.0f pushes, %.0f not acknowledged by every server; final JWT on every server: %v %s",
+					x.Pushes, x.PushFailures, x.Pushed, passFail(x.PushFailures == 0 && x.Pushed))
+			}
+			fmt.Fprintf(&b, "\n%s delete of %d users: all gone after %.2f s, %.2f writes/user (%s); account JWT %d bytes with %d revocations (< %d) %s; %s\n",
+				r.Workload, x.Users, x.Took.Seconds(), x.Writes/float64(x.Users), x.WritesDetail, x.JWTBytes, x.Revocations, maxPayload,
+				passFail(x.JWTBytes < maxPayload), pushed)
+		}
 	}
 	return b.String()
 }
@@ -61,8 +127,8 @@ func formatDetails(results []result) string {
 		fmt.Fprintf(&b, "%s, %d users in %d accounts:\n", r.Workload, r.Users, r.Accounts)
 		fmt.Fprintf(&b, "  - controller writes to natsusers/secrets until convergence: %.0f (%s)\n", r.Writes, r.WritesDetail)
 		fmt.Fprintf(&b, "  - other writes in that interval (not held to the target): %.0f (%s)\n", r.OtherWrites, r.OtherWritesDetail)
-		fmt.Fprintf(&b, "  - quiet window %s: natsusers/secrets %.0f (%s); other %.0f (%s)\n", r.QuietWindow, r.QuietWrites, r.QuietDetail, r.QuietOther, r.QuietOtherDetail)
-		fmt.Fprintf(&b, "  - controller CPU: %.1f s during convergence, %.1f s over its life; peak RSS %.0f MiB\n", r.CPUConverge, r.CPUSeconds, float64(r.PeakRSSBytes)/(1<<20))
+		fmt.Fprintf(&b, "  - quiet window %s: natsusers/natsaccounts/secrets %.0f (%s); other %.0f (%s)\n", r.Quiet.Window, r.Quiet.Writes, r.Quiet.Detail, r.Quiet.Other, r.Quiet.OtherDetail)
+		fmt.Fprintf(&b, "  - controller CPU: %.1f s during convergence, %.1f s over its life; peak RSS %.0f MiB\n", r.CPUConverge, r.CPUSeconds, mib(r.PeakRSSBytes))
 		fmt.Fprintf(&b, "  - raw floor: %d writes (%s per user), %d errors, %.2f s\n", r.FloorWrites, r.FloorPlan, r.FloorErrors, r.Floor.Seconds())
 		fmt.Fprintf(&b, "  - load average before/after: %s / %s\n", r.LoadBefore, r.LoadAfter)
 	}
@@ -70,7 +136,7 @@ func formatDetails(results []result) string {
 }
 
 // record appends the table, the details and the command to the record file.
-func record(opts options, results []result, skipped, sections []string, took time.Duration) error {
+func record(opts options, results []result, sections []string, took time.Duration) error {
 	f, err := os.OpenFile(opts.RecordPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -84,12 +150,7 @@ func record(opts options, results []result, skipped, sections []string, took tim
 		fmt.Fprintf(&b, "Note: %s\n\n", opts.Note)
 	}
 	if len(results) > 0 {
-		b.WriteString(formatTable(results))
-		b.WriteString("\n")
-		b.WriteString(formatDetails(results))
-	}
-	for _, s := range skipped {
-		fmt.Fprintf(&b, "- %s\n", s)
+		b.WriteString(formatResults(results))
 	}
 	for _, s := range sections {
 		fmt.Fprintf(&b, "\n%s\n", s)
