@@ -19,6 +19,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
 )
 
 // TestUnavailableNATS: with every nats-server down, changes made meanwhile queue up in the
@@ -102,4 +104,44 @@ func TestUnavailableNATS(t *testing.T) {
 	if err != nil {
 		t.Errorf("after NATS returned: ready %t, backlog %v", r.ready(), r.metric("natsauth_resolver_pending_pushes"))
 	}
+}
+
+// TestUnavailableNATSFrozenServer freezes (SIGSTOP) the nats-server the resolver is connected
+// to, as a network partition would: its TCP connection stays open but nothing answers. The
+// resolver notices within a few ping intervals (--nats-ping-interval; nats.go's default would
+// take minutes), reconnects to the other server of the cluster and pushes a change made
+// meanwhile there, reporting the frozen server as missing and keeping the account in the
+// backlog. When the server thaws it gets the change too and the backlog drains.
+func TestUnavailableNATSFrozenServer(t *testing.T) {
+	e := newResolverEnv(t, 2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e.ctx = ctx
+	frozen, other := e.servers[0], e.servers[1]
+	r := e.startResolver(func(o *resolverapp.Options) { o.NatsPingInterval = 500 * time.Millisecond })
+	e.createAccount("orders")
+	e.waitFullyPushed("orders")
+
+	if err := frozen.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = frozen.Resume() })
+	paused := time.Now()
+	changed := e.setConnLimit("orders", 3)
+	e.waitStored(changed.Status.PublicKey, changed.Status.JWT, other)
+	t.Logf("the change reached the live server %s after the other one froze", time.Since(paused).Round(time.Millisecond))
+	partial := e.waitPushed("orders", metav1.ConditionFalse, "PartiallyPushed", nil)
+	if msg := resolverPushedMessage(partial); !strings.Contains(msg, "missing: "+frozen.Name()) {
+		t.Errorf("Pushed message %q does not name the frozen server", msg)
+	}
+	if backlog := r.metric("natsauth_resolver_pending_pushes"); backlog < 1 {
+		t.Errorf("backlog %v while a server lacks the change", backlog)
+	}
+
+	if err := frozen.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStored(changed.Status.PublicKey, changed.Status.JWT, frozen)
+	e.waitFullyPushed("orders")
+	waitFor(t, ctx, "the backlog drains", func() bool { return r.metric("natsauth_resolver_pending_pushes") == 0 })
 }

@@ -59,6 +59,8 @@ func connectNATS(ctx context.Context, opts *Options, reconnects chan<- struct{})
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectWait(reconnectWait),
+		nats.PingInterval(opts.NatsPingInterval),
+		nats.MaxPingsOutstanding(2),
 		nats.ConnectHandler(signal("Connected to NATS")),
 		nats.ReconnectHandler(signal("Reconnected to NATS")),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {

@@ -42,6 +42,11 @@ const (
 	EnvCredsFile = "NATS_CREDS_FILE"
 )
 
+// DefaultNatsPingInterval detects a server that froze or was partitioned away within about
+// three intervals. nats.go's own default (2 minutes, so 4 to 6 minutes until a reconnect) would
+// hold every push for that long, because pushes to all servers go through the one connection.
+const DefaultNatsPingInterval = 10 * time.Second
+
 // DefaultWorkers pushes a few accounts at once: a push is one request and a few milliseconds
 // of waiting, and a sequential backlog after a reconnect would delay the newest change.
 const DefaultWorkers = 4
@@ -61,10 +66,13 @@ type Options struct {
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
 
-	DriftInterval   time.Duration
-	PushTimeout     time.Duration
-	ServerRetention time.Duration
-	ResyncPeriod    time.Duration
+	DriftInterval time.Duration
+	PushTimeout   time.Duration
+	// NatsPingInterval is how often the connection is checked; after two unanswered pings it
+	// counts as broken and the client reconnects to another server.
+	NatsPingInterval time.Duration
+	ServerRetention  time.Duration
+	ResyncPeriod     time.Duration
 
 	// RestConfig, when set (tests), is used instead of Kubeconfig/in-cluster config.
 	RestConfig *rest.Config
@@ -85,6 +93,7 @@ func NewOptions() *Options {
 		HealthProbeBindAddress: ":8081",
 		DriftInterval:          resolver.DefaultDriftInterval,
 		PushTimeout:            resolver.DefaultPushTimeout,
+		NatsPingInterval:       DefaultNatsPingInterval,
 		ServerRetention:        resolver.DefaultServerRetention,
 		// Correctness never depends on the informer resync; the drift check covers the servers.
 		ResyncPeriod: 10 * time.Hour,
@@ -104,6 +113,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; 0 disables it.")
 	fs.DurationVar(&o.DriftInterval, "drift-interval", o.DriftInterval, "How often every server's stored accounts are listed and missing ones pushed again.")
 	fs.DurationVar(&o.PushTimeout, "push-timeout", o.PushTimeout, "How long a push waits for every server to acknowledge.")
+	fs.DurationVar(&o.NatsPingInterval, "nats-ping-interval", o.NatsPingInterval, "How often the NATS connection is pinged; two unanswered pings mean the server is gone and the resolver reconnects to another one.")
 	fs.DurationVar(&o.ServerRetention, "server-retention", o.ServerRetention, "How long a server that stopped answering is still expected (and reported missing) before it counts as removed.")
 }
 
@@ -122,8 +132,8 @@ func (o *Options) Validate() error {
 	if o.Workers < 1 {
 		errs = append(errs, errors.New("--workers must be at least 1"))
 	}
-	if o.DriftInterval <= 0 || o.PushTimeout <= 0 || o.ServerRetention <= 0 {
-		errs = append(errs, errors.New("--drift-interval, --push-timeout and --server-retention must be positive"))
+	if o.DriftInterval <= 0 || o.PushTimeout <= 0 || o.ServerRetention <= 0 || o.NatsPingInterval <= 0 {
+		errs = append(errs, errors.New("--drift-interval, --push-timeout, --server-retention and --nats-ping-interval must be positive"))
 	}
 	if err := o.Election.Validate(); err != nil {
 		errs = append(errs, err)
