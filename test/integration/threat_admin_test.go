@@ -86,3 +86,37 @@ func TestThreatAccountAdmin(t *testing.T) {
 	}
 	e.expectNoSecret(e.platform, "sysuser")
 }
+
+// TestThreatAccountAdminCannotMintForeignActivations: activation tokens are signed with the
+// exporter's private key, so an account admin must not get one for another namespace's private
+// export by naming it in an import. Such an import is ImportNotResolved and the importer gets
+// no JWT carrying a token; the exporter's own namespace is unaffected.
+func TestThreatAccountAdminCannotMintForeignActivations(t *testing.T) {
+	e := newThreatEnv(t)
+	other := controlPlane.NewNamespace(t)
+	createOperator(t, other, "main", nil)
+	exporter := newAccount(other, "billing", "main")
+	exporter.Spec.Exports = []natsv1alpha1.Export{{Name: "api", Subject: "billing.*", Type: natsv1alpha1.ExportService, TokenRequired: true}}
+	createAccount(t, e.ctx, exporter)
+	readyAccountNamed(t, other, "billing")
+
+	shop := newAccount(e.platform, "shop", "main")
+	shop.Spec.Imports = []natsv1alpha1.Import{{Name: "api", Subject: "billing.api", Type: natsv1alpha1.ExportService,
+		AccountRef: &natsv1alpha1.NatsAccountReference{Namespace: other, Name: "billing"}}}
+	if _, err := e.bob.nats.NatsauthV1alpha1().NatsAccounts(e.platform).Create(e.ctx, shop, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("bob creates the importer: %v", err)
+	}
+	got := waitAccountCondition(t, e.ctx, e.platform, "shop", metav1.ConditionFalse, "ImportNotResolved")
+	t.Logf("refused: %s", readyMessage(got))
+	if got.Status.JWT != "" {
+		claims, err := jwt.DecodeAccountClaims(got.Status.JWT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range claims.Imports {
+			if im.Token != "" {
+				t.Errorf("the importer's JWT carries an activation token for %s", im.Subject)
+			}
+		}
+	}
+}
