@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -104,8 +105,15 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 	if err != nil {
 		return res, err
 	}
-	revocations, added, recheck := c.revocations(acc, current, c.deps.Clock.Now())
+	now := c.deps.Clock.Now()
+	revocations, added, recheck := c.revocations(acc, current, now)
 	res.recheck = recheck
+	if added > 0 && current != nil && now.Unix() <= current.IssuedAt {
+		// At most one JWT a second for revocations: when many users go at once, the ones that
+		// arrive within the second of the last signature go into the next one, instead of a
+		// re-sign, a status write and a push of a large JWT for each.
+		return res, controllerutil.RequeueAfter(time.Unix(current.IssuedAt+1, 0).Sub(now), "batching revocations into the next second's JWT")
+	}
 	spec, issues := toAccountSpec(acc, acc.Status.SigningKeys, imports, revocations)
 	claims, err := natsjwt.AccountClaims(acc.Status.PublicKey, spec)
 	var ve *natsjwt.ValidationError

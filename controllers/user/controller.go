@@ -23,14 +23,17 @@ package user
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -65,6 +68,10 @@ type Controller struct {
 	runner *controllerutil.Runner
 	// superseded skips syncs of versions this controller already replaced (informer lag).
 	superseded controllerutil.Superseded
+	// credsDeleted holds the UIDs of deleted users whose Secrets are confirmed gone.
+	credsDeleted sync.Map
+	// accountClaims decodes each account's JWT once per version, for the finalizer's check.
+	accountClaims accountClaimsCache
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret index) on the shared
@@ -101,7 +108,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		handler  cache.ResourceEventHandlerFuncs
 	}{
 		{userInformer, controllerutil.EnqueueHandler(queue)},
-		{deps.Accounts.Informer(), controllerutil.MapHandler(queue, c.usersOfAccount)},
+		{deps.Accounts.Informer(), c.accountHandler(queue)},
 		{deps.Secrets.Informer(), controllerutil.MapHandler(queue, c.usersOfSecret)},
 	}
 	for _, r := range regs {
@@ -127,6 +134,56 @@ func (c *Controller) usersOfAccount(obj any) []cache.ObjectName {
 		return nil
 	}
 	return controllerutil.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(key.Namespace, key.Name))
+}
+
+// accountHandler queues the users of an added, changed or deleted account. An update that
+// changes only what the account controller signs (the JWT: new revocations, activations) matters
+// to the users being deleted, which wait for their revocation, and to nobody else: re-queueing
+// ten thousand users of an account for every revocation batch would cost ten thousand syncs.
+func (c *Controller) accountHandler(q workqueue.TypedInterface[cache.ObjectName]) cache.ResourceEventHandlerFuncs {
+	all := func(obj any) {
+		for _, k := range c.usersOfAccount(obj) {
+			q.Add(k)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: all,
+		DeleteFunc: func(obj any) {
+			if acc, ok := obj.(*natsv1alpha1.NatsAccount); ok {
+				c.accountClaims.forget(acc.UID)
+			}
+			all(obj)
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			oldAcc, ok1 := oldObj.(*natsv1alpha1.NatsAccount)
+			newAcc, ok2 := newObj.(*natsv1alpha1.NatsAccount)
+			switch {
+			case !ok1 || !ok2:
+				all(newObj)
+			case oldAcc.ResourceVersion == newAcc.ResourceVersion:
+			case mattersToEveryUser(oldAcc, newAcc):
+				all(newObj)
+			default:
+				for _, k := range c.usersOfAccount(newObj) {
+					if u, err := c.users.NatsUsers(k.Namespace).Get(k.Name); err == nil && u.DeletionTimestamp != nil {
+						q.Add(k)
+					}
+				}
+			}
+		},
+	}
+}
+
+// mattersToEveryUser reports whether an account update can change any user's credentials or
+// condition: anything in the spec, labels, deletion, or the account's identity and signing keys
+// in its status.
+func mattersToEveryUser(oldAcc, newAcc *natsv1alpha1.NatsAccount) bool {
+	return oldAcc.Generation != newAcc.Generation ||
+		!equality.Semantic.DeepEqual(oldAcc.Labels, newAcc.Labels) ||
+		(oldAcc.DeletionTimestamp == nil) != (newAcc.DeletionTimestamp == nil) ||
+		oldAcc.Status.PublicKey != newAcc.Status.PublicKey ||
+		oldAcc.Status.OperatorPublicKey != newAcc.Status.OperatorPublicKey ||
+		!equality.Semantic.DeepEqual(oldAcc.Status.SigningKeys, newAcc.Status.SigningKeys)
 }
 
 // usersOfSecret re-queues the users a changed Secret matters to: the NatsUser controlling a creds

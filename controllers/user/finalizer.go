@@ -20,10 +20,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/nats-io/jwt/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -43,8 +45,13 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 	if !slices.Contains(user.Finalizers, Finalizer) {
 		return nil
 	}
-	if err := c.deleteCredsSecrets(ctx, user); err != nil {
-		return err
+	// A user waiting for its revocation is synced again on every revocation batch of its
+	// account; its Secrets are confirmed gone once, not with a GET per sync.
+	if _, gone := c.credsDeleted.Load(user.UID); !gone {
+		if err := c.deleteCredsSecrets(ctx, user); err != nil {
+			return err
+		}
+		c.credsDeleted.Store(user.UID, struct{}{})
 	}
 	done, why := c.revoked(user)
 	if !done {
@@ -53,6 +60,7 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 	if err := controllerutil.RemoveFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
+	c.credsDeleted.Delete(user.UID)
 	klog.FromContext(ctx).V(2).Info("Removed finalizer", "publicKey", user.Status.PublicKey, "because", why)
 	return nil
 }
@@ -106,8 +114,8 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
 		return true, "the account's keys are gone"
 	}
 	waiting := fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)
-	claims, err := jwt.DecodeAccountClaims(acc.Status.JWT)
-	if err != nil || claims.Subject != acc.Status.PublicKey {
+	claims := c.accountClaims.get(acc)
+	if claims == nil {
 		return false, waiting
 	}
 	// The account revokes up to max(issuedAt, deletionTimestamp); issuedAt is enough to cover
@@ -120,4 +128,46 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
 		return true, "the account revoked the key"
 	}
 	return false, waiting
+}
+
+// accountClaimsCache keeps the decoded JWT of each account, per resourceVersion. An account
+// with ten thousand revocations has a JWT of most of a MiB; when its users are deleted together
+// each of them checks it, and decoding it once per user would cost seconds of CPU per batch.
+type accountClaimsCache struct {
+	mu      sync.Mutex
+	entries map[types.UID]cachedClaims
+}
+
+type cachedClaims struct {
+	resourceVersion string
+	claims          *jwt.AccountClaims // nil: the JWT does not decode or names another account
+}
+
+// get returns the decoded, verified JWT in acc's status, or nil when there is none usable.
+// The returned claims are shared and must not be modified.
+func (a *accountClaimsCache) get(acc *natsv1alpha1.NatsAccount) *jwt.AccountClaims {
+	a.mu.Lock()
+	e, ok := a.entries[acc.UID]
+	a.mu.Unlock()
+	if ok && e.resourceVersion == acc.ResourceVersion {
+		return e.claims
+	}
+	claims, err := jwt.DecodeAccountClaims(acc.Status.JWT)
+	if err != nil || claims.Subject != acc.Status.PublicKey {
+		claims = nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.entries == nil {
+		a.entries = map[types.UID]cachedClaims{}
+	}
+	a.entries[acc.UID] = cachedClaims{resourceVersion: acc.ResourceVersion, claims: claims}
+	return claims
+}
+
+// forget drops an account's entry (the account is gone).
+func (a *accountClaimsCache) forget(uid types.UID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.entries, uid)
 }
