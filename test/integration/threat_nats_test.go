@@ -93,15 +93,12 @@ func TestThreatResolverNATSUser(t *testing.T) {
 	e.startResolver()
 	e.createAccount("orders")
 	orders := e.waitFullyPushed("orders")
-	patch := []byte(`{"spec":{"defaultPermissions":{"pub":{"allow":["orders.>"]},"sub":{"allow":["orders.>"]}}}}`)
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Patch(e.ctx, "orders", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	app, _ := resolverConnectUser(t, e.servers[0], e.createUser("app", "orders"))
 	appSub, err := app.SubscribeSync(">")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = app.Flush()
 
 	v := make(violations, 64)
 	sys, err := testbed.ConnectCreds(e.servers[0].ClientURL(), getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"], v.handler())
@@ -156,6 +153,7 @@ func TestThreatResolverNATSUser(t *testing.T) {
 	if msg, err := appSub.NextMsg(500 * time.Millisecond); err == nil {
 		t.Errorf("an application received %s from the system account", msg.Subject)
 	}
+	expectOwnMessage(t, app, appSub, "orders.control")
 	if sys.IsClosed() {
 		t.Error("the server closed the resolver's connection")
 	}
@@ -191,6 +189,7 @@ func TestThreatCredsHolder(t *testing.T) {
 	if msg, err := otherSub.NextMsg(500 * time.Millisecond); err == nil {
 		t.Errorf("a publish with orders creds reached the billing account on %s", msg.Subject)
 	}
+	expectOwnMessage(t, other, otherSub, "billing.control")
 	if reply, err := nc.Request("$SYS.REQ.SERVER.PING", nil, 500*time.Millisecond); err == nil {
 		t.Errorf("orders creds reached the system account: %s", reply.Data)
 	}
@@ -216,5 +215,18 @@ func TestThreatCredsHolder(t *testing.T) {
 		t.Errorf("the re-issued creds do not connect: %v", err)
 	} else {
 		c.Close()
+	}
+}
+
+// expectOwnMessage is the control of a "nothing arrived" check: the subscription does receive
+// what its own account publishes on subject.
+func expectOwnMessage(t *testing.T, nc *nats.Conn, sub *nats.Subscription, subject string) {
+	t.Helper()
+	if err := nc.Publish(subject, []byte("control")); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sub.NextMsg(5 * time.Second)
+	if err != nil || msg.Subject != subject {
+		t.Fatalf("control: the subscription did not receive its own account's %s: %v", subject, err)
 	}
 }
