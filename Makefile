@@ -40,7 +40,7 @@ test-unit: ## Pure unit tests (no processes).
 test-integration: test-deps ## Every test, including real kube-apiserver, etcd and nats-server.
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-# Seconds of fuzzing per target in fuzz-seeds; the seed corpora also run in every `go test`.
+# How long fuzz-seeds fuzzes each target (a Go duration); the seed corpora also run in every `go test`.
 FUZZ_TIME ?= 5s
 
 .PHONY: fuzz-seeds
