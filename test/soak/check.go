@@ -82,6 +82,7 @@ func (s *soak) settleAndCheck(ctx context.Context) {
 			for inv, c := range r.checked {
 				s.stats.check(inv, c)
 			}
+			s.stats.op("settle rounds of checks")
 			for _, v := range r.violations {
 				inv, msg, _ := strings.Cut(v, ": ")
 				s.stats.violation(inv, "%s", msg)

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -188,8 +189,8 @@ func (s *soak) checkOldCreds(_ context.Context, r *round, valid []validUserCreds
 			if _, ok := live[c.owner]; ok {
 				why = "re-issued"
 			}
-			r.fail(invOldCreds, "creds of NatsUser %s (%s; seen %s) still connect to %s", c.user, why,
-				c.seen.Sub(s.began).Round(time.Second), srv.Name())
+			r.fail(invOldCreds, "creds of NatsUser %s (%s; seen at +%s) still connect to %s; %s", c.user, why,
+				c.seen.Sub(s.began).Round(time.Second), srv.Name(), s.explainOldCreds(c, srv.JWTDir()))
 			return
 		}
 		r.ok(invOldCreds)
@@ -226,4 +227,37 @@ func (s *soak) liveUserJWTs() (map[types.UID]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// explainOldCreds says, without secrets, why old creds may still work: which account they belong
+// to, how many times that account was created during the run, and whether the JWT the server
+// stores revokes the user's key.
+func (s *soak) explainOldCreds(c *credsObs, jwtDir string) string {
+	uc, err := jwt.DecodeUserClaims(c.jwt)
+	if err != nil {
+		return "undecodable user JWT: " + err.Error()
+	}
+	accPub := uc.IssuerAccount
+	if accPub == "" {
+		accPub = uc.Issuer
+	}
+	name := "an account no longer known"
+	s.tracker.mu.Lock()
+	for id, pub := range s.tracker.identities {
+		if n, ok := strings.CutPrefix(id, "NatsAccount "+opNS+"/"); ok && pub == accPub {
+			name = fmt.Sprintf("account %s (created %d times during the run)", n, len(s.tracker.incarnations[n]))
+		}
+	}
+	s.tracker.mu.Unlock()
+	stored := storedJWT(jwtDir, accPub)
+	if stored == "" {
+		return fmt.Sprintf("user %s, iat %d, of %s, which the server does not store", uc.Subject, uc.IssuedAt, name)
+	}
+	ac, err := jwt.DecodeAccountClaims(stored)
+	if err != nil {
+		return fmt.Sprintf("user %s of %s: the stored account JWT does not decode: %v", uc.Subject, name, err)
+	}
+	rev, ok := ac.Revocations[uc.Subject]
+	return fmt.Sprintf("user %s, iat %d, of %s; the stored account JWT (iat %d, %d revocations) revokes the key: %t (up to %d)",
+		uc.Subject, uc.IssuedAt, name, ac.IssuedAt, len(ac.Revocations), ok, rev)
 }

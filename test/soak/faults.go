@@ -34,11 +34,18 @@ const (
 
 var faultKinds = []string{faultKillController, faultKillResolver, faultRestartAPI, faultRestartNats, faultRestartWipe, faultFreezeNats}
 
-// injectFaults injects one fault at a time until ctx ends. The first round injects every kind
-// once in random order, so even a short run sees each; later kinds are drawn at random.
-func (s *soak) injectFaults(ctx context.Context) {
+// injectFaults injects one fault at a time. The first round injects every kind once in random
+// order, so even a short run sees each; later kinds are drawn the same way. A kind that could not
+// be injected (no live leader yet, say) goes back in the queue. It returns once minRun passed and
+// every kind was injected at least once, or when ctx ends.
+func (s *soak) injectFaults(ctx context.Context, minRun time.Duration) {
+	began := time.Now()
+	done := map[string]bool{}
 	var queue []string
 	for sleep(ctx, s.between(s.opts.FaultMinGap, s.opts.FaultMaxGap)) {
+		if time.Since(began) >= minRun && len(done) == len(faultKinds) {
+			return
+		}
 		if len(queue) == 0 {
 			queue = append([]string(nil), faultKinds...)
 			for i := len(queue) - 1; i > 0; i-- {
@@ -54,9 +61,11 @@ func (s *soak) injectFaults(ctx context.Context) {
 			if ctx.Err() == nil {
 				s.logf("fault %q not injected: %v", kind, err)
 				s.stats.fault("skipped: " + kind)
+				queue = append(queue, kind)
 			}
 			continue
 		}
+		done[kind] = true
 		s.stats.fault(kind)
 		s.logf("fault: %s: %s (%s)", kind, detail, time.Since(began).Round(time.Millisecond))
 	}

@@ -116,11 +116,16 @@ func run(ctx context.Context, opts options) (*result, error) {
 		return nil, fmt.Errorf("setup: %w (logs in %s)", err, opts.StateDir)
 	}
 
-	s.logf("phase 1: workload and faults for %s", opts.Duration)
-	chaosCtx, stopChaos := context.WithTimeout(ctx, opts.Duration)
+	s.logf("phase 1: workload and faults for %s (longer if a fault kind is still missing)", opts.Duration)
+	// The phase ends when the injector is done: after opts.Duration once every fault kind was
+	// injected, and never later than twice opts.Duration.
+	chaosCtx, stopChaos := context.WithTimeout(ctx, 2*opts.Duration)
 	var wg sync.WaitGroup
 	wg.Go(func() { s.workload(chaosCtx) })
-	wg.Go(func() { s.injectFaults(chaosCtx) })
+	wg.Go(func() {
+		defer stopChaos()
+		s.injectFaults(chaosCtx, opts.Duration)
+	})
 	superCtx, stopSupervisor := context.WithCancel(ctx)
 	var superWG sync.WaitGroup
 	superWG.Go(func() { s.supervise(superCtx) })

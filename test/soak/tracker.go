@@ -49,11 +49,12 @@ const (
 type tracker struct {
 	st *stats
 
-	mu         sync.Mutex
-	identities map[string]string    // identity -> public key, e.g. "NatsAccount soak-nats/acc-0"
-	keySecrets map[string]bool      // key Secrets seen (namespace/name)
-	seeds      map[string]bool      // every seed seen, for the scans of logs, events and status
-	creds      map[string]*credsObs // by user JWT
+	mu           sync.Mutex
+	identities   map[string]string             // identity -> public key, e.g. "NatsAccount soak-nats/acc-0"
+	keySecrets   map[string]bool               // key Secrets seen (namespace/name)
+	seeds        map[string]bool               // every seed seen, for the scans of logs, events and status
+	creds        map[string]*credsObs          // by user JWT
+	incarnations map[string]map[types.UID]bool // NatsAccount name -> the UIDs it had
 }
 
 // credsObs is one version of a user's creds Secret.
@@ -67,7 +68,7 @@ type credsObs struct {
 
 func (s *soak) startTracker(ctx context.Context) error {
 	t := &tracker{st: s.stats, identities: map[string]string{}, keySecrets: map[string]bool{},
-		seeds: map[string]bool{}, creds: map[string]*credsObs{}}
+		seeds: map[string]bool{}, creds: map[string]*credsObs{}, incarnations: map[string]map[types.UID]bool{}}
 	s.tracker = t
 	stop := make(chan struct{})
 	s.onStop(func() { close(stop) })
@@ -86,6 +87,12 @@ func (s *soak) startTracker(ctx context.Context) error {
 			// Account keys outlive the object (Retain): a re-created account of the same name
 			// must adopt the same identity, so the identity is the name, not the UID.
 			t.identity("NatsAccount "+a.Namespace+"/"+a.Name, a.Status.PublicKey, "status.publicKey")
+			t.mu.Lock()
+			if t.incarnations[a.Name] == nil {
+				t.incarnations[a.Name] = map[types.UID]bool{}
+			}
+			t.incarnations[a.Name][a.UID] = true
+			t.mu.Unlock()
 		}
 	}))
 	_, _ = nf.Natsauth().V1alpha1().NatsUsers().Informer().AddEventHandler(handler(func(obj any) {

@@ -73,7 +73,7 @@ func (s *soak) workload(ctx context.Context) {
 	ops := []weightedOp{
 		{"create account", 5, s.createAccount},
 		{"edit account", 6, s.editAccount},
-		{"delete account", 4, s.deleteAccount},
+		{"delete account", 3, s.deleteAccount},
 		{"create invalid account", 2, s.createBadAccount},
 		{"delete invalid account", 1, s.deleteBadAccount},
 		{"create user", 20, s.createUser},
