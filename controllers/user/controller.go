@@ -72,6 +72,8 @@ type Controller struct {
 	credsDeleted sync.Map
 	// accountClaims decodes each account's JWT once per version, for the finalizer's check.
 	accountClaims accountClaimsCache
+	// memo keeps what each Secret version's seeds and JWT decoded to.
+	memo secretMemo
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret index) on the shared

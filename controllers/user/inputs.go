@@ -108,6 +108,10 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	if !ok {
 		return nil, waitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
 	}
+	if e, ok := c.memo.get(secret, signingSeedKey(s.name)); ok {
+		s.key, s.pub = e.key, e.pub
+		return s, nil
+	}
 	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
 		// ParseSeed's messages never contain seed material.
 		return nil, failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, accountKeysName(acc), signingSeedKey(s.name), err)
@@ -115,6 +119,7 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err
 	}
+	c.memo.put(secret, signingSeedKey(s.name), memoEntry{key: s.key, pub: s.pub})
 	return s, nil
 }
 

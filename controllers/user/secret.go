@@ -92,7 +92,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 		}
 		return cur, cur.generate()
 	}
-	return cur, cur.read(secret, status)
+	return cur, cur.readMemo(&c.memo, secret, status)
 }
 
 // renamedSecret returns the Secret named by status.secretName when spec.secretName moved away
@@ -136,24 +136,38 @@ func (cur *creds) generate() error {
 
 // read takes the identity, and the JWT when it belongs to it, from a Secret this user controls.
 func (cur *creds) read(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
+	return cur.readMemo(nil, secret, status)
+}
+
+// readMemo is read with the seed's public key and the decoded JWT taken from memo when it has
+// them for this version of the Secret (memo may be nil).
+func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
 	cur.secret = secret
 	cur.seed = secret.Data[seedKey]
-	kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
-	if err != nil {
-		return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
-			secret.Name, seedKey, err)
+	token := string(bytes.TrimSpace(secret.Data[jwtKey]))
+	e, known := memo.get(secret, seedKey)
+	if !known {
+		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
+		if err != nil {
+			return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
+				secret.Name, seedKey, err)
+		}
+		if e.pub, err = kp.PublicKey(); err != nil {
+			return err
+		}
+		e.key = kp
+		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
+			e.claims = uc
+		}
+		memo.put(secret, seedKey, e)
 	}
-	cur.key = kp
-	if cur.pub, err = kp.PublicKey(); err != nil {
-		return err
-	}
+	cur.key, cur.pub = e.key, e.pub
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
 		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
 	}
-	token := string(bytes.TrimSpace(secret.Data[jwtKey]))
-	if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == cur.pub {
-		cur.token, cur.claims = token, uc
+	if e.claims != nil {
+		cur.token, cur.claims = token, e.claims
 	}
 	cur.hash = secret.Annotations[AnnotationClaimsHash]
 	if cur.hash == "" {
@@ -170,19 +184,7 @@ func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error
 	if err != nil {
 		return nil, fmt.Errorf("format creds: %w", err)
 	}
-	labels := map[string]string{
-		controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
-		controllerutil.LabelSecretType: controllerutil.SecretTypeCreds,
-	}
-	// Object names may be longer than a label value; the informer selects on managed-by only, so
-	// such a Secret just goes without the informational user label.
-	if len(validation.IsValidLabelValue(user.Name)) == 0 {
-		labels[controllerutil.LabelUser] = user.Name
-	}
-	annotations := map[string]string{AnnotationClaimsHash: cur.hash}
-	if cur.revokedBefore > 0 {
-		annotations[AnnotationRevokedBefore] = strconv.FormatInt(cur.revokedBefore, 10)
-	}
+	labels, annotations := credsMetadata(user, cur)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: cur.name, Namespace: user.Namespace, Labels: labels, Annotations: annotations,
@@ -193,8 +195,29 @@ func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error
 	}, nil
 }
 
+// credsMetadata are the labels and annotations of the creds Secret.
+func credsMetadata(user *natsv1alpha1.NatsUser, cur *creds) (labels, annotations map[string]string) {
+	labels = map[string]string{
+		controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
+		controllerutil.LabelSecretType: controllerutil.SecretTypeCreds,
+	}
+	// Object names may be longer than a label value; the informer selects on managed-by only, so
+	// such a Secret just goes without the informational user label.
+	if len(validation.IsValidLabelValue(user.Name)) == 0 {
+		labels[controllerutil.LabelUser] = user.Name
+	}
+	annotations = map[string]string{AnnotationClaimsHash: cur.hash}
+	if cur.revokedBefore > 0 {
+		annotations[AnnotationRevokedBefore] = strconv.FormatInt(cur.revokedBefore, 10)
+	}
+	return labels, annotations
+}
+
 // writeSecret creates or updates the creds Secret in one write, and only when it differs.
 func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUser, cur *creds) error {
+	if c.secretKnownUpToDate(user, cur) {
+		return nil
+	}
 	desired, err := credsSecret(user, cur)
 	if err != nil {
 		return err
@@ -214,6 +237,7 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		return nil
 	}
 	if secretUpToDate(cur.secret, desired) {
+		c.memo.put(cur.secret, credsChecked, memoEntry{ok: true})
 		return nil
 	}
 	updated := cur.secret.DeepCopy()
@@ -229,6 +253,22 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 	return nil
 }
 
+// secretKnownUpToDate reports, without formatting a creds file, whether the Secret read for cur
+// is this version of a Secret already found to hold the creds file of its own JWT and seed, and
+// cur still wants that JWT, seed, labels and annotations.
+func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds) bool {
+	have := cur.secret
+	if have == nil || have.Name != cur.name {
+		return false
+	}
+	if _, ok := c.memo.get(have, credsChecked); !ok {
+		return false
+	}
+	labels, annotations := credsMetadata(user, cur)
+	return string(have.Data[jwtKey]) == cur.token && bytes.Equal(have.Data[seedKey], cur.seed) &&
+		containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations)
+}
+
 // secretUpToDate reports whether have already holds desired's data, labels and annotations.
 // Labels and annotations others added are left alone; the controller reference was checked when
 // the Secret was read.
@@ -239,6 +279,7 @@ func secretUpToDate(have, desired *corev1.Secret) bool {
 
 // deleteSecret deletes a creds Secret, only the very object we looked at (UID precondition).
 func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
+	c.memo.forget(s.UID)
 	err := c.kubeClient.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name,
 		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &s.UID}})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -75,6 +75,8 @@ type options struct {
 	QuietWindow time.Duration
 	Timeout     time.Duration
 	Record      bool
+	// ControllerArgs are extra controller flags (investigations, e.g. --profiling -v=2).
+	ControllerArgs []string
 	// NoNATS runs the workloads without nats-servers and the resolver (no pushes counted).
 	NoNATS  bool
 	Command string
@@ -456,7 +458,7 @@ func (r *run) startController(ctx context.Context, suffix string) error {
 				"--kubeconfig=" + r.cp.Kubeconfig(),
 				fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 				fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
-			}, r.opts.tuningArgs()...),
+			}, append(r.opts.tuningArgs(), r.opts.ControllerArgs...)...),
 		})
 		if err != nil {
 			return err

@@ -45,6 +45,8 @@ type Options struct {
 	KubeAPIBurst int
 	leader.Election
 	MetricsBindAddress     string
+	// Profiling serves /debug/pprof on the metrics address.
+	Profiling bool
 	HealthProbeBindAddress string
 	ResyncPeriod           time.Duration
 
@@ -75,6 +77,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of queries to the Kubernetes API.")
 	o.Election.AddFlags(fs, "reconciles")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 disables it.")
+	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve Go's /debug/pprof on the metrics address (for investigations; off in production).")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; 0 disables it.")
 }
 

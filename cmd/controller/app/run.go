@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,7 +84,11 @@ func Run(ctx context.Context, opts *Options) error {
 	logger.Info("Starting", "workers", opts.Workers, "kubeAPIQPS", opts.KubeAPIQPS, "kubeAPIBurst", opts.KubeAPIBurst,
 		"leaderElect", opts.LeaderElect)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serve.Run(gctx, listener, m.Registry, nil, nil) })
+	var extra []func(*http.ServeMux)
+	if opts.Profiling {
+		extra = append(extra, serve.Profiling)
+	}
+	g.Go(func() error { return serve.Run(gctx, listener, m.Registry, nil, nil, extra...) })
 	g.Go(func() error { return serve.Run(gctx, probeListener, nil, nil, ready.Check) })
 	g.Go(func() error {
 		run := func(ctx context.Context) error {

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -67,8 +68,19 @@ func Listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// Run serves on l until ctx ends. metrics may be nil; healthz and readyz are always served.
-func Run(ctx context.Context, l net.Listener, registry *prometheus.Registry, healthz, readyz Check) error {
+// Profiling adds Go's /debug/pprof handlers to a server; pass it to Run behind a flag only: the
+// profiles show the process's internals to whoever reaches the port.
+func Profiling(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+// Run serves on l until ctx ends. metrics may be nil; healthz and readyz are always served; extra
+// adds handlers (Profiling).
+func Run(ctx context.Context, l net.Listener, registry *prometheus.Registry, healthz, readyz Check, extra ...func(*http.ServeMux)) error {
 	if l == nil {
 		<-ctx.Done()
 		return nil
@@ -79,6 +91,9 @@ func Run(ctx context.Context, l net.Listener, registry *prometheus.Registry, hea
 	}
 	mux.Handle("/healthz", probe(healthz))
 	mux.Handle("/readyz", probe(readyz))
+	for _, add := range extra {
+		add(mux)
+	}
 	// Timeouts so a slow client cannot hold connections open forever.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second}
