@@ -44,9 +44,9 @@ type Options struct {
 	KubeAPIQPS   float64
 	KubeAPIBurst int
 	leader.Election
-	MetricsBindAddress     string
+	MetricsBindAddress string
 	// Profiling serves /debug/pprof on the metrics address.
-	Profiling bool
+	Profiling              bool
 	HealthProbeBindAddress string
 	ResyncPeriod           time.Duration
 
