@@ -74,6 +74,9 @@ type Controller struct {
 	accountClaims accountClaimsCache
 	// memo keeps what each Secret version's seeds and JWT decoded to.
 	memo secretMemo
+	// createConflicts holds the UIDs of users whose Secret create met an existing Secret; their
+	// next cache miss is confirmed with a GET (mustConfirmMiss).
+	createConflicts sync.Map
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret index) on the shared
