@@ -77,6 +77,10 @@ type options struct {
 	Record      bool
 	// ControllerArgs are extra controller flags (investigations, e.g. --profiling -v=2).
 	ControllerArgs []string
+	// Precreate creates the users while the controller is stopped and times convergence from
+	// the controller's start: the controller alone against the floor, without the creates
+	// competing for the apiserver.
+	Precreate bool
 	// NoNATS runs the workloads without nats-servers and the resolver (no pushes counted).
 	NoNATS  bool
 	Command string
@@ -143,6 +147,9 @@ type result struct {
 	FloorWrites int
 	FloorPlan   string
 	FloorErrors int
+
+	// Precreated: convergence was timed from the controller's start, the users created before.
+	Precreated bool
 
 	// Workload-specific phases (W3, W4, W5).
 	Unrelated *unrelatedResult
@@ -281,8 +288,20 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	}
 
 	// Converge.
-	first, err := r.createUsers(ctx)
-	if err != nil {
+	var first time.Time
+	if opts.Precreate {
+		// The users exist before the controller starts, so the apiserver serves only the
+		// controller while it converges, as it serves only the floor's client.
+		r.controller.Stop()
+		if _, err := r.createUsers(ctx); err != nil {
+			return res, fmt.Errorf("creating users: %w", err)
+		}
+		first = time.Now()
+		if err := r.startController(ctx, "-precreated"); err != nil {
+			return res, err
+		}
+		res.Precreated = true
+	} else if first, err = r.createUsers(ctx); err != nil {
 		return res, fmt.Errorf("creating users: %w", err)
 	}
 	converged, items, secrets, err := r.waitConverged(ctx, first)

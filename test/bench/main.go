@@ -57,6 +57,7 @@ func main() {
 	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md) and NATS (the resolver's latencies).")
 	var controllerArgs string
 	flag.StringVar(&controllerArgs, "controller-args", "", "Extra controller flags, space separated (e.g. \"--profiling -v=2\"); the metrics address then serves /debug/pprof.")
+	flag.BoolVar(&opts.Precreate, "precreate", false, "Create the users before the controller starts and time convergence from its start (the controller alone against the floor).")
 	flag.BoolVar(&opts.NoNATS, "no-nats", false, "Run W1..W5 without nats-servers and the resolver (pushes are not counted).")
 	flag.StringVar(&users, "users", "", "Users per run, comma separated (e.g. 1000,2000,5000 for the scaling series); default: the workload's own count (W1: 1000).")
 	flag.DurationVar(&opts.QuietWindow, "quiet-window", opts.QuietWindow, "How long to count writes after convergence (target: none).")

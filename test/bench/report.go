@@ -65,8 +65,12 @@ func formatTable(results []result) string {
 		if r.Quiet.PushesCounted {
 			pushes = fmt.Sprintf("%.0f", r.Quiet.Pushes)
 		}
+		name := r.Workload
+		if r.Precreated {
+			name += " (precreated)"
+		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %.2f | %.2f | %.2f %s | %.2f %s | %.0f, %s in %s %s | %.0f | %.1f |\n",
-			r.Workload, r.Users, r.Accounts, r.Converge.Seconds(), r.Floor.Seconds(),
+			name, r.Users, r.Accounts, r.Converge.Seconds(), r.Floor.Seconds(),
 			r.ratio(), passFail(r.Floor > 0 && r.ratio() <= targetRatio),
 			r.writesPerUser(), passFail(r.writesPerUser() <= targetWritesPerUser),
 			r.Quiet.Writes, pushes, r.Quiet.Window, passFail(r.Quiet.Writes == targetQuietWrites && r.Quiet.Pushes == 0),
