@@ -52,6 +52,16 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 	if list == nil {
 		list = map[string]int64{}
 	}
+	if current == nil {
+		if since := c.adoptedAt(acc); since > 0 {
+			// The account took over the retained keys of an earlier incarnation, whose JWT, the
+			// only record of its revocations, went with it. Every user JWT issued before this
+			// object existed is revoked: otherwise a user deleted back then, or while no account
+			// was there to revoke it, could connect again with its old creds. Users that still
+			// exist are re-issued (the user controller re-issues a JWT its account revokes).
+			list = natsjwt.RevokeUpTo(list, jwt.All, since)
+		}
+	}
 	// ByIndex fails only for an unknown index name, and run.go registers it before the informer
 	// starts; a failure leaves the list as the current JWT has it.
 	objs, _ := c.userIndexer.ByIndex(index.UsersByAccount, index.Key(acc.Namespace, acc.Name))
@@ -84,6 +94,16 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 		}
 	}
 	return list, added, recheck
+}
+
+// adoptedAt returns the account's creation time (unix seconds) when its key Secret is older than
+// the object, that is, retained from an earlier NatsAccount of the same name; zero otherwise.
+func (c *Controller) adoptedAt(acc *natsv1alpha1.NatsAccount) int64 {
+	secret, err := c.secretLister.Secrets(acc.Namespace).Get(accountKeySecret(acc).Name)
+	if err != nil || !secret.CreationTimestamp.Before(&acc.CreationTimestamp) {
+		return 0
+	}
+	return acc.CreationTimestamp.Unix()
 }
 
 // oldestEntry is the earliest revocation time of a user key in list ("*" aside); 0 when none.

@@ -96,6 +96,7 @@ const (
 	issueChanged = "changed" // the claims or the expiry policy changed
 	issueSigner  = "signer"  // another signing key is to sign (spec.signingKey or rotation)
 	issueRenewal = "renewal" // validFor credentials reached two thirds of their life
+	issueRevoked = "revoked" // the account revokes the current JWT (an adopted account's "*")
 )
 
 // reissueReason says whether and why the current JWT must be replaced; "" keeps it.
@@ -109,6 +110,8 @@ func reissueReason(cur *creds, d *desired, signerPub string, now time.Time) stri
 		return issueChanged
 	case cur.claims.Issuer != signerPub:
 		return issueSigner
+	case cur.accountRevokedAt >= cur.claims.IssuedAt:
+		return issueRevoked
 	case cur.claims.Expires != 0 && now.Unix() >= cur.claims.Expires:
 		return issueRenewal
 	case d.renewsEvery(cur.claims) > 0 && !now.Before(renewalTime(time.Unix(cur.claims.IssuedAt, 0), d.validFor)):
@@ -156,11 +159,14 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 		return nil
 	}
 	prev := previousIssuedAt(cur, status)
-	revoke := why != issueRenewal && prev > 0
+	revoke := why != issueRenewal && why != issueRevoked && prev > 0
 	if revoke {
 		if ok, wait := natsjwt.CanIssueAfter(prev, now); !ok {
 			return controllerutil.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
 		}
+	}
+	if ok, wait := natsjwt.CanIssueAfter(cur.accountRevokedAt, now); !ok {
+		return controllerutil.RequeueAfter(wait, "the new JWT must be issued after the second the account revokes this key up to")
 	}
 	claims := *d.claims
 	if d.validFor > 0 {

@@ -18,6 +18,8 @@ package user
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"fmt"
 	"maps"
@@ -26,7 +28,6 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -65,6 +66,9 @@ type creds struct {
 	claims        *jwt.UserClaims
 	hash          string // the claims hash token was issued for
 	revokedBefore int64  // unix seconds; JWTs of this key issued before it are to be revoked
+	// accountRevokedAt is what the account's current JWT revokes this key up to (its entry or
+	// "*"); a current JWT issued at or before it is re-issued.
+	accountRevokedAt int64
 }
 
 // currentCreds finds the user's identity: the seed in the Secret it controls, or a new key when
@@ -173,7 +177,9 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		}
 		e.key = kp
 		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
-			e.claims = uc
+			// Only the standard claims are read back (issuer, iat, exp); the permissions and
+			// limits are compared by hash. Keeping just those keeps the memo small.
+			e.claims = &jwt.UserClaims{ClaimsData: uc.ClaimsData}
 		}
 		memo.put(secret, seedKey, e)
 	}
@@ -291,10 +297,44 @@ func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds
 
 // secretUpToDate reports whether have already holds desired's data, labels and annotations.
 // Labels and annotations others added are left alone; the controller reference was checked when
-// the Secret was read.
+// the Secret was read. have may come from the cache, where user.creds is only a digest
+// (CompactCredsSecret).
 func secretUpToDate(have, desired *corev1.Secret) bool {
-	return equality.Semantic.DeepEqual(have.Data, desired.Data) &&
-		containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations)
+	if len(have.Data) != len(desired.Data) {
+		return false
+	}
+	for k, want := range desired.Data {
+		got, ok := have.Data[k]
+		if !ok || !(bytes.Equal(got, want) || (k == credsKey && bytes.Equal(got, credsDigest(want)))) {
+			return false
+		}
+	}
+	return containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations)
+}
+
+// credsDigestPrefix marks a user.creds value that the cache replaced by its digest; a creds
+// file never starts with a NUL byte.
+const credsDigestPrefix = "\x00sha256:"
+
+// credsDigest is what the cache holds instead of a creds file.
+func credsDigest(file []byte) []byte {
+	sum := sha256.Sum256(file)
+	return []byte(credsDigestPrefix + hex.EncodeToString(sum[:]))
+}
+
+// CompactCredsSecret is a transform for the Secret informer: in creds Secrets it replaces
+// user.creds, a copy of user.jwt and user.nk in a file format, by its digest, which is all the
+// controller compares it with. That is half of what the cache holds per user. Every write of a
+// creds Secret sets its whole data, so the digest never reaches the apiserver.
+func CompactCredsSecret(obj any) (any, error) {
+	s, ok := obj.(*corev1.Secret)
+	if !ok || s.Labels[controllerutil.LabelSecretType] != controllerutil.SecretTypeCreds {
+		return obj, nil
+	}
+	if file, ok := s.Data[credsKey]; ok && !bytes.HasPrefix(file, []byte(credsDigestPrefix)) {
+		s.Data[credsKey] = credsDigest(file)
+	}
+	return obj, nil
 }
 
 // deleteSecret deletes a creds Secret, only the very object we looked at (UID precondition).

@@ -29,6 +29,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
 // sync reconciles one NatsUser. A new user converges in three writes: the finalizer patch, the
@@ -87,6 +88,9 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	cur, err := c.currentCreds(ctx, user, status)
 	if err != nil {
 		return 0, err
+	}
+	if claims := c.accountClaims.get(acc); claims != nil && cur.pub != "" {
+		cur.accountRevokedAt = natsjwt.RevokedAt(claims.Revocations, cur.pub)
 	}
 	desired, err := desiredClaims(user, acc.Status.PublicKey, maxUserLifetime(acc), signer.scoped, cur.pub, now)
 	if err != nil {

@@ -112,7 +112,10 @@ func runControllers(ctx context.Context, opts *Options, kubeClient kubernetes.In
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, opts.ResyncPeriod,
 		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = controllerutil.ManagedSelector }),
-		kubeinformers.WithTransform(controllerutil.StripManagedFields))
+		kubeinformers.WithTransform(func(obj any) (any, error) {
+			obj, _ = controllerutil.StripManagedFields(obj)
+			return user.CompactCredsSecret(obj)
+		}))
 	deps := controllerutil.Deps{
 		KubeClient: kubeClient, NatsClient: natsClient,
 		Operators: natsFactory.Natsauth().V1alpha1().NatsOperators(),

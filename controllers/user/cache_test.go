@@ -1,0 +1,64 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"bytes"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+)
+
+// TestCompactCredsSecret: the cache keeps a digest of user.creds in creds Secrets only, and a
+// cached Secret still compares equal to the desired one, and unequal to any other creds file.
+func TestCompactCredsSecret(t *testing.T) {
+	file := []byte("-----BEGIN NATS USER JWT-----\nabc\n------END NATS USER JWT------\n")
+	creds := func() *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{controllerutil.LabelSecretType: controllerutil.SecretTypeCreds}},
+			Data:       map[string][]byte{credsKey: bytes.Clone(file), jwtKey: []byte("abc"), seedKey: []byte("SU")},
+		}
+	}
+	desired := creds()
+	cached := creds()
+	if _, err := CompactCredsSecret(cached); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(cached.Data[credsKey], file) || len(cached.Data[credsKey]) > 80 {
+		t.Fatalf("the cache keeps the creds file: %q", cached.Data[credsKey])
+	}
+	again := cached.DeepCopy()
+	if _, err := CompactCredsSecret(again); err != nil || !bytes.Equal(again.Data[credsKey], cached.Data[credsKey]) {
+		t.Fatalf("a second transform must change nothing: %q", again.Data[credsKey])
+	}
+	if !secretUpToDate(cached, desired) || !secretUpToDate(desired, desired) {
+		t.Fatal("a cached Secret with the desired creds must be up to date")
+	}
+	other := creds()
+	other.Data[credsKey] = []byte("tampered")
+	if secretUpToDate(cached, other) {
+		t.Fatal("a different creds file must not compare equal to the digest")
+	}
+	keys := creds()
+	keys.Labels[controllerutil.LabelSecretType] = controllerutil.SecretTypeKeys
+	if _, err := CompactCredsSecret(keys); err != nil || !bytes.Equal(keys.Data[credsKey], file) {
+		t.Fatal("only creds Secrets are compacted")
+	}
+}

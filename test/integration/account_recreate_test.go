@@ -1,0 +1,83 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// TestAccountRecreatedKeepsRevocations is the regression test for what the chaos soak found: an
+// account deleted and re-created adopts its retained keys, but its JWT, the record of its
+// revocations, went with the old object, so the creds of a user deleted earlier connected
+// again. The re-created account revokes every user JWT issued before it existed ("*"), and a
+// user that still exists is re-issued after it.
+func TestAccountRecreatedKeepsRevocations(t *testing.T) {
+	ctx := testContext(t)
+	ns := controlPlane.NewNamespace(t)
+	startControllers(t)
+	op := setupOperator(t, ctx, ns, "main")
+	accounts := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
+	createAccount(t, ctx, newAccount(ns, "app", op.Name))
+	first := waitAccountReady(t, ctx, ns, "app")
+	for _, name := range []string{"gone", "kept"} {
+		u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "app"}}}
+		if _, err := users.Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone, kept := readyUser(t, ns, "gone"), readyUser(t, ns, "kept")
+	if err := users.Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the deleted user is released", func() bool {
+		_, err := users.Get(ctx, "gone", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+
+	if err := accounts.Delete(ctx, "app", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the account is gone", func() bool {
+		_, err := accounts.Get(ctx, "app", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	createAccount(t, ctx, newAccount(ns, "app", op.Name))
+	again := waitAccountReady(t, ctx, ns, "app")
+	if again.Status.PublicKey != first.Status.PublicKey {
+		t.Fatalf("the re-created account did not adopt its retained keys")
+	}
+	revs := decodeAccount(t, again).Revocations
+	if !natsjwt.IsRevoked(revs, gone.Status.PublicKey, gone.Status.IssuedAt.Unix()) {
+		t.Errorf("the re-created account does not revoke the JWT of the user deleted before: %v", revs)
+	}
+	waitFor(t, ctx, "the surviving user is re-issued after the account's revocation", func() bool {
+		u, err := users.Get(ctx, "kept", metav1.GetOptions{})
+		if err != nil || u.Status.IssuedAt == nil || u.Status.IssuedAt.Unix() <= kept.Status.IssuedAt.Unix() {
+			return false
+		}
+		acc := getAccount(t, ctx, ns, "app")
+		return !natsjwt.IsRevoked(decodeAccount(t, acc).Revocations, u.Status.PublicKey, u.Status.IssuedAt.Unix())
+	})
+}
