@@ -18,9 +18,9 @@ package user
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"fmt"
 	"maps"
 	"strconv"
