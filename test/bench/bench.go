@@ -431,26 +431,37 @@ func (r *run) checkRunning() error {
 	return nil
 }
 
-func (r *run) startControlPlane() error {
-	r.logf("starting etcd and kube-apiserver, installing the CRDs")
+func (r *run) startControlPlane() (err error) {
+	r.cp, r.kube, r.nats, r.scrape, err = startControlPlane(r.opts, r.logf)
+	if r.cp != nil {
+		r.stops = append(r.stops, r.cp.Stop)
+	}
+	return err
+}
+
+// startControlPlane starts etcd and kube-apiserver with the CRDs and returns the benchmark's fast
+// clients and its request-count scraper. The control plane is returned (to be stopped) even when
+// a client fails.
+func startControlPlane(opts options, logf func(string, ...any)) (*testbed.ControlPlane, kubernetes.Interface, natsclientset.Interface, *scraper, error) {
+	logf("starting etcd and kube-apiserver, installing the CRDs")
 	cp, err := testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{
-		CRDDir: filepath.Join(r.opts.RepoRoot, "manifests", "crds"),
-		Logf:   func(format string, args ...any) { r.logf("  "+format, args...) },
+		CRDDir: filepath.Join(opts.RepoRoot, "manifests", "crds"),
+		Logf:   func(format string, args ...any) { logf("  "+format, args...) },
 	})
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
-	r.cp = cp
-	r.stops = append(r.stops, cp.Stop)
 	cfg := fastConfig(cp.Config())
-	if r.kube, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return cp, nil, nil, nil, err
 	}
-	if r.nats, err = natsclientset.NewForConfig(cfg); err != nil {
-		return err
+	nats, err := natsclientset.NewForConfig(cfg)
+	if err != nil {
+		return cp, nil, nil, nil, err
 	}
-	r.scrape, err = newScraper(cp.Config())
-	return err
+	scrape, err := newScraper(cp.Config())
+	return cp, kube, nats, scrape, err
 }
 
 func fastConfig(cfg *rest.Config) *rest.Config {
@@ -463,37 +474,48 @@ func fastConfig(cfg *rest.Config) *rest.Config {
 // log of a restarted controller from the first.
 func (r *run) startController(ctx context.Context, suffix string) error {
 	logPath := filepath.Join(r.opts.StateDir, fmt.Sprintf("%s-%d-controller%s.log", strings.ToLower(r.w.Name), r.users, suffix))
-	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+	p, metrics, err := startControllerProcess(ctx, r.opts.ControllerBin, r.cp, logPath, append(r.opts.tuningArgs(), r.opts.ControllerArgs...))
+	if err != nil {
 		return err
+	}
+	r.controller, r.controllerMetrics = p, metrics
+	r.stops = append(r.stops, p.Stop)
+	workers, qps, burst := r.opts.tuning()
+	r.logf("controller ready (pid %d, --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
+		p.Pid(), workers, qps, burst, logPath)
+	return nil
+}
+
+// startControllerProcess runs the controller binary with its production defaults: only the
+// kubeconfig, loopback metrics and probe ports, and extra are given. It returns once /readyz
+// answers, with the process and its /metrics URL; a port taken meanwhile is retried.
+func startControllerProcess(ctx context.Context, bin string, cp *testbed.ControlPlane, logPath string, extra []string) (*testbed.Process, string, error) {
+	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
 	}
 	for attempt := 1; ; attempt++ {
 		ports, err := testbed.FreePorts(2)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		p, err := testbed.StartProcess(testbed.ProcessOptions{
-			Name: "controller", Path: r.opts.ControllerBin, LogPath: logPath,
+			Name: "controller", Path: bin, LogPath: logPath,
 			Args: append([]string{
-				"--kubeconfig=" + r.cp.Kubeconfig(),
+				"--kubeconfig=" + cp.Kubeconfig(),
 				fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 				fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
-			}, append(r.opts.tuningArgs(), r.opts.ControllerArgs...)...),
+			}, extra...),
 		})
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		err = p.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]))
 		if err == nil {
-			r.controller = p
-			r.controllerMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])
-			r.stops = append(r.stops, p.Stop)
-			workers, qps, burst := r.opts.tuning()
-			r.logf("controller ready (pid %d, --workers %d --kube-api-qps %d --kube-api-burst %d, log %s)",
-				p.Pid(), workers, qps, burst, logPath)
-			return nil
+			return p, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]), nil
 		}
+		p.Stop()
 		if !testbed.IsBindConflict(err) || attempt == 3 {
-			return err
+			return nil, "", err
 		}
 	}
 }

@@ -18,11 +18,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,63 +149,30 @@ func runNATS(ctx context.Context, opts options) (string, error) {
 	return sec.format(), nil
 }
 
-func (n *natsRun) startControlPlane() error {
-	n.logf("starting etcd and kube-apiserver, installing the CRDs")
-	cp, err := testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{
-		CRDDir: filepath.Join(n.opts.RepoRoot, "manifests", "crds"),
-		Logf:   func(format string, args ...any) { n.logf("  "+format, args...) },
-	})
-	if err != nil {
-		return err
+func (n *natsRun) startControlPlane() (err error) {
+	n.cp, n.kube, n.natsauth, n.scrape, err = startControlPlane(n.opts, n.logf)
+	if n.cp != nil {
+		n.stops = append(n.stops, n.cp.Stop)
 	}
-	n.cp = cp
-	n.stops = append(n.stops, cp.Stop)
-	cfg := fastConfig(cp.Config())
-	if n.kube, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
-	}
-	if n.natsauth, err = natsclientset.NewForConfig(cfg); err != nil {
-		return err
-	}
-	n.scrape, err = newScraper(cp.Config())
 	return err
 }
 
-// startController runs the controller binary with its production defaults; only the kubeconfig
-// and the loopback metrics and probe ports are given (and -v with --nats-log-v).
+// startController runs the controller binary with its production defaults (and -v with
+// --nats-log-v).
 func (n *natsRun) startController(ctx context.Context) error {
 	logPath := filepath.Join(n.opts.StateDir, "nats-controller.log")
-	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+	var extra []string
+	if natsLogV > 0 {
+		extra = append(extra, fmt.Sprintf("-v=%d", natsLogV))
+	}
+	p, _, err := startControllerProcess(ctx, n.opts.ControllerBin, n.cp, logPath, extra)
+	if err != nil {
 		return err
 	}
-	for attempt := 1; ; attempt++ {
-		ports, err := testbed.FreePorts(2)
-		if err != nil {
-			return err
-		}
-		args := []string{
-			"--kubeconfig=" + n.cp.Kubeconfig(),
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
-			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
-		}
-		if natsLogV > 0 {
-			args = append(args, fmt.Sprintf("-v=%d", natsLogV))
-		}
-		p, err := testbed.StartProcess(testbed.ProcessOptions{Name: "controller", Path: n.opts.ControllerBin, LogPath: logPath, Args: args})
-		if err != nil {
-			return err
-		}
-		err = p.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]))
-		if err == nil {
-			n.controller = p
-			n.stops = append(n.stops, p.Stop)
-			n.logf("controller ready (pid %d, log %s)", p.Pid(), logPath)
-			return nil
-		}
-		if !testbed.IsBindConflict(err) || attempt == 3 {
-			return err
-		}
-	}
+	n.controller = p
+	n.stops = append(n.stops, p.Stop)
+	n.logf("controller ready (pid %d, log %s)", p.Pid(), logPath)
+	return nil
 }
 
 // createOperator creates the namespace, an operator with a full resolver that allows deletes,
