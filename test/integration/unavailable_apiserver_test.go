@@ -357,7 +357,7 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 	t.Logf("account change pushed and user issued %s after the apiserver returned", time.Since(restored).Round(time.Millisecond))
 	for _, p := range both {
 		if n := p.exitCount(); n != exitsAt[p] {
-			t.Errorf("%s exited after the apiserver returned: %v", p.name, p.exitList())
+			t.Errorf("%s exited after the apiserver returned: %v\n%s", p.name, p.exitList(), tail(p.log.String(), 80))
 		}
 		if strings.Contains(p.log.String(), "panic") {
 			t.Errorf("%s panicked:\n%s", p.name, tail(p.log.String(), 60))

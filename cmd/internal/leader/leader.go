@@ -38,10 +38,10 @@ type Config struct {
 	OnStandby func(leader string)
 }
 
-// Run blocks until ctx ends or leadership is lost. run gets a context that is cancelled when
-// either happens, and the Lease is released only after run returned, so no two replicas ever
-// work at once. Losing the Lease returns an error, which ends the process: a restarted replica
-// starts clean.
+// Run blocks until ctx ends or leadership is lost. When ctx ends, run's context is cancelled and
+// the Lease is released only after run returned, so no two replicas ever work at once. Losing the
+// Lease returns an error at once, without waiting for run: the caller must end the process, and a
+// restarted replica starts clean.
 func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(ctx context.Context) error) error {
 	host, _ := os.Hostname()
 	id := host + "_" + rand.String(8)
@@ -90,18 +90,27 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(
 	}
 	logger.Info("Started leading", "identity", id)
 	workCtx, cancelWork := context.WithCancel(ctx)
-	stop := context.AfterFunc(leadership, cancelWork)
-	runErr := run(workCtx)
-	stop()
-	cancelWork()
-	lost := leadership.Err() != nil && ctx.Err() == nil
-	cancelLE()
-	<-leDone
-	if runErr != nil {
+	defer cancelWork()
+	runDone := make(chan error, 1)
+	go func() { runDone <- run(workCtx) }()
+	select {
+	case runErr := <-runDone:
+		// ctx ended (or the work failed): the work has stopped, so the Lease may be released.
+		cancelLE()
+		<-leDone
 		return runErr
+	case <-leadership.Done():
 	}
-	if lost {
+	// The Lease is lost while this process was meant to go on. Return at once instead of waiting
+	// for the work to wind down (informers blocked on an unreachable apiserver took 10 s and more)
+	// or for a release that cannot succeed: the caller exits, which stops every write now, and
+	// another replica may take over as soon as the Lease expires anyway.
+	if ctx.Err() == nil {
 		return fmt.Errorf("lost the %s/%s lease", cfg.Namespace, cfg.Name)
 	}
-	return nil
+	cancelWork()
+	runErr := <-runDone
+	cancelLE()
+	<-leDone
+	return runErr
 }
