@@ -80,7 +80,7 @@ func TestCredsSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur := &creds{name: "api-creds", key: kp, hash: "h", revokedBefore: 1700000000}
+	cur := &creds{name: "api-creds", hash: "h", revokedBefore: 1700000000}
 	cur.seed, _ = kp.Seed()
 	cur.pub, _ = kp.PublicKey()
 	accKey, _ := natsjwt.NewKey(natsjwt.KindAccount)

@@ -26,7 +26,6 @@ import (
 	"strconv"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,7 +57,6 @@ type creds struct {
 	name   string         // the Secret the credentials are written to
 	secret *corev1.Secret // the Secret holding the identity now (cache object, read-only); nil if none
 	seed   []byte
-	key    nkeys.KeyPair
 	pub    string
 	// token is the user JWT and claims its decoded form; both empty until one is issued or when
 	// the Secret's JWT is unusable.
@@ -149,7 +147,6 @@ func (cur *creds) generate() error {
 	if cur.seed, err = kp.Seed(); err != nil {
 		return fmt.Errorf("encode user key: %w", err)
 	}
-	cur.key = kp
 	cur.pub, err = kp.PublicKey()
 	return err
 }
@@ -175,7 +172,6 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		if e.pub, err = kp.PublicKey(); err != nil {
 			return err
 		}
-		e.key = kp
 		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
 			// Only the standard claims are read back (issuer, iat, exp); the permissions and
 			// limits are compared by hash. Keeping just those keeps the memo small.
@@ -183,7 +179,7 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		}
 		memo.put(secret, seedKey, e)
 	}
-	cur.key, cur.pub = e.key, e.pub
+	cur.pub = e.pub
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
 		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
@@ -201,8 +197,14 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 
 // credsSecret builds the desired creds Secret: labelled for the controller's Secret informer and
 // controlled by the NatsUser, so it is garbage-collected with it.
+//
+// The creds file is formatted without re-checking the pair: cur.token is either signed by this
+// sync for cur.pub or was decoded by read, which keeps it only when its subject is the seed's key.
 func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error) {
-	file, err := natsjwt.FormatCreds(cur.token, cur.seed)
+	if cur.token == "" {
+		return nil, fmt.Errorf("no user JWT to write for %s", cur.pub)
+	}
+	file, err := natsjwt.FormatTrustedCreds(cur.token, cur.seed)
 	if err != nil {
 		return nil, fmt.Errorf("format creds: %w", err)
 	}

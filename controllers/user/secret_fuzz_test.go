@@ -66,7 +66,11 @@ func FuzzReadCredsSecret(f *testing.F) {
 		if namedOther {
 			t.Fatalf("accepted a seed of %s while status names %s", cur.pub, status.PublicKey)
 		}
-		got, err := cur.key.PublicKey()
+		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
+		if err != nil {
+			t.Fatalf("accepted an unusable seed: %v", err)
+		}
+		got, err := kp.PublicKey()
 		if err != nil || got != cur.pub {
 			t.Fatalf("identity %s does not match the seed's key %s (%v)", cur.pub, got, err)
 		}
