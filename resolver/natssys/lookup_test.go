@@ -169,7 +169,9 @@ func checkUnknownRejected(t *testing.T, w *world, url string, rec *lookupRecorde
 	}
 	// The server's resolver timeout is 1s: silence makes it wait for all
 	// of it, where an empty reply would have meant "not found" at once.
-	if elapsed < 900*time.Millisecond || elapsed > 3*time.Second {
+	// The upper bound leaves room for a loaded machine; it is below the
+	// client's 5s connect timeout, the next wait that could end the connect.
+	if elapsed < 900*time.Millisecond || elapsed > 4500*time.Millisecond {
 		t.Errorf("connect failed after %s, want about the 1s resolver timeout", elapsed)
 	}
 	if asked := rec.askedFor(); len(asked) == 0 || asked[0] != stranger.pub {

@@ -126,6 +126,15 @@ func (w *world) connectSys(t testing.TB, url string) *nats.Conn {
 	return nc
 }
 
+// newTestClient is New with wider gaps for open-ended collections (Servers,
+// or a count of 0): the tests assert how many servers answer, and on a loaded
+// machine a reply can lag the defaults, which suit a resolver that pings again.
+func newTestClient(nc *nats.Conn) *Client {
+	c := New(nc)
+	c.MinWait, c.QuietGap = 2*time.Second, time.Second
+	return c
+}
+
 // timeout returns a context bounded by d, cancelled at cleanup.
 func timeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
