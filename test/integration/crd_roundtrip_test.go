@@ -266,7 +266,13 @@ func TestDefaults(t *testing.T) {
 
 func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	waitForWithin(t, ctx, 30*time.Second, what, cond)
+}
+
+// waitForWithin is waitFor with another bound than 30s.
+func waitForWithin(t *testing.T, ctx context.Context, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, d, true, func(context.Context) (bool, error) {
 		return cond(), nil
 	})
 	if err != nil {

@@ -122,6 +122,18 @@ type resolverEnv struct {
 	op        *natsv1alpha1.NatsOperator
 	servers   []*testbed.NatsServer
 	credsFile string
+	// patience bounds the waits for the controllers and the resolver; 0 means waitFor's 30s.
+	patience time.Duration
+}
+
+// waitFor is waitFor bounded by e.patience.
+func (e *resolverEnv) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	if e.patience == 0 {
+		waitFor(e.t, e.ctx, what, cond)
+		return
+	}
+	waitForWithin(e.t, e.ctx, e.patience, what, cond)
 }
 
 // newResolverEnv starts the controllers, creates operator "main" (mutated by mut) and starts a
@@ -214,7 +226,7 @@ func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAc
 		e.t.Fatalf("update account %s: %v", name, err)
 	}
 	var acc *natsv1alpha1.NatsAccount
-	waitFor(e.t, e.ctx, "account "+name+" is re-issued", func() bool {
+	e.waitFor("account "+name+" is re-issued", func() bool {
 		acc = e.account(name)
 		return acc.Status.ClaimsHash != before && isReady(acc.Status.Conditions, acc.Generation)
 	})
@@ -225,7 +237,7 @@ func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAc
 func (e *resolverEnv) waitPushed(name string, status metav1.ConditionStatus, reason string, cond func(*natsv1alpha1.NatsAccount) bool) *natsv1alpha1.NatsAccount {
 	e.t.Helper()
 	var acc *natsv1alpha1.NatsAccount
-	waitFor(e.t, e.ctx, fmt.Sprintf("account %s is Pushed=%s (%s)", name, status, reason), func() bool {
+	e.waitFor(fmt.Sprintf("account %s is Pushed=%s (%s)", name, status, reason), func() bool {
 		acc = e.account(name)
 		c := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionPushed)
 		return c != nil && c.Status == status && c.Reason == reason && (cond == nil || cond(acc))
@@ -262,7 +274,7 @@ func resolverStoredJWT(s *testbed.NatsServer, account string) string {
 func (e *resolverEnv) waitStored(account, token string, servers ...*testbed.NatsServer) {
 	e.t.Helper()
 	for _, s := range servers {
-		waitFor(e.t, e.ctx, "nats-server "+s.Name()+" stores the current JWT of "+account, func() bool {
+		e.waitFor("nats-server "+s.Name()+" stores the current JWT of "+account, func() bool {
 			return resolverStoredJWT(s, account) == token
 		})
 	}

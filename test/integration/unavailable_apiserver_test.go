@@ -335,6 +335,34 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 			}
 		}
 	}
+	if leaderElect {
+		// Keep the apiserver away until each leader has lost its Lease, exited and been restarted:
+		// on a slow machine that can take longer than the outage, and an exit after the restore
+		// would be misread as one caused by the apiserver's return.
+		settled := func() bool {
+			for _, p := range both {
+				if p.exitCount() < 1 || p.probe("/healthz") != 200 {
+					return false
+				}
+			}
+			return true
+		}
+		deadline := time.Now().Add(time.Minute)
+		for !settled() && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			for _, p := range both {
+				if n := p.exitCount(); n > allowedExits {
+					t.Fatalf("%s is crash-looping while the apiserver is down: exits %v\n%s", p.name, p.exitList(), tail(p.log.String(), 40))
+				}
+			}
+		}
+		for _, p := range both {
+			if p.exitCount() < 1 {
+				t.Errorf("%s kept running %s after the apiserver went away: a leader that cannot renew its Lease must exit\n%s",
+					p.name, time.Since(began).Round(time.Second), tail(p.log.String(), 40))
+			}
+		}
+	}
 	for _, p := range both {
 		exitsAt[p] = p.exitCount()
 		t.Logf("%s during the outage: exits %v, /healthz %d, /readyz %d", p.name, p.exitList(), p.probe("/healthz"), p.probe("/readyz"))
@@ -350,6 +378,27 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 	restored := time.Now()
 	waitFor(t, ctx, "both binaries are ready again", func() bool { return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200 })
 	t.Logf("both ready %s after the apiserver returned", time.Since(restored).Round(time.Millisecond))
+	if leaderElect {
+		// A restarted replica takes the dead leader's Lease only a Lease duration (15s) after it
+		// first reads it, which it can do only now: wait for that here, bounded by ctx, rather
+		// than inside the 30s waits below, which are for the work itself.
+		err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+			for _, name := range []string{"nats-auth-controller", "nats-auth-resolver"} {
+				l, err := controlPlane.KubeClient().CoordinationV1().Leases(ns).Get(ctx, name, metav1.GetOptions{})
+				if err != nil || l.Spec.RenewTime == nil || !l.Spec.RenewTime.After(restored) {
+					return false, nil
+				}
+			}
+			return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200, nil
+		})
+		if err != nil {
+			t.Fatalf("waiting for both Leases to be renewed after the apiserver returned: %v", err)
+		}
+		t.Logf("both Leases held again %s after the apiserver returned", time.Since(restored).Round(time.Millisecond))
+	}
+	// Informers that failed during the outage re-list on their own jittered backoff (up to 30s
+	// in client-go), which the first change must wait for on top of the work.
+	e.patience = 2 * time.Minute
 	changed := e.setConnLimit("orders", 9)
 	e.waitStored(changed.Status.PublicKey, changed.Status.JWT, e.servers...)
 	e.waitFullyPushed("orders")
