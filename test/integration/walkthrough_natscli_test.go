@@ -18,12 +18,15 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
 // readmeIntegrationsHeading is the README section whose walkthroughs these tests run.
@@ -68,6 +71,7 @@ func TestWalkthroughNatsCLI(t *testing.T) {
 
 	sub := sh.start(natsCLIWalkthrough[1])
 	sub.waitOutput(t, "Subscribing on orders.api.>")
+	waitServerSubscription(t, sys.nats, "orders.api.>")
 
 	out, err := sh.run(natsCLIWalkthrough[2])
 	if err != nil || !strings.Contains(out, `Published 2 bytes to "orders.api.hello"`) {
@@ -180,4 +184,29 @@ func (b *backgroundCommand) wait(d time.Duration) error {
 	case <-time.After(d):
 		return context.DeadlineExceeded
 	}
+}
+
+// waitServerSubscription waits until the server has a subscription on subject: the nats CLI
+// prints "Subscribing on" before it subscribes, so a publish right after could come too early.
+func waitServerSubscription(t *testing.T, s *testbed.NatsServer, subject string) {
+	t.Helper()
+	waitFor(t, testContext(t), "nats-server "+s.Name()+" has a subscription on "+subject, func() bool {
+		code, body := get(s.MonitorURL() + "/connz?subs=1")
+		var connz struct {
+			Connections []struct {
+				Subs []string `json:"subscriptions_list"`
+			} `json:"connections"`
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &connz) != nil {
+			return false
+		}
+		for _, c := range connz.Connections {
+			for _, sub := range c.Subs {
+				if sub == subject {
+					return true
+				}
+			}
+		}
+		return false
+	})
 }
