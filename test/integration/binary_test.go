@@ -89,13 +89,28 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// handedOut are the ports freeAddr returned: the kernel may offer a port again once its probe
+// listener closed, and a binary given the same port for metrics and probes cannot start.
+var (
+	handedOutMu sync.Mutex
+	handedOut   = map[int]bool{}
+)
+
+// freeAddr returns a free loopback address that no other freeAddr call of this run returned.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	p, err := testbed.FreePort()
-	if err != nil {
-		t.Fatal(err)
+	handedOutMu.Lock()
+	defer handedOutMu.Unlock()
+	for {
+		p, err := testbed.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !handedOut[p] {
+			handedOut[p] = true
+			return net.JoinHostPort("127.0.0.1", fmt.Sprint(p))
+		}
 	}
-	return net.JoinHostPort("127.0.0.1", fmt.Sprint(p))
 }
 
 // startControllerProcess runs the built binary as users do, with leader election in leaseNS.

@@ -60,13 +60,10 @@ func TestHelmChartLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(authDir, "auth.conf"), secret.Data["auth.conf"], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ports := make([]int, 2)
-	for i := range ports {
-		p, err := testbed.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
+	// Two distinct ports: two FreePort calls may return the same one.
+	ports, err := testbed.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// What the chart renders: its keys, its own resolver block (dir only), then the
 	// "zzz$include" key from config.merge, sorted last.
