@@ -18,6 +18,9 @@ package integration
 
 import (
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
@@ -31,6 +34,8 @@ import (
 func TestResolverAnswersLookupsForCacheServers(t *testing.T) {
 	e := newResolverEnv(t, 2, func(s *natsv1alpha1.NatsOperatorSpec) {
 		s.Resolver.Type = natsv1alpha1.ResolverCache
+		// Room for a loaded machine: the server waits this long for the resolver's answer.
+		s.Resolver.Timeout = &metav1.Duration{Duration: 5 * time.Second}
 	})
 	r := e.startResolver()
 	e.createAccount("orders")
