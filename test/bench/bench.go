@@ -169,6 +169,11 @@ func (r result) ratio() float64 {
 func (r result) writesPerUser() float64 { return r.Writes / float64(r.Users) }
 
 // runAll runs every requested workload and user count, prints the table, and records it.
+// fullRun is --workload all: every target of BENCHMARKS.md in one invocation. W1 runs as the
+// scaling series; W4 is W2 followed by the restart, so its convergence row is W2's and W3 is
+// compared with it. A NAME:N entry runs workload NAME with N users.
+var fullRun = []string{"W1:1000", "W1:2000", "W1:5000", "W1:10000", "W3", "W4", "W5", natsWorkload}
+
 func runAll(ctx context.Context, opts options) ([]result, error) {
 	if len(opts.Workloads) == 0 {
 		opts.Workloads = []string{"W1"}
@@ -192,6 +197,7 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 			sections = append(sections, section)
 			continue
 		}
+		name, size, _ := strings.Cut(name, ":")
 		w, ok := workloads[name]
 		if !ok {
 			return results, fmt.Errorf("unknown workload %q (known: W1..W5, %s)", name, natsWorkload)
@@ -199,6 +205,13 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 		sizes := opts.Users
 		if len(sizes) == 0 {
 			sizes = []int{w.Users}
+			if size != "" {
+				n, err := parseCount(size)
+				if err != nil {
+					return results, fmt.Errorf("workload %s:%s: %w", name, size, err)
+				}
+				sizes = []int{n}
+			}
 		}
 		for _, n := range sizes {
 			r, err := runOne(ctx, opts, w, n)

@@ -54,7 +54,7 @@ func main() {
 	}
 	opts := defaultOptions(root)
 	var workloads, users string
-	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md) and NATS (the resolver's latencies).")
+	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md), NATS (the resolver's latencies), or all (the full run of BENCHMARKS.md: W1 at 1k, 2k, 5k and 10k users, W3, W4, W5 and NATS; about 40 minutes).")
 	var controllerArgs string
 	flag.StringVar(&controllerArgs, "controller-args", "", "Extra controller flags, space separated (e.g. \"--profiling -v=2\"); the metrics address then serves /debug/pprof.")
 	flag.BoolVar(&opts.Precreate, "precreate", false, "Create the users before the controller starts and time convergence from its start (the controller alone against the floor).")
@@ -75,7 +75,11 @@ func main() {
 	opts.ControllerArgs = strings.Fields(controllerArgs)
 
 	for _, w := range strings.Split(workloads, ",") {
-		if w = strings.ToUpper(strings.TrimSpace(w)); w != "" {
+		switch w = strings.ToUpper(strings.TrimSpace(w)); w {
+		case "":
+		case "ALL":
+			opts.Workloads = append(opts.Workloads, fullRun...)
+		default:
 			opts.Workloads = append(opts.Workloads, w)
 		}
 	}

@@ -50,6 +50,7 @@ func formatResults(results []result) string {
 	var b strings.Builder
 	b.WriteString(formatTable(results))
 	b.WriteString(formatPhases(results))
+	b.WriteString(formatScaling(results))
 	b.WriteString("\n")
 	b.WriteString(formatDetails(results))
 	return b.String()
@@ -84,9 +85,10 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // formatPhases renders the W3, W4 and W5 targets of the results that ran those phases.
 func formatPhases(results []result) string {
 	var b strings.Builder
+	// W4 is W2 followed by a restart; its peak RSS before the restart is W2's.
 	var w2 *result
 	for i := range results {
-		if results[i].Workload == "W2" {
+		if results[i].Workload == "W2" || (results[i].Workload == "W4" && w2 == nil) {
 			w2 = &results[i]
 		}
 	}
@@ -98,7 +100,7 @@ func formatPhases(results []result) string {
 				passFail(mib(r.PeakRSSBytes) <= targetRSSMiB))
 			if w2 != nil && w2.Users == r.Users {
 				over := float64(r.PeakRSSBytes)/float64(w2.PeakRSSBytes) - 1
-				fmt.Fprintf(&b, "; vs W2's %.0f MiB: %+.1f%% (≤ +%.0f%%) %s", mib(w2.PeakRSSBytes), over*100, targetRSSOverW2*100, passFail(over <= targetRSSOverW2))
+				fmt.Fprintf(&b, "; vs %s's %.0f MiB (W2 in place): %+.1f%% (≤ +%.0f%%) %s", w2.Workload, mib(w2.PeakRSSBytes), over*100, targetRSSOverW2*100, passFail(over <= targetRSSOverW2))
 			} else {
 				b.WriteString("; no W2 run of the same size in this invocation to compare with")
 			}
@@ -120,6 +122,49 @@ func formatPhases(results []result) string {
 				r.Workload, x.Users, x.Took.Seconds(), x.Writes/float64(x.Users), x.WritesDetail, x.JWTBytes, x.Revocations, maxPayload,
 				passFail(x.JWTBytes < maxPayload), pushed)
 		}
+	}
+	return b.String()
+}
+
+// targetLinear bounds how much slower per user the largest run of a series may converge than
+// its smallest: time that grows linearly with the users keeps the seconds per user flat.
+const targetLinear = 1.25
+
+// formatScaling renders, for each workload run at several sizes, the convergence time per
+// thousand users at each size and whether it stays flat (linear growth).
+func formatScaling(results []result) string {
+	var b strings.Builder
+	bySize := map[string][]result{}
+	var order []string
+	for _, r := range results {
+		if r.Precreated {
+			continue
+		}
+		if bySize[r.Workload] == nil {
+			order = append(order, r.Workload)
+		}
+		bySize[r.Workload] = append(bySize[r.Workload], r)
+	}
+	for _, w := range order {
+		series := bySize[w]
+		if len(series) < 2 {
+			continue
+		}
+		perK := func(r result) float64 { return r.Converge.Seconds() / float64(r.Users) * 1000 }
+		smallest, largest := series[0], series[0]
+		var parts []string
+		for _, r := range series {
+			parts = append(parts, fmt.Sprintf("%d: %.2f s (%.2f s/1k, floor %.2f s/1k)", r.Users, r.Converge.Seconds(), perK(r), r.Floor.Seconds()/float64(r.Users)*1000))
+			if r.Users < smallest.Users {
+				smallest = r
+			}
+			if r.Users > largest.Users {
+				largest = r
+			}
+		}
+		growth := perK(largest) / perK(smallest)
+		fmt.Fprintf(&b, "\n%s scaling: %s; seconds per user at %d vs %d: x%.2f (≤ x%.2f, linear) %s\n",
+			w, strings.Join(parts, ", "), largest.Users, smallest.Users, growth, targetLinear, passFail(growth <= targetLinear))
 	}
 	return b.String()
 }
