@@ -33,17 +33,41 @@ import (
 // are derived from data the informer already holds in memory.
 type secretMemo struct {
 	mu sync.Mutex
-	// entries holds, per Secret, what was derived from it by item: a data key of the Secret, or
-	// credsChecked.
-	entries map[types.UID]map[string]memoEntry
+	// entries holds, per Secret, what was derived from its current version. A slice, not a map:
+	// a Secret has one or two items (a creds Secret's seed and credsChecked, an account key
+	// Secret's signing keys), and ten thousand small maps cost several MiB.
+	entries map[types.UID]*memoSecret
 }
 
-type memoEntry struct {
+type memoSecret struct {
 	resourceVersion string
-	pub             string
-	key             nkeys.KeyPair
-	claims          *jwt.UserClaims
-	ok              bool
+	items           []memoEntry
+}
+
+// memoEntry is what was derived as item (a data key of the Secret, or credsChecked).
+type memoEntry struct {
+	item string
+	pub  string
+	key  nkeys.KeyPair // signing keys only; a user's own key is never needed again
+	// jwt holds the standard claims of the Secret's user JWT when it belongs to pub: who signed
+	// it and when it was issued and expires. Permissions and limits are compared by hash.
+	jwt *jwtTimes
+	ok  bool
+}
+
+type jwtTimes struct {
+	issuer            string
+	issuedAt, expires int64
+}
+
+// userClaims rebuilds the standard claims a sync reads back from the current JWT.
+func (t *jwtTimes) userClaims(subject string) *jwt.UserClaims {
+	if t == nil {
+		return nil
+	}
+	c := &jwt.UserClaims{}
+	c.Subject, c.Issuer, c.IssuedAt, c.Expires = subject, t.issuer, t.issuedAt, t.expires
+	return c
 }
 
 // credsChecked is the memo item that records that a creds Secret's user.creds is the creds file
@@ -57,11 +81,20 @@ func (m *secretMemo) get(s *corev1.Secret, item string) (memoEntry, bool) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[s.UID][item]
-	return e, ok && e.resourceVersion == s.ResourceVersion
+	e := m.entries[s.UID]
+	if e == nil || e.resourceVersion != s.ResourceVersion {
+		return memoEntry{}, false
+	}
+	for _, it := range e.items {
+		if it.item == item {
+			return it, true
+		}
+	}
+	return memoEntry{}, false
 }
 
-// put records e as item of this version of s; a nil memo drops it.
+// put records e as item of this version of s, dropping what older versions left; a nil memo
+// drops it.
 func (m *secretMemo) put(s *corev1.Secret, item string, e memoEntry) {
 	if m == nil {
 		return
@@ -69,13 +102,21 @@ func (m *secretMemo) put(s *corev1.Secret, item string, e memoEntry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.entries == nil {
-		m.entries = map[types.UID]map[string]memoEntry{}
+		m.entries = map[types.UID]*memoSecret{}
 	}
-	if m.entries[s.UID] == nil {
-		m.entries[s.UID] = map[string]memoEntry{}
+	ms := m.entries[s.UID]
+	if ms == nil || ms.resourceVersion != s.ResourceVersion {
+		ms = &memoSecret{resourceVersion: s.ResourceVersion}
+		m.entries[s.UID] = ms
 	}
-	e.resourceVersion = s.ResourceVersion
-	m.entries[s.UID][item] = e
+	e.item = item
+	for i := range ms.items {
+		if ms.items[i].item == item {
+			ms.items[i] = e
+			return
+		}
+	}
+	ms.items = append(ms.items, e)
 }
 
 // forget drops every entry of a deleted Secret.

@@ -173,9 +173,7 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 			return err
 		}
 		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
-			// Only the standard claims are read back (issuer, iat, exp); the permissions and
-			// limits are compared by hash. Keeping just those keeps the memo small.
-			e.claims = &jwt.UserClaims{ClaimsData: uc.ClaimsData}
+			e.jwt = &jwtTimes{issuer: uc.Issuer, issuedAt: uc.IssuedAt, expires: uc.Expires}
 		}
 		memo.put(secret, seedKey, e)
 	}
@@ -184,8 +182,8 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
 	}
-	if e.claims != nil {
-		cur.token, cur.claims = token, e.claims
+	if e.jwt != nil {
+		cur.token, cur.claims = token, e.jwt.userClaims(e.pub)
 	}
 	cur.hash = secret.Annotations[AnnotationClaimsHash]
 	if cur.hash == "" {
