@@ -78,9 +78,10 @@ func serveLookups(t *testing.T, c *Client, nc *nats.Conn, rec *lookupRecorder, r
 		}
 	})
 	t.Cleanup(func() { _ = stop() })
-	deadline := time.Now().Add(callTimeout)
+	// A readiness wait: generous, so a loaded machine's slow start is not a failure.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		msg, err := nc.Request(lookupSubject(ready), nil, 200*time.Millisecond)
+		msg, err := nc.Request(lookupSubject(ready), nil, time.Second)
 		if err == nil && string(msg.Data) == rec.jwts[ready] {
 			return stop
 		}
