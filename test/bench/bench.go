@@ -77,6 +77,8 @@ type options struct {
 	Record      bool
 	// ControllerArgs are extra controller flags (investigations, e.g. --profiling -v=2).
 	ControllerArgs []string
+	// ControllerEnv are extra KEY=VALUE environment entries of the controller (e.g. GOGC=100).
+	ControllerEnv []string
 	// Precreate creates the users while the controller is stopped and times convergence from
 	// the controller's start: the controller alone against the floor, without the creates
 	// competing for the apiserver.
@@ -487,7 +489,7 @@ func fastConfig(cfg *rest.Config) *rest.Config {
 // log of a restarted controller from the first.
 func (r *run) startController(ctx context.Context, suffix string) error {
 	logPath := filepath.Join(r.opts.StateDir, fmt.Sprintf("%s-%d-controller%s.log", strings.ToLower(r.w.Name), r.users, suffix))
-	p, metrics, err := startControllerProcess(ctx, r.opts.ControllerBin, r.cp, logPath, append(r.opts.tuningArgs(), r.opts.ControllerArgs...))
+	p, metrics, err := startControllerProcess(ctx, r.opts.ControllerBin, r.cp, logPath, append(r.opts.tuningArgs(), r.opts.ControllerArgs...), r.opts.ControllerEnv)
 	if err != nil {
 		return err
 	}
@@ -502,7 +504,7 @@ func (r *run) startController(ctx context.Context, suffix string) error {
 // startControllerProcess runs the controller binary with its production defaults: only the
 // kubeconfig, loopback metrics and probe ports, and extra are given. It returns once /readyz
 // answers, with the process and its /metrics URL; a port taken meanwhile is retried.
-func startControllerProcess(ctx context.Context, bin string, cp *testbed.ControlPlane, logPath string, extra []string) (*testbed.Process, string, error) {
+func startControllerProcess(ctx context.Context, bin string, cp *testbed.ControlPlane, logPath string, extra, env []string) (*testbed.Process, string, error) {
 	if err := os.Remove(logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, "", err
 	}
@@ -512,7 +514,7 @@ func startControllerProcess(ctx context.Context, bin string, cp *testbed.Control
 			return nil, "", err
 		}
 		p, err := testbed.StartProcess(testbed.ProcessOptions{
-			Name: "controller", Path: bin, LogPath: logPath,
+			Name: "controller", Path: bin, LogPath: logPath, Env: env,
 			Args: append([]string{
 				"--kubeconfig=" + cp.Kubeconfig(),
 				fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),

@@ -57,6 +57,8 @@ func main() {
 	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md), NATS (the resolver's latencies), or all (the full run of BENCHMARKS.md: W1 at 1k, 2k, 5k and 10k users, W3, W4, W5 and NATS; about 40 minutes).")
 	var controllerArgs string
 	flag.StringVar(&controllerArgs, "controller-args", "", "Extra controller flags, space separated (e.g. \"--profiling -v=2\"); the metrics address then serves /debug/pprof.")
+	var controllerEnv string
+	flag.StringVar(&controllerEnv, "controller-env", "", "Extra controller environment, space separated KEY=VALUE (e.g. \"GOGC=100\").")
 	flag.BoolVar(&opts.Precreate, "precreate", false, "Create the users before the controller starts and time convergence from its start (the controller alone against the floor).")
 	flag.BoolVar(&opts.NoNATS, "no-nats", false, "Run W1..W5 without nats-servers and the resolver (pushes are not counted).")
 	flag.StringVar(&users, "users", "", "Users per run, comma separated (e.g. 1000,2000,5000 for the scaling series); default: the workload's own count (W1: 1000).")
@@ -73,6 +75,7 @@ func main() {
 	flag.StringVar(&opts.Note, "note", "", "A note recorded with the table (for example what else the machine was running).")
 	flag.Parse()
 	opts.ControllerArgs = strings.Fields(controllerArgs)
+	opts.ControllerEnv = strings.Fields(controllerEnv)
 
 	for _, w := range strings.Split(workloads, ",") {
 		switch w = strings.ToUpper(strings.TrimSpace(w)); w {

@@ -165,7 +165,7 @@ func (n *natsRun) startController(ctx context.Context) error {
 	if natsLogV > 0 {
 		extra = append(extra, fmt.Sprintf("-v=%d", natsLogV))
 	}
-	p, _, err := startControllerProcess(ctx, n.opts.ControllerBin, n.cp, logPath, extra)
+	p, _, err := startControllerProcess(ctx, n.opts.ControllerBin, n.cp, logPath, extra, n.opts.ControllerEnv)
 	if err != nil {
 		return err
 	}
