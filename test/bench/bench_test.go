@@ -126,6 +126,7 @@ func TestBenchNATSSmoke(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| NatsUser deleted → its client disconnected on 3 of 3 servers | 5 | p50 ",
+		"after the previous one finished (not back to back) | 5 | p50 ",
 		"| account limit edited → new JWT stored by 3 of 3 servers | 5 | p50 ",
 		"→ the resolver's JWT reply | 100 | p50 ",
 		"| quiet: resolver pushes in 3s after convergence |",

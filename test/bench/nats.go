@@ -55,6 +55,14 @@ func init() {
 	flag.IntVar(&natsLogV, "nats-log-v", 0, "NATS workload: klog -v given to the controller and resolver binaries (logs under --state-dir); 0 is their production default.")
 }
 
+// loneDeleteGap spaces the deletions of the second deletion series: over the second that an
+// account waits between two JWTs.
+const loneDeleteGap = 1500 * time.Millisecond
+
+// loneDeletes is how many deletions the spaced series measures: 20, fewer when fewer deletions
+// are asked for (the CI smoke), since each costs the gap.
+func loneDeletes(deletes int) int { return min(deletes, 20) }
+
 // natsTrialCounts returns how many deletions, account changes and lookups are measured.
 func natsTrialCounts() (deletes, changes, lookups int) {
 	deletes = max(natsTrials, 1)
@@ -120,8 +128,11 @@ func runNATS(ctx context.Context, opts options) (string, error) {
 	n.logf("account %s pushed to %d of %d servers %s after the resolver was ready", natsAccount, natsServers, natsServers, time.Since(began).Round(time.Millisecond))
 
 	sec := natsSection{Servers: natsServers, LoadBefore: loadBefore}
-	if sec.Delete, err = n.measureDeletes(ctx, deletes); err != nil {
+	if sec.Delete, err = n.measureDeletes(ctx, "client-", deletes, 0); err != nil {
 		return "", fmt.Errorf("NatsUser deletion: %w", err)
+	}
+	if sec.LoneDelete, err = n.measureDeletes(ctx, "lone-", loneDeletes(deletes), loneDeleteGap); err != nil {
+		return "", fmt.Errorf("NatsUser deletion after a quiet second: %w", err)
 	}
 	if sec.Change, err = n.measureChanges(ctx, changes); err != nil {
 		return "", fmt.Errorf("account change: %w", err)
@@ -280,9 +291,11 @@ func fmtDur(d time.Duration) string {
 type natsSection struct {
 	Servers int
 	Delete  deleteResult
-	Change  changeResult
-	Lookup  lookupResult
-	Quiet   quietResult
+	// LoneDelete are deletions that each meet an account whose last JWT is over a second old.
+	LoneDelete deleteResult
+	Change     changeResult
+	Lookup     lookupResult
+	Quiet      quietResult
 
 	ControllerStats, ResolverStats procStats
 	LoadBefore, LoadAfter          string
@@ -301,6 +314,11 @@ func (s natsSection) format() string {
 	delOK := len(d.Took) > 0 && d.Timeouts == 0 && d.Took.quantile(0.5) <= time.Second && d.Took.quantile(0.99) <= 3*time.Second
 	fmt.Fprintf(&b, "| NatsUser deleted → its client disconnected on %d of %d servers | %d | %s | p50 ≤ 1 s, p99 ≤ 3 s | %s |\n",
 		s.Servers, s.Servers, len(d.Took), d.Took.summary(), passFail(delOK))
+
+	ld := s.LoneDelete
+	fmt.Fprintf(&b, "| the same, each deletion %s after the previous one finished (not back to back) | %d | %s | (same target) | %s |\n",
+		loneDeleteGap, len(ld.Took), ld.Took.summary(),
+		passFail(len(ld.Took) > 0 && ld.Timeouts == 0 && ld.Took.quantile(0.5) <= time.Second && ld.Took.quantile(0.99) <= 3*time.Second))
 
 	c := s.Change
 	chOK := len(c.Stored) > 0 && c.Timeouts == 0 && c.Stored.quantile(0.5) <= 500*time.Millisecond
@@ -325,6 +343,8 @@ func (s natsSection) format() string {
 	b.WriteString("\nNATS details:\n")
 	fmt.Fprintf(&b, "  - deletion: %d NatsUsers of one account, each with one client on every server (user creds from its Secret); timed from the DELETE request to the last of the %d clients closed by its server. %s\n",
 		len(d.Took), s.Servers, d.detail())
+	fmt.Fprintf(&b, "  - deletion after a quiet second: %d more NatsUsers, deleted one at a time %s after the previous deletion finished, so that the account's last JWT is over a second old (an account signs at most one JWT a second: servers order account JWTs by iat, in seconds; back to back, each deletion waits for the next second). %s\n",
+		len(ld.Took), loneDeleteGap, ld.detail())
 	fmt.Fprintf(&b, "  - account change: spec.limits.conn edited %d times; \"stored\" is when the account's file in every full server's JWT store decodes with the new limit (polled every %s), \"Pushed\" when a watch sees status.pushedClaimsHash = claimsHash for a JWT with the new limit and the message \"acknowledged by %d of %d servers\". %s\n",
 		len(c.Stored), filePollInterval, s.Servers, s.Servers, c.detail())
 	fmt.Fprintf(&b, "  - lookup: $SYS.REQ.ACCOUNT.<pub>.CLAIMS.LOOKUP of the account from a system-account client (the resolver's creds) on %s, %d sequential requests after %d warm-ups, timed to the first reply carrying the JWT, which is what a server looking the account up takes. Once with the account in every full server's store (they answer from disk, the client's own server first), once with its file moved aside on every server, so that the servers reply empty and only the resolver answers from its cache, as it does for cache-mode servers; the files are put back afterwards. %s\n",

@@ -166,11 +166,14 @@ type benchUser struct {
 
 // measureDeletes creates count NatsUsers, connects one client per server for each, then deletes
 // them one at a time, timing each until all its clients are closed, and waiting until the
-// controller and the resolver are done with it before the next.
-func (n *natsRun) measureDeletes(ctx context.Context, count int) (deleteResult, error) {
+// controller and the resolver are done with it before the next. With a gap, each deletion waits
+// that long after the previous one was finished, so that it meets an account whose last JWT is
+// more than a second old (accounts sign at most one JWT a second); without, deletions follow each
+// other at once, the worst case for that rule.
+func (n *natsRun) measureDeletes(ctx context.Context, prefix string, count int, gap time.Duration) (deleteResult, error) {
 	res := deleteResult{Reasons: map[string]int{}}
 	began := time.Now()
-	users, err := n.createUsers(ctx, count)
+	users, err := n.createUsers(ctx, prefix, count)
 	// Closing the clients that are left must not touch the result being returned.
 	var finished atomic.Bool
 	defer func() {
@@ -234,6 +237,14 @@ func (n *natsRun) measureDeletes(ctx context.Context, count int) (deleteResult, 
 		if err != nil {
 			return res, err
 		}
+		if gap > 0 {
+			select {
+			case <-ctx.Done():
+				w.cancel()
+				return res, ctx.Err()
+			case <-time.After(gap):
+			}
+		}
 		t0 := time.Now()
 		if err := userClient.Delete(ctx, u.name, metav1.DeleteOptions{}); err != nil {
 			w.cancel()
@@ -288,7 +299,7 @@ func (n *natsRun) measureDeletes(ctx context.Context, count int) (deleteResult, 
 
 // createUsers creates count NatsUsers of the account with a few goroutines and returns them
 // once each is Ready for its generation and its Secret holds user.creds.
-func (n *natsRun) createUsers(ctx context.Context, count int) ([]*benchUser, error) {
+func (n *natsRun) createUsers(ctx context.Context, prefix string, count int) ([]*benchUser, error) {
 	client := n.natsauth.NatsauthV1alpha1().NatsUsers(natsNS)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -300,7 +311,7 @@ func (n *natsRun) createUsers(ctx context.Context, count int) ([]*benchUser, err
 				if i >= count || ctx.Err() != nil {
 					return
 				}
-				u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("client-%03d", i), Namespace: natsNS},
+				u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s%03d", prefix, i), Namespace: natsNS},
 					Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: natsAccount}}}
 				if _, err := client.Create(ctx, u, metav1.CreateOptions{}); err != nil {
 					errs[w] = err
@@ -329,8 +340,8 @@ func (n *natsRun) createUsers(ctx context.Context, count int) ([]*benchUser, err
 		}
 		users = users[:0]
 		for _, u := range list.Items {
-			if !strings.HasPrefix(u.Name, "client-") {
-				continue // the operator's resolver user
+			if !strings.HasPrefix(u.Name, prefix) {
+				continue // the operator's resolver user, or users of other trials
 			}
 			secret := u.Spec.SecretName
 			if secret == "" {
