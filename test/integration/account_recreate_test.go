@@ -22,7 +22,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -40,14 +39,7 @@ func TestAccountRecreatedKeepsRevocations(t *testing.T) {
 	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	createAccount(t, ctx, newAccount(ns, "app", op.Name))
 	first := waitAccountReady(t, ctx, ns, "app")
-	for _, name := range []string{"gone", "kept"} {
-		u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "app"}}}
-		if _, err := users.Create(ctx, u, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gone, kept := readyUser(t, ns, "gone"), readyUser(t, ns, "kept")
+	gone, kept := createReadyUser(t, ctx, ns, "gone", "app"), createReadyUser(t, ctx, ns, "kept", "app")
 	if err := users.Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,7 @@ func TestAccountRevocations(t *testing.T) {
 	createAccount(t, ctx, newAccount(ns, "app", op.Name))
 	waitAccountReady(t, ctx, ns, "app")
 	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
-	u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: "svc", Namespace: ns},
-		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "app"}}}
-	if _, err := users.Create(ctx, u, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	first := readyUser(t, ns, "svc")
+	first := createReadyUser(t, ctx, ns, "svc", "app")
 	pub := first.Status.PublicKey
 
 	edited := first.DeepCopy()

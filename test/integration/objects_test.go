@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"context"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -44,6 +45,16 @@ func readyAccount(t *testing.T, ns, name, operator string) *natsv1alpha1.NatsAcc
 }
 
 // readyUser waits until the NatsUser is Ready for its current generation.
+// createReadyUser creates a NatsUser of account (in ns) and returns it once it is Ready.
+func createReadyUser(t *testing.T, ctx context.Context, ns, name, account string) *natsv1alpha1.NatsUser {
+	t.Helper()
+	u := newUser(ns, name, natsv1alpha1.NatsAccountReference{Name: account})
+	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return readyUser(t, ns, name)
+}
+
 func readyUser(t *testing.T, ns, name string) *natsv1alpha1.NatsUser {
 	t.Helper()
 	ctx := testContext(t)
