@@ -147,6 +147,12 @@ type deleteResult struct {
 	Setup   time.Duration
 }
 
+// meetsTarget reports the deletion target: disconnected everywhere in p50 ≤ 1 s, p99 ≤ 3 s,
+// with no trial timed out.
+func (d deleteResult) meetsTarget() bool {
+	return len(d.Took) > 0 && d.Timeouts == 0 && d.Took.quantile(0.5) <= time.Second && d.Took.quantile(0.99) <= 3*time.Second
+}
+
 func (d deleteResult) detail() string {
 	reasons := make([]string, 0, len(d.Reasons))
 	for _, r := range slices.Sorted(maps.Keys(d.Reasons)) {
