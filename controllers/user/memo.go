@@ -28,9 +28,9 @@ import (
 // secretMemo remembers what each version of a Secret decoded to. Parsing a seed derives an
 // ed25519 key and decoding a JWT verifies a signature: together most of the CPU of a sync that
 // changes nothing, and every user is synced several times on its way to convergence and once
-// more on every restart. A Secret's resourceVersion
-// changes with its data, so an entry is used only for the version it was made from. The values
-// are derived from data the informer already holds in memory.
+// more on every restart. A Secret's resourceVersion changes with its data, so an entry is used
+// only for the version it was made from. The values are derived from data the informer already
+// holds in memory.
 type secretMemo struct {
 	mu sync.Mutex
 	// entries holds, per Secret, what was derived from its current version. A slice, not a map:
