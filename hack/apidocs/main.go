@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -161,10 +162,10 @@ func rules(s *schema, required bool) string {
 			r = append(r, fmt.Sprintf("%sdefault %v", prefix, s.Default))
 		}
 		if s.Minimum != nil {
-			r = append(r, fmt.Sprintf("%s>= %v", prefix, *s.Minimum))
+			r = append(r, fmt.Sprintf("%s>= %s", prefix, strconv.FormatFloat(*s.Minimum, 'f', -1, 64)))
 		}
 		if s.Maximum != nil {
-			r = append(r, fmt.Sprintf("%s<= %v", prefix, *s.Maximum))
+			r = append(r, fmt.Sprintf("%s<= %s", prefix, strconv.FormatFloat(*s.Maximum, 'f', -1, 64)))
 		}
 		if s.MaxItems != nil {
 			r = append(r, fmt.Sprintf("%sat most %d items", prefix, *s.MaxItems))

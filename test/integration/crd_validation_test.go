@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,15 @@ func TestSchemaRejects(t *testing.T) {
 			return err
 		}
 	}
-	subjectMsg := "a subject is dot-separated tokens with no spaces and no empty tokens"
+	raw := func(resource, spec string) func() error {
+		return func() error {
+			kind := map[string]string{"natsusers": "NatsUser", "natsaccounts": "NatsAccount"}[resource]
+			body := fmt.Sprintf(`{"apiVersion":%q,"kind":%q,"metadata":{"generateName":"raw-"},"spec":%s}`,
+				natsv1alpha1.SchemeGroupVersion.String(), kind, spec)
+			return client.NatsauthV1alpha1().RESTClient().Post().Namespace(ns).Resource(resource).Body([]byte(body)).Do(ctx).Error()
+		}
+	}
+	subjectMsg := "a subject is dot-separated tokens with no spaces, control characters or empty tokens"
 
 	cases := []struct {
 		name   string
@@ -74,6 +83,27 @@ func TestSchemaRejects(t *testing.T) {
 		{"subject with an empty token", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders..new") }), subjectMsg},
 		{"subject with a leading dot", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub(".orders") }), subjectMsg},
 		{"subject with a trailing dot", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.") }), subjectMsg},
+		{"subject with a NUL", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.\x00") }), subjectMsg},
+		{"subject with an ESC", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.\x1b[31m") }), subjectMsg},
+		{"queue name with a control character", user(func(s *natsv1alpha1.NatsUserSpec) {
+			s.Permissions = &natsv1alpha1.Permissions{Sub: &natsv1alpha1.SubscribePermission{Allow: []natsv1alpha1.SubscribeSubject{"orders.* q\x07"}}}
+		}), "a subscribe subject is dot-separated tokens"},
+		{"tag with a control character", user(func(s *natsv1alpha1.NatsUserSpec) { s.Tags = []natsv1alpha1.Tag{"team:\x1b"} }), "a tag is lower-case"},
+		{"mapping destination with a control character", account(func(s *natsv1alpha1.NatsAccountSpec) {
+			s.Mappings = []natsv1alpha1.Mapping{{From: "a", To: []natsv1alpha1.MappingDestination{{Subject: "b\x00"}}}}
+		}), "a destination subject has no control characters"},
+		{"negative resp.ttl", user(func(s *natsv1alpha1.NatsUserSpec) {
+			s.Permissions = &natsv1alpha1.Permissions{Resp: &natsv1alpha1.ResponsePermission{TTL: &metav1.Duration{Duration: -time.Second}}}
+		}), "ttl must be a duration"},
+		// A zero metav1.Time marshals as null, so these are sent as the YAML a user would write.
+		{"zero user expiration", raw("natsusers", `{"accountRef":{"name":"a"},"expiration":"0001-01-01T00:00:00Z"}`),
+			"expiration must be after 1970"},
+		{"zero account expiration", raw("natsaccounts", `{"operatorRef":{"name":"o"},"expiration":"0001-01-01T00:00:00Z"}`),
+			"expiration must be after 1970"},
+		{"negative resolver timeout", operator(func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.Timeout = &metav1.Duration{Duration: -time.Second} }),
+			"timeout must be a duration"},
+		{"service URL with port 99999", operator(func(s *natsv1alpha1.NatsOperatorSpec) { s.ServiceURLs = []string{"nats://nats:99999"} }),
+			"a service URL's port is between 1 and 65535"},
 		{"'>' not last", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.>.new") }), "'>' may only be the last token"},
 		{"queue subscription with two spaces", user(func(s *natsv1alpha1.NatsUserSpec) {
 			s.Permissions = &natsv1alpha1.Permissions{Sub: &natsv1alpha1.SubscribePermission{Allow: []natsv1alpha1.SubscribeSubject{"orders.* q extra"}}}

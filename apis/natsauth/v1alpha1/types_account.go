@@ -67,6 +67,10 @@ type NatsAccountSpec struct {
 	Tags []Tag `json:"tags,omitempty"`
 	// expiration is when the account JWT expires; all its users are disconnected then.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Format=date-time
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`
+	// +kubebuilder:validation:XValidation:rule="self > timestamp('1970-01-01T00:00:00Z')",message="expiration must be after 1970-01-01T00:00:00Z: JWTs carry it in Unix seconds"
 	Expiration *metav1.Time `json:"expiration,omitempty"`
 	// allowedUserNamespaces are the namespaces whose NatsUsers may bind to this account, besides
 	// the account's own namespace. A single "*" allows every namespace.
@@ -83,7 +87,10 @@ type NatsAccountSpec struct {
 	// small however many users come and go. Changing it re-issues every user of the account.
 	// Unset: user JWTs may live forever, and so do their revocations.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="maxUserLifetime must be at least 1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="maxUserLifetime must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || duration(self) >= duration('1h')",message="maxUserLifetime must be at least 1h"
 	MaxUserLifetime *metav1.Duration `json:"maxUserLifetime,omitempty"`
 	// limits are the account-wide limits. Unset fields mean unlimited, never 0.
 	// +optional
@@ -246,11 +253,15 @@ type Export struct {
 	ResponseType string `json:"responseType,omitempty"`
 	// responseThreshold is how long a service may take to respond (a duration such as 2s).
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="responseThreshold must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
 	ResponseThreshold *metav1.Duration `json:"responseThreshold,omitempty"`
 	// accountTokenPosition is the 1-based subject token that must equal the importer's account
 	// public key; that token must be '*' in subject.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
 	AccountTokenPosition *int32 `json:"accountTokenPosition,omitempty"`
 	// advertise marks the export as discoverable by tools.
 	// +optional
@@ -311,6 +322,7 @@ type MappingDestination struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || self.contains('{{')",message="a destination subject has no spaces outside mapping functions"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[[:cntrl:]]')",message="a destination subject has no control characters"
 	Subject string `json:"subject"`
 	// weight is the percentage of messages sent here; unset means 100.
 	// +optional

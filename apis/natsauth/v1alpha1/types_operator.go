@@ -62,7 +62,9 @@ type NatsOperatorSpec struct {
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=512
 	// +kubebuilder:validation:items:Pattern=`^(nats|tls|ws|wss)://[^/@]+/?$`
+	// +kubebuilder:validation:XValidation:rule="self.all(u, !u.matches(':[0-9]+/?$') || u.matches(':([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])/?$'))",message="a service URL's port is between 1 and 65535"
 	ServiceURLs []string `json:"serviceURLs,omitempty"`
 	// accountServerURL is published in the operator JWT for tools such as nsc push and pull.
 	// +optional
@@ -126,12 +128,21 @@ type ResolverSpec struct {
 	HardDelete bool `json:"hardDelete,omitempty"`
 	// interval is how often full servers sync JWTs with each other (a duration such as 2m).
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="interval must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
 	Interval *metav1.Duration `json:"interval,omitempty"`
 	// timeout is how long a server waits for an account lookup (a duration such as 1.9s).
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="timeout must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 	// ttl is how long a cache resolver keeps a JWT (cache only).
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="ttl must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
 	TTL *metav1.Duration `json:"ttl,omitempty"`
 	// limit is the most JWTs a server keeps; 0 means the server default.
 	// +optional

@@ -20,11 +20,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// Every field whose Go decoder can refuse what the schema's type admits (metav1.Duration:
+// time.ParseDuration; metav1.Time: RFC 3339; int32: its range) carries a rule that admits only
+// what the decoder accepts. The apiserver stores whatever the schema admits, and one stored
+// object that the typed client cannot decode fails the informer's list of its whole kind, which
+// stops reconciliation for every tenant. test/integration's TestSchemaDecodesWhatItAdmits finds
+// such fields by reflection and probes each one.
+
 // Subject is a NATS subject: dot-separated tokens, no whitespace, no empty tokens. The wildcards
 // '*' (one token) and '>' (the rest, last token only) are allowed where the field says so.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=256
-// +kubebuilder:validation:XValidation:rule="self.matches('^[^[:space:].]+([.][^[:space:].]+)*$')",message="a subject is dot-separated tokens with no spaces and no empty tokens, for example orders.created or events.>"
+// +kubebuilder:validation:XValidation:rule="self.matches('^[^[:space:][:cntrl:].]+([.][^[:space:][:cntrl:].]+)*$')",message="a subject is dot-separated tokens with no spaces, control characters or empty tokens, for example orders.created or events.>"
 // +kubebuilder:validation:XValidation:rule="!self.contains('>') || self == '>' || (self.endsWith('.>') && self.indexOf('>') == size(self) - 1)",message="'>' may only be the last token of a subject, for example events.>"
 type Subject string
 
@@ -32,7 +39,7 @@ type Subject string
 // queue group name ("orders.* workers").
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=256
-// +kubebuilder:validation:XValidation:rule="self.matches('^[^[:space:].]+([.][^[:space:].]+)*( [^[:space:]]+)?$')",message="a subscribe subject is dot-separated tokens with no empty tokens, optionally followed by one space and a queue name, for example orders.* or 'orders.* workers'"
+// +kubebuilder:validation:XValidation:rule="self.matches('^[^[:space:][:cntrl:].]+([.][^[:space:][:cntrl:].]+)*( [^[:space:][:cntrl:]]+)?$')",message="a subscribe subject is dot-separated tokens with no empty tokens or control characters, optionally followed by one space and a queue name, for example orders.* or 'orders.* workers'"
 type SubscribeSubject string
 
 // CIDR is an IPv4 or IPv6 network in CIDR notation.
@@ -44,7 +51,7 @@ type CIDR string
 // here so that what you write is what the JWT says.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=128
-// +kubebuilder:validation:XValidation:rule="self == self.lowerAscii() && !self.contains(' ')",message="a tag is lower-case and has no spaces, for example team:payments"
+// +kubebuilder:validation:XValidation:rule="self == self.lowerAscii() && !self.matches('[[:space:][:cntrl:]]')",message="a tag is lower-case and has no spaces or control characters, for example team:payments"
 type Tag string
 
 // KeyDeletionPolicy says what happens to an object's key Secret when the object is deleted.
@@ -106,10 +113,14 @@ type ResponsePermission struct {
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=-1
+	// +kubebuilder:validation:Maximum=2147483647
 	MaxMsgs int32 `json:"maxMsgs,omitempty"`
 	// ttl is how long after the request the replies may be sent (a duration such as 5s). Unset
 	// means no time limit.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="ttl must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
 	TTL *metav1.Duration `json:"ttl,omitempty"`
 }
 
@@ -141,6 +152,7 @@ type UserLimits struct {
 	// timesLocation is the IANA time zone of times (for example Europe/Berlin); empty means the
 	// nats-server's local time.
 	// +optional
+	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=64
 	TimesLocation string `json:"timesLocation,omitempty"`
 }

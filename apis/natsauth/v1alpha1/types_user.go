@@ -75,11 +75,18 @@ type NatsUserSpec struct {
 	SecretName string `json:"secretName,omitempty"`
 	// expiration is when the credentials expire (RFC 3339); connected clients are closed then.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Format=date-time
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`
+	// +kubebuilder:validation:XValidation:rule="self > timestamp('1970-01-01T00:00:00Z')",message="expiration must be after 1970-01-01T00:00:00Z: JWTs carry it in Unix seconds"
 	Expiration *metav1.Time `json:"expiration,omitempty"`
 	// validFor makes short-lived credentials (a duration such as 24h): each JWT is valid this long
 	// and is re-issued, with the Secret updated in place, after two thirds of it.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="validFor must be at least 1m so that renewal can keep up"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="validFor must be a duration such as 500ms, 30s, 1m30s or 2h (units ns, us, ms, s, m, h; no sign, no spaces)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || duration(self) >= duration('1m')",message="validFor must be at least 1m so that renewal can keep up"
 	ValidFor *metav1.Duration `json:"validFor,omitempty"`
 }
 
