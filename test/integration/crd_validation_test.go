@@ -102,6 +102,22 @@ func TestSchemaRejects(t *testing.T) {
 			"expiration must be after 1970"},
 		{"negative resolver timeout", operator(func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.Timeout = &metav1.Duration{Duration: -time.Second} }),
 			"timeout must be a duration"},
+		{"user name over 63 characters", func() error {
+			u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("u", 64), Namespace: ns},
+				Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "a"}}}
+			_, err := client.NatsauthV1alpha1().NatsUsers(ns).Create(ctx, u, metav1.CreateOptions{})
+			return err
+		}, "a NatsUser name has at most 63 characters"},
+		{"account name over 63 characters", func() error {
+			a := newAccount(ns, strings.Repeat("a", 64), "o")
+			_, err := client.NatsauthV1alpha1().NatsAccounts(ns).Create(ctx, a, metav1.CreateOptions{})
+			return err
+		}, "a NatsAccount name has at most 63 characters"},
+		{"operator name over 54 characters", func() error {
+			o := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("o", 55), Namespace: ns}}
+			_, err := client.NatsauthV1alpha1().NatsOperators(ns).Create(ctx, o, metav1.CreateOptions{})
+			return err
+		}, "a NatsOperator name has at most 54 characters"},
 		{"service URL with port 99999", operator(func(s *natsv1alpha1.NatsOperatorSpec) { s.ServiceURLs = []string{"nats://nats:99999"} }),
 			"a service URL's port is between 1 and 65535"},
 		{"'>' not last", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.>.new") }), "'>' may only be the last token"},

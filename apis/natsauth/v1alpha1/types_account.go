@@ -30,6 +30,7 @@ import (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="Pushed",type=string,JSONPath=".status.conditions[?(@.type=='Pushed')].reason",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a NatsAccount name has at most 63 characters: it is the value of the natsauth.io/account label on its key Secret"
 
 // NatsAccount is a NATS account: an isolated subject space with its own limits, exports and
 // imports, signed by its NatsOperator. Only platform admins create accounts; users bind to them

@@ -29,6 +29,7 @@ import (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="System Account",type=string,JSONPath=".status.systemAccount",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 54",message="a NatsOperator name has at most 54 characters: its resolver NatsUser <name>-resolver must fit the 63-character label value"
 
 // NatsOperator is the root of trust of a NATS deployment: it holds the operator identity and
 // signing keys, the system account, the resolver user, and the rendered nats-server auth config.

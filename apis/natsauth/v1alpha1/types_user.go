@@ -31,6 +31,7 @@ import (
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
 // +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=".status.expiresAt",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a NatsUser name has at most 63 characters: it is the value of the natsauth.io/user label on its Secret"
 
 // NatsUser is a NATS user of a NatsAccount. The controller writes its credentials (user.creds)
 // into a Secret in the user's namespace, which applications and NACK mount.
