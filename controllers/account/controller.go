@@ -34,6 +34,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
 	"github.com/natsauth/nats-auth-operator/controllers/index"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // ControllerName names the queue, the logger and the metrics of this controller.
@@ -42,7 +43,7 @@ const ControllerName = "account-controller"
 // Controller reconciles NatsAccounts.
 type Controller struct {
 	deps   controllerutil.Deps
-	runner *controllerutil.Runner
+	runner *controllerhelpers.Runner
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 
 	accountLister  natslisters.NatsAccountLister
@@ -64,7 +65,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 	}
 	c := &Controller{
 		deps:           deps,
-		queue:          controllerutil.NewQueue(ControllerName),
+		queue:          controllerhelpers.NewQueue(ControllerName),
 		accountLister:  deps.Accounts.Lister(),
 		accountIndexer: deps.Accounts.Informer().GetIndexer(),
 		operatorLister: deps.Operators.Lister(),
@@ -73,22 +74,22 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		deleteTimeout:  ServerDeleteTimeout,
 	}
 	c.keys = &controllerutil.KeyStore{Client: deps.KubeClient, Lister: c.secretLister, FieldManager: controllerutil.FieldManager}
-	c.runner = &controllerutil.Runner{
+	c.runner = &controllerhelpers.Runner{
 		Name:            ControllerName,
 		Queue:           c.queue,
 		Sync:            c.sync,
 		MaxSyncDuration: 30 * time.Second,
-		Observer:        controllerutil.MetricsObserver(deps.Metrics),
+		Observer:        controllerhelpers.MetricsObserver(deps.Metrics),
 	}
 	registrations := []struct {
 		what     string
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandler
 	}{
-		{"NatsAccount", deps.Accounts.Informer(), controllerutil.MapHandler(c.queue, c.accountKeys)},
-		{"NatsOperator", deps.Operators.Informer(), controllerutil.MapHandler(c.queue, c.operatorAccounts)},
+		{"NatsAccount", deps.Accounts.Informer(), controllerhelpers.MapHandler(c.queue, c.accountKeys)},
+		{"NatsOperator", deps.Operators.Informer(), controllerhelpers.MapHandler(c.queue, c.operatorAccounts)},
 		{"NatsUser", deps.Users.Informer(), c.userHandler()},
-		{"Secret", deps.Secrets.Informer(), controllerutil.MapHandler(c.queue, c.secretAccounts)},
+		{"Secret", deps.Secrets.Informer(), controllerhelpers.MapHandler(c.queue, c.secretAccounts)},
 	}
 	for _, r := range registrations {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -106,21 +107,21 @@ func (c *Controller) Run(ctx context.Context, workers int) error { return c.runn
 // accountKeys maps a NatsAccount event to the account itself and to the accounts importing from
 // it: they copy its public key, and its exports decide their activation tokens.
 func (c *Controller) accountKeys(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok {
 		return nil
 	}
-	importers := controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByImportedAccount, index.Key(key.Namespace, key.Name))
+	importers := controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByImportedAccount, index.Key(key.Namespace, key.Name))
 	return append([]cache.ObjectName{key}, importers...)
 }
 
 // operatorAccounts maps a NatsOperator event to the accounts it signs.
 func (c *Controller) operatorAccounts(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok {
 		return nil
 	}
-	return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(key.Namespace, key.Name))
+	return controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(key.Namespace, key.Name))
 }
 
 // secretAccounts maps a key Secret event by its labels: an account key Secret to its account, an
@@ -138,7 +139,7 @@ func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
 		return []cache.ObjectName{{Namespace: s.Namespace, Name: name}}
 	}
 	if name := s.Labels[controllerutil.LabelOperator]; name != "" {
-		return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(s.Namespace, name))
+		return controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(s.Namespace, name))
 	}
 	return nil
 }

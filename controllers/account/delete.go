@@ -32,6 +32,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -69,12 +70,12 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 		return nil
 	}
 	logger := klog.FromContext(ctx)
-	events := &controllerutil.EventBuffer{}
+	events := &controllerhelpers.EventBuffer{}
 	release := func(eventType, reason, message string) error {
 		if reason != "" {
 			events.Event(acc, eventType, reason, truncate(message))
 		}
-		if err := controllerutil.RemoveFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+		if err := controllerhelpers.RemoveFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 			return fmt.Errorf("remove finalizer: %w", err)
 		}
 		// The event is emitted only once the finalizer is gone, so a failed patch and its retry
@@ -135,7 +136,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 	remaining := acc.DeletionTimestamp.Add(c.deleteTimeout).Sub(c.deps.Clock.Now())
 	if remaining > 0 {
 		// The resolver's status write re-queues the account; the requeue is only the deadline.
-		return controllerutil.RequeueAfter(remaining, "waiting for the resolver to delete account %s from the servers", acc.Status.PublicKey)
+		return controllerhelpers.RequeueAfter(remaining, "waiting for the resolver to delete account %s from the servers", acc.Status.PublicKey)
 	}
 	last := "the resolver reported nothing (is it running for this operator, and connected to NATS?)"
 	if deleted != nil {
@@ -169,7 +170,7 @@ func (c *Controller) signDeleteRequest(acc *natsv1alpha1.NatsAccount) (string, e
 
 // patchAccount returns the finalizer patch function for acc. It copies the new resourceVersion
 // into acc, because a status update later in the same sync must carry it.
-func (c *Controller) patchAccount(acc *natsv1alpha1.NatsAccount) controllerutil.PatchFunc {
+func (c *Controller) patchAccount(acc *natsv1alpha1.NatsAccount) controllerhelpers.PatchFunc {
 	return func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
 		updated, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, name, pt, data, opts, sub...)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -106,7 +107,7 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 			"rename or delete it", ref).(*notReady)
 		// The Secret informer only sees managed Secrets, so the removal of this one makes no
 		// event: look again later.
-		e.result = controllerutil.RequeueAfter(foreignSecretRecheck, "%s", e.message)
+		e.result = controllerhelpers.RequeueAfter(foreignSecretRecheck, "%s", e.message)
 		return e
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
 		return terminal(ReasonKeysInvalid, "%v; restore the original seed", err)

@@ -30,6 +30,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -59,8 +60,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return syncErr
 	}
 	op.Status.ObservedGeneration = op.Generation
-	events := &controllerutil.EventBuffer{}
-	controllerutil.SetReady(&op.Status.Conditions, op.Generation, outcome, events, cached)
+	events := &controllerhelpers.EventBuffer{}
+	controllerhelpers.SetCondition(&op.Status.Conditions, natsv1alpha1.ConditionReady, op.Generation, outcome, events, cached)
 	if err := c.updateStatus(ctx, cached, op); err != nil {
 		return errors.Join(syncErr, err)
 	}
@@ -70,7 +71,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 }
 
 // reconcile does the work and fills op.Status; the outcome becomes the Ready condition.
-func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerutil.Outcome, error) {
+func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerhelpers.Outcome, error) {
 	identity, signing, outcome, err := c.ensureKeys(ctx, op)
 	if err != nil || outcome != nil {
 		return deref(outcome), err
@@ -81,22 +82,22 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(systemAccountName(op))
 	if err != nil || sys.Status.PublicKey == "" || sys.Status.JWT == "" {
 		// The account controller issues it; its status update re-queues this operator.
-		return controllerutil.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
+		return controllerhelpers.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
 			Message: "waiting for the system account " + systemAccountName(op) + " to be issued"}, nil
 	}
 	op.Status.SystemAccount = sys.Status.PublicKey
 
 	claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, sys.Status.PublicKey))
 	if err != nil {
-		return invalidSpec(err), controllerutil.Terminal(err)
+		return invalidSpec(err), controllerhelpers.Terminal(err)
 	}
 	hash, err := natsjwt.Hash(claims)
 	if err != nil {
-		return controllerutil.Outcome{}, err
+		return controllerhelpers.Outcome{}, err
 	}
 	operatorJWT, err := c.operatorJWT(ctx, op, claims, hash, identity)
 	if err != nil {
-		return controllerutil.Outcome{}, err
+		return controllerhelpers.Outcome{}, err
 	}
 	op.Status.ClaimsHash = hash
 	cfg := serverConfig{operatorJWT: operatorJWT, systemPub: sys.Status.PublicKey, systemJWT: sys.Status.JWT,
@@ -108,12 +109,12 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 		return deref(outcome), err
 	}
 	op.Status.ServerConfigSecret = serverConfigName(op)
-	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued,
+	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued,
 		Message: "operator JWT issued; nats-server configuration in Secret " + serverConfigName(op)}, nil
 }
 
 // ensureKeys returns the identity and signing keys, creating them once.
-func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerutil.Outcome, err error) {
+func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerhelpers.Outcome, err error) {
 	spec := controllerutil.KeySecret{
 		Namespace: op.Namespace, Name: keySecretName(op), Labels: labels(op, controllerutil.SecretTypeKeys),
 		Keys:      map[string]natsjwt.KeyKind{identityKey: natsjwt.KindOperator, signingKey: natsjwt.KindOperator},
@@ -126,7 +127,7 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	pairs, err := c.keys.Ensure(ctx, spec)
 	if err != nil {
 		if o, ok := keyOutcome(err, keySecretName(op)); ok {
-			return nil, nil, &o, controllerutil.Terminal(err)
+			return nil, nil, &o, controllerhelpers.Terminal(err)
 		}
 		return nil, nil, nil, err
 	}
@@ -137,7 +138,7 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
 		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", keySecretName(op), pub, op.Status.PublicKey)
-		return nil, nil, &controllerutil.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerutil.Terminal(err)
+		return nil, nil, &controllerhelpers.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerhelpers.Terminal(err)
 	}
 	signingPub, err := signing.PublicKey()
 	if err != nil {
@@ -163,9 +164,7 @@ func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOpera
 	if err != nil {
 		return "", fmt.Errorf("sign operator JWT: %w", err)
 	}
-	if c.deps.Metrics != nil {
-		c.deps.Metrics.JWTsIssued.WithLabelValues("operator").Inc()
-	}
+	c.deps.IssueMetrics.JWTsSigned("operator", 1)
 	klog.FromContext(ctx).V(2).Info("Issued operator JWT", "claimsHash", hash)
 	return token, nil
 }
@@ -182,9 +181,9 @@ func (c *Controller) updateStatus(ctx context.Context, cached, op *natsv1alpha1.
 	return nil
 }
 
-func deref(o *controllerutil.Outcome) controllerutil.Outcome {
+func deref(o *controllerhelpers.Outcome) controllerhelpers.Outcome {
 	if o == nil {
-		return controllerutil.Outcome{}
+		return controllerhelpers.Outcome{}
 	}
 	return *o
 }

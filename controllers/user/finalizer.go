@@ -31,6 +31,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
 	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -55,9 +56,9 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 	}
 	done, why := c.revoked(user)
 	if !done {
-		return controllerutil.Requeue("%s", why)
+		return controllerhelpers.Requeue("%s", why)
 	}
-	if err := controllerutil.RemoveFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+	if err := controllerhelpers.RemoveFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	c.credsDeleted.Delete(user.UID)
