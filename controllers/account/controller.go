@@ -32,7 +32,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
@@ -58,7 +58,7 @@ type Controller struct {
 }
 
 // NewController registers the event handlers on the shared informers in deps. The account and
-// user informers must already carry the indexes of package index.
+// user informers must already carry the indexes of package naming.
 func NewController(deps controllerutil.Deps) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (c *Controller) accountKeys(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	importers := controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByImportedAccount, index.Key(key.Namespace, key.Name))
+	importers := controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByImportedAccount, naming.Key(key.Namespace, key.Name))
 	return append([]cache.ObjectName{key}, importers...)
 }
 
@@ -121,7 +121,7 @@ func (c *Controller) operatorAccounts(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	return controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(key.Namespace, key.Name))
+	return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(key.Namespace, key.Name))
 }
 
 // secretAccounts maps a key Secret event by its labels: an account key Secret to its account, an
@@ -132,14 +132,14 @@ func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
 		obj = tomb.Obj
 	}
 	s, ok := obj.(*corev1.Secret)
-	if !ok || s.Labels[controllerutil.LabelSecretType] != controllerutil.SecretTypeKeys {
+	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return nil
 	}
-	if name := s.Labels[controllerutil.LabelAccount]; name != "" {
+	if name := s.Labels[naming.LabelAccount]; name != "" {
 		return []cache.ObjectName{{Namespace: s.Namespace, Name: name}}
 	}
-	if name := s.Labels[controllerutil.LabelOperator]; name != "" {
-		return controllerhelpers.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(s.Namespace, name))
+	if name := s.Labels[naming.LabelOperator]; name != "" {
+		return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(s.Namespace, name))
 	}
 	return nil
 }
@@ -153,7 +153,7 @@ func (c *Controller) userHandler() cache.ResourceEventHandler {
 			obj = tomb.Obj
 		}
 		if u, ok := obj.(*natsv1alpha1.NatsUser); ok {
-			c.queue.Add(index.UserAccount(u))
+			c.queue.Add(naming.UserAccount(u))
 		}
 	}
 	return cache.ResourceEventHandlerFuncs{

@@ -32,14 +32,10 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// Finalizer keeps a deleted NatsAccount until the resolver has deleted its JWT from the
-// nats-servers, or until that is known not to happen: a server keeps serving an account whose
-// JWT it stores, so deleting only the object would leave the account usable.
-const Finalizer = "natsauth.io/account-cleanup"
 
 // DefaultServerDeleteTimeout bounds how long a deleted NatsAccount waits for the resolver to
 // report the deletion from the servers. A finalizer never blocks forever: NATS may be down, or
@@ -66,7 +62,7 @@ const (
 // resolver reports success, once that cannot happen, or at the deadline. cached is the shared
 // cached object, acc a copy of it.
 func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.NatsAccount) error {
-	if !slices.Contains(acc.Finalizers, Finalizer) {
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
 		return nil
 	}
 	logger := klog.FromContext(ctx)
@@ -75,7 +71,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 		if reason != "" {
 			events.Event(acc, eventType, reason, truncate(message))
 		}
-		if err := controllerhelpers.RemoveFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+		if err := controllerhelpers.RemoveFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 			return fmt.Errorf("remove finalizer: %w", err)
 		}
 		// The event is emitted only once the finalizer is gone, so a failed patch and its retry
@@ -91,7 +87,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 
 	// The servers refuse to delete the system account, and nothing else than a JWT the
 	// controller issued can be on them.
-	if _, system := acc.Labels[controllerutil.LabelSystemAccount]; system || acc.Status.PublicKey == "" {
+	if _, system := acc.Labels[naming.LabelSystemAccount]; system || acc.Status.PublicKey == "" {
 		return release("", "", "")
 	}
 	ns, opName := acc.Namespace, acc.Spec.OperatorRef.Name

@@ -30,6 +30,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -58,7 +59,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	// The finalizer goes on before anything is issued, so no JWT the resolver could push
 	// outlives the object without a chance to delete it from the servers.
-	if err := controllerhelpers.AddFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+	if err := controllerhelpers.AddFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
 	// Events wait until the status that records their transition is stored: a sync that runs on

@@ -16,6 +16,6 @@ limitations under the License.
 
 // Package controllerutil holds what the three controllers of the controller binary share and the
 // resolver must not link: their dependencies, the generate-once key Secrets (KeyStore creates
-// seeds), the labels of the Secrets they write and the metrics of what they sign. The
+// seeds) and the metrics of what they sign. Names and labels are in controllers/naming; the
 // kind-agnostic machinery (queue, runner, error kinds, handlers) is internal/controllerhelpers.
 package controllerutil

@@ -30,6 +30,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -130,7 +131,7 @@ func operatorOfSecret(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	name := s.Labels[controllerutil.LabelOperator]
+	name := s.Labels[naming.LabelOperator]
 	if name == "" {
 		return nil
 	}

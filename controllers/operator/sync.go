@@ -30,6 +30,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -79,11 +80,11 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if outcome, err := c.ensureSystemObjects(ctx, op); err != nil || outcome != nil {
 		return deref(outcome), err
 	}
-	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(systemAccountName(op))
+	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(naming.SystemAccount(op.Name))
 	if err != nil || sys.Status.PublicKey == "" || sys.Status.JWT == "" {
 		// The account controller issues it; its status update re-queues this operator.
 		return controllerhelpers.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
-			Message: "waiting for the system account " + systemAccountName(op) + " to be issued"}, nil
+			Message: "waiting for the system account " + naming.SystemAccount(op.Name) + " to be issued"}, nil
 	}
 	op.Status.SystemAccount = sys.Status.PublicKey
 
@@ -108,16 +109,16 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if outcome, err := c.ensureServerConfig(ctx, op, cfg); err != nil || outcome != nil {
 		return deref(outcome), err
 	}
-	op.Status.ServerConfigSecret = serverConfigName(op)
+	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
 	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued,
-		Message: "operator JWT issued; nats-server configuration in Secret " + serverConfigName(op)}, nil
+		Message: "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)}, nil
 }
 
 // ensureKeys returns the identity and signing keys, creating them once.
 func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerhelpers.Outcome, err error) {
 	spec := controllerutil.KeySecret{
-		Namespace: op.Namespace, Name: keySecretName(op), Labels: labels(op, controllerutil.SecretTypeKeys),
-		Keys:      map[string]natsjwt.KeyKind{identityKey: natsjwt.KindOperator, signingKey: natsjwt.KindOperator},
+		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
+		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, naming.OperatorSigningSeed: natsjwt.KindOperator},
 		MustExist: op.Status.PublicKey != "",
 	}
 	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
@@ -126,18 +127,18 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	if err != nil {
-		if o, ok := keyOutcome(err, keySecretName(op)); ok {
+		if o, ok := keyOutcome(err, naming.OperatorKeysSecret(op.Name)); ok {
 			return nil, nil, &o, controllerhelpers.Terminal(err)
 		}
 		return nil, nil, nil, err
 	}
-	identity, signing = pairs[identityKey], pairs[signingKey]
+	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[naming.OperatorSigningSeed]
 	pub, err := identity.PublicKey()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
-		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", keySecretName(op), pub, op.Status.PublicKey)
+		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", naming.OperatorKeysSecret(op.Name), pub, op.Status.PublicKey)
 		return nil, nil, &controllerhelpers.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerhelpers.Terminal(err)
 	}
 	signingPub, err := signing.PublicKey()
@@ -151,8 +152,8 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 
 // operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
 func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOperator, claims *jwt.OperatorClaims, hash string, identity natsjwtKey) (string, error) {
-	if s, err := c.secrets.Secrets(op.Namespace).Get(serverConfigName(op)); err == nil && op.Status.ClaimsHash == hash {
-		if current := string(s.Data["operator.jwt"]); current != "" {
+	if s, err := c.secrets.Secrets(op.Namespace).Get(naming.ServerConfigSecret(op.Name)); err == nil && op.Status.ClaimsHash == hash {
+		if current := string(s.Data[naming.OperatorJWT]); current != "" {
 			if decoded, err := jwt.DecodeOperatorClaims(current); err == nil {
 				if h, err := natsjwt.Hash(decoded); err == nil && h == hash {
 					return current, nil

@@ -26,7 +26,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -103,7 +103,7 @@ func conflict(kind, name string) *controllerhelpers.Outcome {
 
 // accountJWTs returns the issued JWTs of the operator's accounts (memory resolver preloads).
 func (c *Controller) accountJWTs(op *natsv1alpha1.NatsOperator) map[string]string {
-	objs, _ := c.accountIndexer.ByIndex(index.AccountsByOperator, index.Key(op.Namespace, op.Name))
+	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByOperator, naming.Key(op.Namespace, op.Name))
 	out := make(map[string]string, len(objs))
 	for _, o := range objs {
 		if a, ok := o.(*natsv1alpha1.NatsAccount); ok && a.Status.PublicKey != "" && a.Status.JWT != "" && a.DeletionTimestamp == nil {
@@ -134,7 +134,7 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 		return &controllerhelpers.Outcome{Reason: ReasonSecretConflict, Message: err.Error() + "; rename or remove it"}, controllerhelpers.Terminal(err)
 	}
 	if equality.Semantic.DeepEqual(have.Data, want.Data) && hasLabels(have.Labels, want.Labels) &&
-		have.Annotations[controllerutil.AnnotationChecksum] == want.Annotations[controllerutil.AnnotationChecksum] {
+		have.Annotations[naming.AnnotationChecksum] == want.Annotations[naming.AnnotationChecksum] {
 		return nil, nil
 	}
 	upd := have.DeepCopy()
@@ -143,7 +143,7 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 	if upd.Annotations == nil {
 		upd.Annotations = map[string]string{}
 	}
-	upd.Annotations[controllerutil.AnnotationChecksum] = want.Annotations[controllerutil.AnnotationChecksum]
+	upd.Annotations[naming.AnnotationChecksum] = want.Annotations[naming.AnnotationChecksum]
 	_, err = secrets.Update(ctx, upd, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
 	return nil, err
 }

@@ -38,7 +38,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
@@ -138,7 +138,7 @@ func (c *Controller) usersOfAccount(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	return controllerhelpers.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(key.Namespace, key.Name))
+	return controllerhelpers.KeysFromIndex(c.userIndexer, naming.UsersByAccount, naming.Key(key.Namespace, key.Name))
 }
 
 // accountHandler queues the users of an added, changed or deleted account. An update that
@@ -202,16 +202,16 @@ func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	switch secret.Labels[controllerutil.LabelSecretType] {
-	case controllerutil.SecretTypeCreds:
-		keys := controllerhelpers.KeysFromIndex(c.userIndexer, usersByCredsSecret, index.Key(secret.Namespace, secret.Name))
+	switch secret.Labels[naming.LabelSecretType] {
+	case naming.SecretTypeCreds:
+		keys := controllerhelpers.KeysFromIndex(c.userIndexer, usersByCredsSecret, naming.Key(secret.Namespace, secret.Name))
 		if owner, ok := c.controllingUser(secret); ok {
 			keys = append(keys, owner)
 		}
 		return keys
-	case controllerutil.SecretTypeKeys:
-		if account := secret.Labels[controllerutil.LabelAccount]; account != "" {
-			return controllerhelpers.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(secret.Namespace, account))
+	case naming.SecretTypeKeys:
+		if account := secret.Labels[naming.LabelAccount]; account != "" {
+			return controllerhelpers.KeysFromIndex(c.userIndexer, naming.UsersByAccount, naming.Key(secret.Namespace, account))
 		}
 	}
 	return nil

@@ -25,7 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -96,14 +96,14 @@ func TestCredsSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token, _, err := natsjwt.ParseCreds(s.Data[credsKey]); err != nil || token != cur.token {
+	if token, _, err := natsjwt.ParseCreds(s.Data[naming.UserCreds]); err != nil || token != cur.token {
 		t.Errorf("user.creds does not hold the JWT: %v", err)
 	}
-	if s.Labels[controllerutil.LabelManagedBy] != controllerutil.ManagedByValue || s.Labels[controllerutil.LabelSecretType] != "creds" ||
-		s.Labels[controllerutil.LabelUser] != "api" {
+	if s.Labels[naming.LabelManagedBy] != naming.ManagedByValue || s.Labels[naming.LabelSecretType] != "creds" ||
+		s.Labels[naming.LabelUser] != "api" {
 		t.Errorf("labels = %v", s.Labels)
 	}
-	if s.Annotations[AnnotationClaimsHash] != "h" || s.Annotations[AnnotationRevokedBefore] != "1700000000" {
+	if s.Annotations[naming.AnnotationClaimsHash] != "h" || s.Annotations[naming.AnnotationRevokedBefore] != "1700000000" {
 		t.Errorf("annotations = %v", s.Annotations)
 	}
 	if !metav1.IsControlledBy(s, user) || s.Namespace != "apps" || s.Name != "api-creds" {
@@ -113,7 +113,7 @@ func TestCredsSecret(t *testing.T) {
 		t.Error("a Secret is not up to date with itself")
 	}
 	stale := s.DeepCopy()
-	stale.Data[jwtKey] = []byte("old")
+	stale.Data[naming.UserJWT] = []byte("old")
 	extra := s.DeepCopy()
 	extra.Labels["team"] = "orders"
 	if secretUpToDate(stale, s) || !secretUpToDate(extra, s) {
@@ -121,7 +121,7 @@ func TestCredsSecret(t *testing.T) {
 	}
 
 	long := testUser(func(u *natsv1alpha1.NatsUser) { u.Name = strings.Repeat("a", 64) })
-	if s, err := credsSecret(long, cur); err != nil || s.Labels[controllerutil.LabelUser] != "" {
+	if s, err := credsSecret(long, cur); err != nil || s.Labels[naming.LabelUser] != "" {
 		t.Errorf("a name too long for a label value must not become one: %v %v", s.Labels, err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -64,7 +65,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	// 3. The finalizer goes on before any credentials exist, so none can outlive the object
 	// without being revoked.
-	if err := controllerhelpers.AddFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+	if err := controllerhelpers.AddFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
 	// 4. Issue or re-issue the credentials into a copy of the status, then record the result.

@@ -33,7 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -344,7 +344,7 @@ func (s *natsStack) waitPushed(ctx context.Context, natsauth natsclientset.Inter
 		if err == nil {
 			pending = pending[:0]
 			for _, a := range list.Items {
-				if a.Spec.OperatorRef.Name != s.operatorName || a.Labels[controllerutil.LabelSystemAccount] != "" {
+				if a.Spec.OperatorRef.Name != s.operatorName || a.Labels[naming.LabelSystemAccount] != "" {
 					continue
 				}
 				if a.Status.ClaimsHash == "" || a.Status.PushedClaimsHash != a.Status.ClaimsHash {

@@ -33,7 +33,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -116,8 +116,8 @@ func (a *handAccount) writeKeys(e *userEnv) {
 	}
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: a.name + "-account-keys", Namespace: a.ns, Labels: map[string]string{
-			controllerutil.LabelManagedBy: controllerutil.ManagedByValue, controllerutil.LabelSecretType: controllerutil.SecretTypeKeys,
-			controllerutil.LabelAccount: a.name,
+			naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeKeys,
+			naming.LabelAccount: a.name,
 		}},
 		Type: corev1.SecretTypeOpaque, Data: data,
 	}

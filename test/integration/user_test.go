@@ -31,6 +31,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -77,8 +78,8 @@ func testUserIssueResyncEdit(t *testing.T) {
 		u.Spec.SecretName = "api-creds"
 	}))
 	ready := e.waitReady(ns, "api")
-	if !slices.Contains(ready.Finalizers, user.Finalizer) {
-		t.Errorf("finalizers = %v, want %s", ready.Finalizers, user.Finalizer)
+	if !slices.Contains(ready.Finalizers, naming.UserFinalizer) {
+		t.Errorf("finalizers = %v, want %s", ready.Finalizers, naming.UserFinalizer)
 	}
 	st := ready.Status
 	if st.SecretName != "api-creds" || st.AccountPublicKey != acc.pub || st.ClaimsHash == "" || st.IssuedAt == nil ||

@@ -33,7 +33,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/operator"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
@@ -105,7 +105,7 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 		natsinformers.WithTransform(controllerhelpers.StripManagedFields))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,
-		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = controllerutil.ManagedSelector }),
+		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = naming.ManagedSelector }),
 		kubeinformers.WithTransform(func(obj any) (any, error) {
 			obj, _ = controllerhelpers.StripManagedFields(obj)
 			return user.CompactCredsSecret(obj)
@@ -157,10 +157,10 @@ type controllerRunner interface {
 // newControllers registers the shared indexes and builds the three controllers on deps'
 // informers, which must not have started yet.
 func newControllers(deps controllerutil.Deps) ([]controllerRunner, error) {
-	if err := deps.Accounts.Informer().AddIndexers(index.AccountIndexers()); err != nil {
+	if err := deps.Accounts.Informer().AddIndexers(naming.AccountIndexers()); err != nil {
 		return nil, fmt.Errorf("account indexers: %w", err)
 	}
-	if err := deps.Users.Informer().AddIndexers(index.UserIndexers()); err != nil {
+	if err := deps.Users.Informer().AddIndexers(naming.UserIndexers()); err != nil {
 		return nil, fmt.Errorf("user indexers: %w", err)
 	}
 	opc, err := operator.NewController(deps)
