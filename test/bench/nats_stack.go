@@ -94,16 +94,16 @@ func startNATSStack(ctx context.Context, cp *testbed.ControlPlane, opts options,
 	if err != nil {
 		return nil, fmt.Errorf("the server-config Secret: %w", err)
 	}
-	auth, err := perServerJWTDir(string(cfg.Data["auth.conf"]))
+	auth, err := perServerJWTDir(string(cfg.Data[naming.AuthConf]))
 	if err != nil {
 		return nil, fmt.Errorf("Secret %s/%s: %w", operatorNS, cfg.Name, err)
 	}
-	credsName := operatorName + "-resolver-creds"
+	credsName := naming.ResolverCredsSecret(operatorName)
 	credsSecret, err := kube.CoreV1().Secrets(operatorNS).Get(ctx, credsName, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("the resolver creds Secret: %w", err)
 	}
-	creds := credsSecret.Data["user.creds"]
+	creds := credsSecret.Data[naming.UserCreds]
 	if len(creds) == 0 {
 		return nil, fmt.Errorf("Secret %s/%s has no user.creds", operatorNS, credsName)
 	}

@@ -29,10 +29,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
-
-// accountFinalizer is the finalizer the account controller puts on every NatsAccount.
-const accountFinalizer = "natsauth.io/account-cleanup"
 
 // TestAccountDeleteWithoutAllowDelete: the operator does not allow deletes, so the NatsAccount
 // goes at once, with one Warning that says how to get deletes, and the servers keep the JWT.
@@ -41,8 +39,8 @@ func TestAccountDeleteWithoutAllowDelete(t *testing.T) {
 	e.startResolver()
 	e.createAccount("orders")
 	acc := e.waitFullyPushed("orders")
-	if !slices.Contains(acc.Finalizers, accountFinalizer) {
-		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, accountFinalizer)
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
+		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, naming.AccountFinalizer)
 	}
 	e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
 
@@ -76,8 +74,8 @@ func TestAccountDeleteAfterItsOperator(t *testing.T) {
 	createOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true })
 	createAccount(t, ctx, newAccount(ns, "orders", "main"))
 	acc := waitAccountReady(t, ctx, ns, "orders")
-	if !slices.Contains(acc.Finalizers, accountFinalizer) {
-		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, accountFinalizer)
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
+		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, naming.AccountFinalizer)
 	}
 	client := natsClient(t).NatsauthV1alpha1()
 	if err := client.NatsOperators(ns).Delete(ctx, "main", metav1.DeleteOptions{}); err != nil {

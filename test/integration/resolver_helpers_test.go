@@ -38,6 +38,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -151,10 +152,10 @@ func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec
 			s.Resolver.Interval = &metav1.Duration{Duration: time.Hour}
 		}
 	})
-	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data["auth.conf"])
+	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	e.servers = testbed.StartNatsCluster(t, n, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	creds := getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"]
+	creds := getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds]
 	if err := os.WriteFile(e.credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func (e *resolverEnv) createUser(name, account string) []byte {
 		e.t.Fatalf("create user %s: %v", name, err)
 	}
 	readyUser(e.t, e.ns, name)
-	return getSecret(e.t, e.ns, name).Data["user.creds"]
+	return getSecret(e.t, e.ns, name).Data[naming.UserCreds]
 }
 
 // account reads a NatsAccount.

@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // TestResolverPushesToEveryServer proves the resolver alone makes a new account usable on every
@@ -45,7 +46,7 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 	}
 	// Before any user connects, so lookups cannot have filled the stores.
 	e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
-	sys := e.waitFullyPushed("main-system")
+	sys := e.waitFullyPushed(naming.SystemAccount("main"))
 	e.waitStored(sys.Status.PublicKey, sys.Status.JWT, e.servers...)
 
 	creds := e.createUser("api", "orders")

@@ -188,7 +188,7 @@ func editAndCheckReissue(e *userEnv, ns string, ready *natsv1alpha1.NatsUser) {
 // checkCredsSecret checks the creds Secret's shape: labels, controller reference and type.
 func checkCredsSecret(t *testing.T, s *corev1.Secret, u *natsv1alpha1.NatsUser) {
 	t.Helper()
-	wantLabels := map[string]string{"app.kubernetes.io/managed-by": "nats-auth-operator", "natsauth.io/secret-type": "creds", "natsauth.io/user": u.Name}
+	wantLabels := map[string]string{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeCreds, naming.LabelUser: u.Name}
 	for k, v := range wantLabels {
 		if s.Labels[k] != v {
 			t.Errorf("Secret %s label %s = %q, want %q", s.Name, k, s.Labels[k], v)
