@@ -53,13 +53,22 @@ type Controller struct {
 	secretLister   corelisters.SecretLister
 	keys           *controllerutil.KeyStore
 	// deleteTimeout is how long a deleted account waits for the resolver to report its
-	// deletion from the servers (ServerDeleteTimeout when the controller was built).
+	// deletion from the servers (Config.ServerDeleteTimeout).
 	deleteTimeout time.Duration
+}
+
+// Config is what the account controller alone is configured with, next to the Deps all three
+// controllers share.
+type Config struct {
+	// ServerDeleteTimeout bounds how long a deleted NatsAccount waits for the resolver to report
+	// its deletion from the servers; zero means DefaultServerDeleteTimeout. The binary keeps
+	// the default; tests that run it in-process shorten it.
+	ServerDeleteTimeout time.Duration
 }
 
 // NewController registers the event handlers on the shared informers in deps. The account and
 // user informers must already carry the indexes of package naming.
-func NewController(deps controllerutil.Deps) (*Controller, error) {
+func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,7 +80,10 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		operatorLister: deps.Operators.Lister(),
 		userIndexer:    deps.Users.Informer().GetIndexer(),
 		secretLister:   deps.Secrets.Lister(),
-		deleteTimeout:  ServerDeleteTimeout,
+		deleteTimeout:  cfg.ServerDeleteTimeout,
+	}
+	if c.deleteTimeout <= 0 {
+		c.deleteTimeout = DefaultServerDeleteTimeout
 	}
 	c.keys = &controllerutil.KeyStore{Client: deps.KubeClient, Lister: c.secretLister, FieldManager: controllerutil.FieldManager}
 	c.runner = &controllerhelpers.Runner{

@@ -42,11 +42,6 @@ import (
 // no resolver may run for the operator.
 const DefaultServerDeleteTimeout = 2 * time.Minute
 
-// ServerDeleteTimeout is the deadline NewController gives the controllers it builds. It exists
-// so that tests which run the controller binary in-process can shorten the deadline before
-// they start it; the binary never changes it.
-var ServerDeleteTimeout = DefaultServerDeleteTimeout
-
 // Reasons of the events about deleting an account from the servers.
 const (
 	// ReasonDeletedFromServers: every server acknowledged the delete request; the finalizer is

@@ -114,7 +114,7 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()
 	deps.Users = natsFactory.Natsauth().V1alpha1().NatsUsers()
 	deps.Secrets = secretFactory.Core().V1().Secrets()
-	runners, err := newControllers(deps)
+	runners, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout})
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ type controllerRunner interface {
 
 // newControllers registers the shared indexes and builds the three controllers on deps'
 // informers, which must not have started yet.
-func newControllers(deps controllerutil.Deps) ([]controllerRunner, error) {
+func newControllers(deps controllerutil.Deps, accountCfg account.Config) ([]controllerRunner, error) {
 	if err := deps.Accounts.Informer().AddIndexers(naming.AccountIndexers()); err != nil {
 		return nil, fmt.Errorf("account indexers: %w", err)
 	}
@@ -167,7 +167,7 @@ func newControllers(deps controllerutil.Deps) ([]controllerRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	accc, err := account.NewController(deps)
+	accc, err := account.NewController(deps, accountCfg)
 	if err != nil {
 		return nil, err
 	}
