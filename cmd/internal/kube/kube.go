@@ -14,8 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package kube builds what both binaries need from Kubernetes: the client configuration and the
-// one event recorder of the process.
+// Package kube builds what both binaries need from Kubernetes: the client configuration, the
+// clientsets and the one event recorder of the process.
 package kube
 
 import (
