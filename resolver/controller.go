@@ -33,11 +33,11 @@ import (
 	"k8s.io/utils/clock"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions/natsauth/v1alpha1"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
 
@@ -70,8 +70,8 @@ type Config struct {
 	// Reconnects delivers a value whenever the NATS connection is (re-)established; optional.
 	Reconnects <-chan struct{}
 	Recorder   record.EventRecorder
-	Metrics    *metrics.Metrics  // optional
-	Resolver   *metrics.Resolver // optional
+	Metrics    *metrics.Metrics // optional
+	Resolver   *Metrics         // optional
 	Clock      clock.PassiveClock
 
 	PushTimeout, DriftInterval, ServerTTL, ServerRetention time.Duration
@@ -87,7 +87,7 @@ type Controller struct {
 	nats           NATS
 	reconnects     <-chan struct{}
 	recorder       record.EventRecorder
-	metrics        *metrics.Resolver
+	metrics        *Metrics
 	clock          clock.PassiveClock
 
 	pushTimeout, driftInterval time.Duration
@@ -99,7 +99,7 @@ type Controller struct {
 	refreshServers chan struct{}
 
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
-	runner *controllerutil.Runner
+	runner *controllerhelpers.Runner
 }
 
 // NewController registers the event handlers and the public-key index on the informers in cfg;
@@ -114,14 +114,14 @@ func NewController(cfg Config) (*Controller, error) {
 		operators: cfg.Operators.Lister(), accounts: cfg.Accounts.Lister(), accountIndexer: cfg.Accounts.Informer().GetIndexer(),
 		recorder: cfg.Recorder, metrics: cfg.Resolver, clock: cfg.Clock,
 		pushTimeout: orDefault(cfg.PushTimeout, DefaultPushTimeout), driftInterval: orDefault(cfg.DriftInterval, DefaultDriftInterval),
-		state: newPushState(), driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerutil.NewQueue(ControllerName),
+		state: newPushState(), driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerhelpers.NewQueue(ControllerName),
 	}
 	c.servers = newServerSet(c.pingServers, cfg.Clock, orDefault(cfg.ServerTTL, DefaultServerTTL),
 		orDefault(cfg.ServerRetention, DefaultServerRetention))
-	c.runner = &controllerutil.Runner{Name: ControllerName, Queue: c.queue, Sync: c.sync,
+	c.runner = &controllerhelpers.Runner{Name: ControllerName, Queue: c.queue, Sync: c.sync,
 		// A push waits at most pushTimeout and the ping it may need about as long; the rest is
 		// for the status write.
-		MaxSyncDuration: 2*c.pushTimeout + 20*time.Second, Observer: controllerutil.MetricsObserver(cfg.Metrics)}
+		MaxSyncDuration: 2*c.pushTimeout + 20*time.Second, Observer: controllerhelpers.MetricsObserver(cfg.Metrics)}
 	if err := cfg.Accounts.Informer().AddIndexers(cache.Indexers{publicKeyIndex: indexByPublicKey}); err != nil {
 		return nil, fmt.Errorf("add %s index: %w", ControllerName, err)
 	}
@@ -129,8 +129,8 @@ func NewController(cfg Config) (*Controller, error) {
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandlerFuncs
 	}{
-		{cfg.Accounts.Informer(), controllerutil.MapHandler(c.queue, c.accountKey)},
-		{cfg.Operators.Informer(), controllerutil.MapHandler(c.queue, c.accountsOfOperator)},
+		{cfg.Accounts.Informer(), controllerhelpers.MapHandler(c.queue, c.accountKey)},
+		{cfg.Operators.Informer(), controllerhelpers.MapHandler(c.queue, c.accountsOfOperator)},
 	}
 	for _, r := range regs {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -178,7 +178,7 @@ func (c *Controller) watchReconnects(ctx context.Context) {
 		}
 		klog.FromContext(ctx).Info("NATS connection established; re-pushing every account")
 		c.servers.invalidate()
-		c.forceAll(ctx, metrics.ResyncReconnect)
+		c.forceAll(ctx, ResyncReconnect)
 		c.triggerDrift()
 	}
 }
@@ -239,7 +239,7 @@ func (c *Controller) accountKey(obj any) []cache.ObjectName {
 // accountsOfOperator maps an event of the operator to all its accounts: a change of its signing
 // keys or resolver type changes what may be pushed.
 func (c *Controller) accountsOfOperator(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok || key != c.operator {
 		return nil
 	}

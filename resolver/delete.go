@@ -35,7 +35,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // ErrInvalidDeleteRequest: status.deleteRequest does not decode, is not self-signed, or does not
@@ -84,7 +84,7 @@ func (c *Controller) deleteAccount(ctx context.Context, key cache.ObjectName, ac
 		if werr := c.reportDeleted(ctx, acc, pushedStatus{status: metav1.ConditionFalse, reason: reason, message: conditionMessage(err.Error())}); werr != nil {
 			return werr
 		}
-		return controllerutil.Terminal(err)
+		return controllerhelpers.Terminal(err)
 	}
 	failed := pushedStatus{status: metav1.ConditionFalse, reason: ReasonDeleteFailed}
 	if !c.nats.Connected() {
@@ -92,7 +92,7 @@ func (c *Controller) deleteAccount(ctx context.Context, key cache.ObjectName, ac
 		if err := c.reportDeleted(ctx, acc, failed); err != nil {
 			return err
 		}
-		return controllerutil.Requeue("%v", errNotConnected)
+		return controllerhelpers.Requeue("%v", errNotConnected)
 	}
 	view, err := c.serverView(ctx)
 	if err != nil {

@@ -26,7 +26,6 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
 
@@ -103,7 +102,7 @@ func (c *Controller) repair(key cache.ObjectName) {
 	c.state.force(key)
 	c.queue.Add(key)
 	if c.metrics != nil {
-		c.metrics.DriftRepairs.WithLabelValues(metrics.RepairMissing).Inc()
+		c.metrics.DriftRepairs.WithLabelValues(RepairMissing).Inc()
 	}
 }
 

@@ -23,7 +23,6 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 )
 
 // serveLookups answers lookups until ctx ends or the subscription fails; Run restarts it.
@@ -42,9 +41,9 @@ func (c *Controller) serveLookups(ctx context.Context) {
 // untrusted JWT would be stored by the server and then fail to load.
 func (c *Controller) lookup(logger klog.Logger, accountPub string) (string, bool) {
 	token, ok := c.trustedJWT(accountPub)
-	result := metrics.LookupHit
+	result := LookupHit
 	if !ok {
-		result = metrics.LookupMiss
+		result = LookupMiss
 	}
 	if c.metrics != nil {
 		c.metrics.Lookups.WithLabelValues(result).Inc()

@@ -24,7 +24,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
 
@@ -93,11 +92,11 @@ func (r pushReport) complete() bool {
 func (r pushReport) result() string {
 	switch {
 	case r.complete():
-		return metrics.PushSuccess
+		return PushSuccess
 	case r.acked > 0:
-		return metrics.PushPartial
+		return PushPartial
 	}
-	return metrics.PushFailed
+	return PushFailed
 }
 
 // condition returns the status, reason and message of the Pushed condition, such as

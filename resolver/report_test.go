@@ -27,7 +27,6 @@ import (
 	"github.com/nats-io/nats.go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
 
@@ -56,42 +55,42 @@ func TestPushReportCondition(t *testing.T) {
 		replies: []natssys.ServerResult{reply("nats-2", natssys.OutcomeApplied, nil),
 			reply("nats-0", natssys.OutcomeApplied, nil), reply("nats-1", natssys.OutcomeSkipped, nil)},
 		wantStatus: metav1.ConditionTrue, wantReason: ReasonPushed, wantMsg: "acknowledged by 3 of 3 servers",
-		wantResult: metrics.PushSuccess,
+		wantResult: PushSuccess,
 	}, {
 		name:     "one server stopped",
 		expected: three,
 		replies:  []natssys.ServerResult{reply("nats-0", natssys.OutcomeApplied, nil), reply("nats-1", natssys.OutcomeApplied, nil)},
 		err:      incomplete, wantStatus: metav1.ConditionFalse, wantReason: ReasonPartiallyPushed,
-		wantMsg: "2 of 3 servers; missing: nats-2", wantResult: metrics.PushPartial,
+		wantMsg: "2 of 3 servers; missing: nats-2", wantResult: PushPartial,
 	}, {
 		name:     "one refusal and one silence",
 		expected: three,
 		replies:  []natssys.ServerResult{reply("nats-0", natssys.OutcomeApplied, nil), reply("nats-1", natssys.OutcomeFailed, refused)},
 		err:      incomplete, wantStatus: metav1.ConditionFalse, wantReason: ReasonPartiallyPushed,
 		wantMsg:    "1 of 3 servers; nats-1: nats-server nats-1 refused (500): jwt validation failed; missing: nats-2",
-		wantResult: metrics.PushPartial,
+		wantResult: PushPartial,
 	}, {
 		name:       "nobody answered",
 		expected:   three,
 		err:        &natssys.IncompleteError{Expected: 3, Cause: context.DeadlineExceeded},
 		wantStatus: metav1.ConditionFalse, wantReason: ReasonPushFailed,
-		wantMsg: "0 of 3 servers; missing: nats-0, nats-1, nats-2", wantResult: metrics.PushFailed,
+		wantMsg: "0 of 3 servers; missing: nats-0, nats-1, nats-2", wantResult: PushFailed,
 	}, {
 		name:       "no responders",
 		expected:   []string{"nats-0"},
 		err:        fmt.Errorf("%s: %w", natssys.SubjectClaimsUpdate, nats.ErrNoResponders),
 		wantStatus: metav1.ConditionFalse, wantReason: ReasonPushFailed,
 		wantMsg:    "0 of 1 servers; $SYS.REQ.CLAIMS.UPDATE: nats: no responders available for request; missing: nats-0",
-		wantResult: metrics.PushFailed,
+		wantResult: PushFailed,
 	}, {
 		name:       "a reply from an unexpected server does not stand in for a silent one",
 		expected:   []string{"nats-0", "nats-1"},
 		replies:    []natssys.ServerResult{reply("nats-0", natssys.OutcomeApplied, nil), reply("nats-9", natssys.OutcomeApplied, nil)},
 		wantStatus: metav1.ConditionFalse, wantReason: ReasonPartiallyPushed,
-		wantMsg: "1 of 2 servers; missing: nats-1", wantResult: metrics.PushPartial,
+		wantMsg: "1 of 2 servers; missing: nats-1", wantResult: PushPartial,
 	}, {
 		name:       "nobody to push to",
-		wantStatus: metav1.ConditionFalse, wantReason: ReasonPushFailed, wantMsg: "0 of 0 servers", wantResult: metrics.PushFailed,
+		wantStatus: metav1.ConditionFalse, wantReason: ReasonPushFailed, wantMsg: "0 of 0 servers", wantResult: PushFailed,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,8 +28,7 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
 
@@ -75,7 +74,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	if acc.DeletionTimestamp != nil {
 		err := c.deleteAccount(ctx, key, acc)
-		pending = err != nil && !controllerutil.IsTerminal(err)
+		pending = err != nil && !controllerhelpers.IsTerminal(err)
 		return err
 	}
 	if acc.Status.JWT == "" {
@@ -99,7 +98,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if werr := c.report(ctx, acc, pushedStatus{metav1.ConditionFalse, trustReason(err), conditionMessage(err.Error()), acc.Status.PushedClaimsHash}); werr != nil {
 			return werr
 		}
-		return controllerutil.Terminal(err)
+		return controllerhelpers.Terminal(err)
 	}
 	digest := tokenDigest(acc.Status.JWT)
 	if rec, ok := c.state.lookup(key); ok && !force && rec.digest == digest {
@@ -133,7 +132,7 @@ func (c *Controller) pushAccount(ctx context.Context, key cache.ObjectName, acc 
 		if err := c.report(ctx, acc, failed); err != nil {
 			return err
 		}
-		return controllerutil.Requeue("%v", errNotConnected)
+		return controllerhelpers.Requeue("%v", errNotConnected)
 	}
 	view, err := c.serverView(ctx)
 	if err != nil {
@@ -213,9 +212,9 @@ func (c *Controller) afterPing(ctx context.Context, view serverView) {
 		return
 	}
 	klog.FromContext(ctx).Info("nats-servers restarted or joined; re-pushing every account", "servers", view.restarted)
-	n := c.forceAll(ctx, metrics.RepairServerRestarted)
+	n := c.forceAll(ctx, RepairServerRestarted)
 	if c.metrics != nil {
-		c.metrics.DriftRepairs.WithLabelValues(metrics.RepairServerRestarted).Add(float64(n))
+		c.metrics.DriftRepairs.WithLabelValues(RepairServerRestarted).Add(float64(n))
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // Reasons of the Ready condition and of the events SetReady emits with them.
@@ -78,19 +78,19 @@ func (e *notReady) Error() string { return e.reason + ": " + e.message }
 // terminal is a not-ready outcome only a change of this or another watched object can fix.
 func terminal(reason, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return &notReady{reason: reason, message: msg, result: controllerutil.Terminal(fmt.Errorf("%s: %s", reason, msg))}
+	return &notReady{reason: reason, message: msg, result: controllerhelpers.Terminal(fmt.Errorf("%s: %s", reason, msg))}
 }
 
 // waitingFor is a not-ready outcome that is expected to resolve by itself; the key is retried
 // with backoff meanwhile.
 func waitingFor(reason, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return &notReady{reason: reason, message: msg, waiting: true, result: controllerutil.Requeue("%s", msg)}
+	return &notReady{reason: reason, message: msg, waiting: true, result: controllerhelpers.Requeue("%s", msg)}
 }
 
-// outcome converts e into the input of controllerutil.SetReady.
-func (e *notReady) outcome() controllerutil.Outcome {
-	return controllerutil.Outcome{Reason: e.reason, Message: truncate(e.message), Waiting: e.waiting}
+// outcome converts e into the input of controllerhelpers.SetReady.
+func (e *notReady) outcome() controllerhelpers.Outcome {
+	return controllerhelpers.Outcome{Reason: e.reason, Message: truncate(e.message), Waiting: e.waiting}
 }
 
 func truncate(s string) string {

@@ -32,8 +32,9 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // ControllerName names the queue, the logger and the metrics of this controller.
@@ -42,7 +43,7 @@ const ControllerName = "account-controller"
 // Controller reconciles NatsAccounts.
 type Controller struct {
 	deps   controllerutil.Deps
-	runner *controllerutil.Runner
+	runner *controllerhelpers.Runner
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 
 	accountLister  natslisters.NatsAccountLister
@@ -52,43 +53,55 @@ type Controller struct {
 	secretLister   corelisters.SecretLister
 	keys           *controllerutil.KeyStore
 	// deleteTimeout is how long a deleted account waits for the resolver to report its
-	// deletion from the servers (ServerDeleteTimeout when the controller was built).
+	// deletion from the servers (Config.ServerDeleteTimeout).
 	deleteTimeout time.Duration
 }
 
+// Config is what the account controller alone is configured with, next to the Deps all three
+// controllers share.
+type Config struct {
+	// ServerDeleteTimeout bounds how long a deleted NatsAccount waits for the resolver to report
+	// its deletion from the servers; zero means DefaultServerDeleteTimeout. The binary keeps
+	// the default; tests that run it in-process shorten it.
+	ServerDeleteTimeout time.Duration
+}
+
 // NewController registers the event handlers on the shared informers in deps. The account and
-// user informers must already carry the indexes of package index.
-func NewController(deps controllerutil.Deps) (*Controller, error) {
+// user informers must already carry the indexes of package naming.
+func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
 	c := &Controller{
 		deps:           deps,
-		queue:          controllerutil.NewQueue(ControllerName),
+		queue:          controllerhelpers.NewQueue(ControllerName),
 		accountLister:  deps.Accounts.Lister(),
 		accountIndexer: deps.Accounts.Informer().GetIndexer(),
 		operatorLister: deps.Operators.Lister(),
 		userIndexer:    deps.Users.Informer().GetIndexer(),
 		secretLister:   deps.Secrets.Lister(),
-		deleteTimeout:  ServerDeleteTimeout,
+		deleteTimeout:  cfg.ServerDeleteTimeout,
+	}
+	if c.deleteTimeout <= 0 {
+		c.deleteTimeout = DefaultServerDeleteTimeout
 	}
 	c.keys = &controllerutil.KeyStore{Client: deps.KubeClient, Lister: c.secretLister, FieldManager: controllerutil.FieldManager}
-	c.runner = &controllerutil.Runner{
+	c.runner = &controllerhelpers.Runner{
 		Name:            ControllerName,
 		Queue:           c.queue,
 		Sync:            c.sync,
 		MaxSyncDuration: 30 * time.Second,
-		Observer:        controllerutil.MetricsObserver(deps.Metrics),
+		Observer:        controllerhelpers.MetricsObserver(deps.Metrics),
 	}
 	registrations := []struct {
 		what     string
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandler
 	}{
-		{"NatsAccount", deps.Accounts.Informer(), controllerutil.MapHandler(c.queue, c.accountKeys)},
-		{"NatsOperator", deps.Operators.Informer(), controllerutil.MapHandler(c.queue, c.operatorAccounts)},
+		{"NatsAccount", deps.Accounts.Informer(), controllerhelpers.MapHandler(c.queue, c.accountKeys)},
+		{"NatsOperator", deps.Operators.Informer(), controllerhelpers.MapHandler(c.queue, c.operatorAccounts)},
 		{"NatsUser", deps.Users.Informer(), c.userHandler()},
-		{"Secret", deps.Secrets.Informer(), controllerutil.MapHandler(c.queue, c.secretAccounts)},
+		{"Secret", deps.Secrets.Informer(), controllerhelpers.MapHandler(c.queue, c.secretAccounts)},
 	}
 	for _, r := range registrations {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -106,21 +119,21 @@ func (c *Controller) Run(ctx context.Context, workers int) error { return c.runn
 // accountKeys maps a NatsAccount event to the account itself and to the accounts importing from
 // it: they copy its public key, and its exports decide their activation tokens.
 func (c *Controller) accountKeys(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok {
 		return nil
 	}
-	importers := controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByImportedAccount, index.Key(key.Namespace, key.Name))
+	importers := controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByImportedAccount, naming.Key(key.Namespace, key.Name))
 	return append([]cache.ObjectName{key}, importers...)
 }
 
 // operatorAccounts maps a NatsOperator event to the accounts it signs.
 func (c *Controller) operatorAccounts(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok {
 		return nil
 	}
-	return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(key.Namespace, key.Name))
+	return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(key.Namespace, key.Name))
 }
 
 // secretAccounts maps a key Secret event by its labels: an account key Secret to its account, an
@@ -131,14 +144,14 @@ func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
 		obj = tomb.Obj
 	}
 	s, ok := obj.(*corev1.Secret)
-	if !ok || s.Labels[controllerutil.LabelSecretType] != controllerutil.SecretTypeKeys {
+	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return nil
 	}
-	if name := s.Labels[controllerutil.LabelAccount]; name != "" {
+	if name := s.Labels[naming.LabelAccount]; name != "" {
 		return []cache.ObjectName{{Namespace: s.Namespace, Name: name}}
 	}
-	if name := s.Labels[controllerutil.LabelOperator]; name != "" {
-		return controllerutil.KeysFromIndex(c.accountIndexer, index.AccountsByOperator, index.Key(s.Namespace, name))
+	if name := s.Labels[naming.LabelOperator]; name != "" {
+		return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(s.Namespace, name))
 	}
 	return nil
 }
@@ -152,7 +165,7 @@ func (c *Controller) userHandler() cache.ResourceEventHandler {
 			obj = tomb.Obj
 		}
 		if u, ok := obj.(*natsv1alpha1.NatsUser); ok {
-			c.queue.Add(index.UserAccount(u))
+			c.queue.Add(naming.UserAccount(u))
 		}
 	}
 	return cache.ResourceEventHandlerFuncs{

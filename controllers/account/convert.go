@@ -18,7 +18,7 @@ package account
 
 import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/specconv"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -45,9 +45,9 @@ func toAccountSpec(acc *natsv1alpha1.NatsAccount, signingKeys []natsv1alpha1.Sig
 	}
 	var issues []natsjwt.Issue
 	if s.JetStream != nil {
-		if _, system := acc.Labels[controllerutil.LabelSystemAccount]; system {
+		if _, system := acc.Labels[naming.LabelSystemAccount]; system {
 			issues = append(issues, natsjwt.Issue{Field: "jetstream", Message: "must not be set on the system account " +
-				"(label " + controllerutil.LabelSystemAccount + "): a JetStream-enabled nats-server refuses to start with it"})
+				"(label " + naming.LabelSystemAccount + "): a JetStream-enabled nats-server refuses to start with it"})
 		}
 		out.JetStream, out.JetStreamTiers = jetStream(s.JetStream)
 	}
@@ -99,7 +99,7 @@ func accountSigningKeys(spec []natsv1alpha1.AccountSigningKey, keys []natsv1alph
 	var scoped []natsjwt.ScopedSigningKey
 	for _, sk := range keys {
 		scope := scopes[sk.Name]
-		if sk.Name == defaultSigningKey || scope == nil {
+		if sk.Name == naming.DefaultSigningKey || scope == nil {
 			plain = append(plain, sk.PublicKey)
 			continue
 		}

@@ -26,7 +26,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -85,7 +85,7 @@ func FuzzToAccountSpec(f *testing.F) {
 					Pub: &natsv1alpha1.PublishPermission{Allow: []natsv1alpha1.Subject{natsv1alpha1.Subject(exportSubject)}}}}}}}
 		}
 		if system {
-			acc.Labels = map[string]string{controllerutil.LabelSystemAccount: "main"}
+			acc.Labels = map[string]string{naming.LabelSystemAccount: "main"}
 		}
 		pub, keys := testKeys(t, acc)
 		spec, issues := toAccountSpec(acc, keys, []resolvedImport{{Account: exporterPub}}, map[string]int64{revokedPub: 1})

@@ -27,7 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -46,7 +46,7 @@ func testKeys(t *testing.T, acc *natsv1alpha1.NatsAccount) (string, []natsv1alph
 		}
 		return p
 	}
-	keys := []natsv1alpha1.SigningKeyStatus{{Name: defaultSigningKey, PublicKey: pub()}}
+	keys := []natsv1alpha1.SigningKeyStatus{{Name: naming.DefaultSigningKey, PublicKey: pub()}}
 	for _, sk := range acc.Spec.SigningKeys {
 		keys = append(keys, natsv1alpha1.SigningKeyStatus{Name: sk.Name, PublicKey: pub(), Scoped: sk.Scope != nil})
 	}
@@ -163,7 +163,7 @@ func TestToAccountSpecDefaults(t *testing.T) {
 
 func TestToAccountSpecSystemAccountHasNoJetStream(t *testing.T) {
 	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "main-system",
-		Labels: map[string]string{controllerutil.LabelSystemAccount: "main"}}}
+		Labels: map[string]string{naming.LabelSystemAccount: "main"}}}
 	_, keys := testKeys(t, acc)
 	if _, issues := toAccountSpec(acc, keys, nil, nil); len(issues) != 0 {
 		t.Errorf("system account without JetStream: %v", issues)

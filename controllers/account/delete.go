@@ -32,23 +32,15 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// Finalizer keeps a deleted NatsAccount until the resolver has deleted its JWT from the
-// nats-servers, or until that is known not to happen: a server keeps serving an account whose
-// JWT it stores, so deleting only the object would leave the account usable.
-const Finalizer = "natsauth.io/account-cleanup"
 
 // DefaultServerDeleteTimeout bounds how long a deleted NatsAccount waits for the resolver to
 // report the deletion from the servers. A finalizer never blocks forever: NATS may be down, or
 // no resolver may run for the operator.
 const DefaultServerDeleteTimeout = 2 * time.Minute
-
-// ServerDeleteTimeout is the deadline NewController gives the controllers it builds. It exists
-// so that tests which run the controller binary in-process can shorten the deadline before
-// they start it; the binary never changes it.
-var ServerDeleteTimeout = DefaultServerDeleteTimeout
 
 // Reasons of the events about deleting an account from the servers.
 const (
@@ -65,16 +57,16 @@ const (
 // resolver reports success, once that cannot happen, or at the deadline. cached is the shared
 // cached object, acc a copy of it.
 func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.NatsAccount) error {
-	if !slices.Contains(acc.Finalizers, Finalizer) {
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
 		return nil
 	}
 	logger := klog.FromContext(ctx)
-	events := &controllerutil.EventBuffer{}
+	events := &controllerhelpers.EventBuffer{}
 	release := func(eventType, reason, message string) error {
 		if reason != "" {
 			events.Event(acc, eventType, reason, truncate(message))
 		}
-		if err := controllerutil.RemoveFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+		if err := controllerhelpers.RemoveFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 			return fmt.Errorf("remove finalizer: %w", err)
 		}
 		// The event is emitted only once the finalizer is gone, so a failed patch and its retry
@@ -90,7 +82,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 
 	// The servers refuse to delete the system account, and nothing else than a JWT the
 	// controller issued can be on them.
-	if _, system := acc.Labels[controllerutil.LabelSystemAccount]; system || acc.Status.PublicKey == "" {
+	if _, system := acc.Labels[naming.LabelSystemAccount]; system || acc.Status.PublicKey == "" {
 		return release("", "", "")
 	}
 	ns, opName := acc.Namespace, acc.Spec.OperatorRef.Name
@@ -135,7 +127,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 	remaining := acc.DeletionTimestamp.Add(c.deleteTimeout).Sub(c.deps.Clock.Now())
 	if remaining > 0 {
 		// The resolver's status write re-queues the account; the requeue is only the deadline.
-		return controllerutil.RequeueAfter(remaining, "waiting for the resolver to delete account %s from the servers", acc.Status.PublicKey)
+		return controllerhelpers.RequeueAfter(remaining, "waiting for the resolver to delete account %s from the servers", acc.Status.PublicKey)
 	}
 	last := "the resolver reported nothing (is it running for this operator, and connected to NATS?)"
 	if deleted != nil {
@@ -169,7 +161,7 @@ func (c *Controller) signDeleteRequest(acc *natsv1alpha1.NatsAccount) (string, e
 
 // patchAccount returns the finalizer patch function for acc. It copies the new resourceVersion
 // into acc, because a status update later in the same sync must carry it.
-func (c *Controller) patchAccount(acc *natsv1alpha1.NatsAccount) controllerutil.PatchFunc {
+func (c *Controller) patchAccount(acc *natsv1alpha1.NatsAccount) controllerhelpers.PatchFunc {
 	return func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
 		updated, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, name, pt, data, opts, sub...)
 		if err != nil {

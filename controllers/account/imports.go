@@ -27,7 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -46,7 +46,7 @@ func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.
 	out := make([]resolvedImport, len(acc.Spec.Imports))
 	var problems []string
 	for i, imp := range acc.Spec.Imports {
-		ref, byRef := index.ImportedAccount(acc, imp)
+		ref, byRef := naming.ImportedAccount(acc, imp)
 		if !byRef {
 			out[i] = resolvedImport{Account: imp.AccountPublicKey}
 			continue
@@ -172,7 +172,7 @@ func (c *Controller) activation(acc, exporter *natsv1alpha1.NatsAccount, imp nat
 // key must be the one the exporter's status advertises, or importers would get tokens its JWT
 // does not trust.
 func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.KeyPair, error) {
-	name := accountKeysSecretName(exporter.Name)
+	name := naming.AccountKeysSecret(exporter.Name)
 	ref := exporter.Namespace + "/" + exporter.Name
 	secret, err := c.secretLister.Secrets(exporter.Namespace).Get(name)
 	if apierrors.IsNotFound(err) {
@@ -181,7 +181,7 @@ func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.K
 	if err != nil {
 		return nil, err
 	}
-	seed, ok := secret.Data[signingKeyDataKey(defaultSigningKey)]
+	seed, ok := secret.Data[naming.AccountSigningSeed(naming.DefaultSigningKey)]
 	if !ok {
 		return nil, waitingFor(ReasonImportNotResolved, "waiting for the default signing key of NatsAccount %s", ref)
 	}
@@ -199,7 +199,7 @@ func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.K
 
 func advertises(acc *natsv1alpha1.NatsAccount, pub string) bool {
 	for _, sk := range acc.Status.SigningKeys {
-		if sk.Name == defaultSigningKey {
+		if sk.Name == naming.DefaultSigningKey {
 			return sk.PublicKey == pub
 		}
 	}

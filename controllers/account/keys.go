@@ -27,27 +27,10 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// Key Secret names and data keys (controllers/DESIGN.md, "Objects and names").
-const (
-	operatorKeysSuffix = "-operator-keys"
-	operatorIdentityNK = "operator.nk"
-	operatorSigningNK  = "signing.nk"
-
-	accountKeysSuffix = "-account-keys"
-	accountIdentityNK = "account.nk"
-	// defaultSigningKey is the unscoped signing key every account has; users and activation
-	// tokens are signed with it unless they name another key.
-	defaultSigningKey = "default"
-)
-
-// accountKeysSecretName is the name of the Secret holding an account's seeds.
-func accountKeysSecretName(account string) string { return account + accountKeysSuffix }
-
-// signingKeyDataKey is the data key of a named account signing seed.
-func signingKeyDataKey(name string) string { return "signing-" + name + ".nk" }
 
 // operatorSigner returns the operator's signing key pair (the caller wipes it) and the
 // operator's identity public key, both from the operator key Secret in the cache.
@@ -58,7 +41,7 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 	} else if err != nil {
 		return nil, "", err
 	}
-	secretName := name + operatorKeysSuffix
+	secretName := naming.OperatorKeysSecret(name)
 	secret, err := c.secretLister.Secrets(ns).Get(secretName)
 	if apierrors.IsNotFound(err) {
 		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to create Secret %s/%s", ns, secretName)
@@ -66,16 +49,16 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 	if err != nil {
 		return nil, "", err
 	}
-	signingSeed, okSigning := secret.Data[operatorSigningNK]
-	identitySeed, okIdentity := secret.Data[operatorIdentityNK]
+	signingSeed, okSigning := secret.Data[naming.OperatorSigningSeed]
+	identitySeed, okIdentity := secret.Data[naming.OperatorIdentitySeed]
 	if !okSigning || !okIdentity {
 		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to store %s and %s in Secret %s/%s",
-			operatorIdentityNK, operatorSigningNK, ns, secretName)
+			naming.OperatorIdentitySeed, naming.OperatorSigningSeed, ns, secretName)
 	}
 	// Only the public key of the identity is needed; the pair is wiped at once.
 	identity, err := natsjwt.ParseSeed(identitySeed, natsjwt.KindOperator)
 	if err != nil {
-		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, operatorIdentityNK, err)
+		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorIdentitySeed, err)
 	}
 	operatorPub, err := identity.PublicKey()
 	identity.Wipe()
@@ -84,7 +67,7 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 	}
 	signer, err := natsjwt.ParseSeed(signingSeed, natsjwt.KindOperator)
 	if err != nil {
-		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, operatorSigningNK, err)
+		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorSigningSeed, err)
 	}
 	return signer, operatorPub, nil
 }
@@ -106,7 +89,7 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 			"rename or delete it", ref).(*notReady)
 		// The Secret informer only sees managed Secrets, so the removal of this one makes no
 		// event: look again later.
-		e.result = controllerutil.RequeueAfter(foreignSecretRecheck, "%s", e.message)
+		e.result = controllerhelpers.RequeueAfter(foreignSecretRecheck, "%s", e.message)
 		return e
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
 		return terminal(ReasonKeysInvalid, "%v; restore the original seed", err)
@@ -118,7 +101,7 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 			kp.Wipe()
 		}
 	}()
-	pub, err := pairs[accountIdentityNK].PublicKey()
+	pub, err := pairs[naming.AccountIdentitySeed].PublicKey()
 	if err != nil {
 		return fmt.Errorf("account identity key: %w", err)
 	}
@@ -139,19 +122,19 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 // keyDeletionPolicy Delete, the owner reference that garbage-collects it with the account.
 func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
 	keys := map[string]natsjwt.KeyKind{
-		accountIdentityNK:                    natsjwt.KindAccount,
-		signingKeyDataKey(defaultSigningKey): natsjwt.KindAccount,
+		naming.AccountIdentitySeed:                          natsjwt.KindAccount,
+		naming.AccountSigningSeed(naming.DefaultSigningKey): natsjwt.KindAccount,
 	}
 	for _, sk := range acc.Spec.SigningKeys {
-		keys[signingKeyDataKey(sk.Name)] = natsjwt.KindAccount
+		keys[naming.AccountSigningSeed(sk.Name)] = natsjwt.KindAccount
 	}
 	spec := controllerutil.KeySecret{
 		Namespace: acc.Namespace,
-		Name:      accountKeysSecretName(acc.Name),
+		Name:      naming.AccountKeysSecret(acc.Name),
 		Labels: map[string]string{
-			controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
-			controllerutil.LabelSecretType: controllerutil.SecretTypeKeys,
-			controllerutil.LabelAccount:    acc.Name,
+			naming.LabelManagedBy:  naming.ManagedByValue,
+			naming.LabelSecretType: naming.SecretTypeKeys,
+			naming.LabelAccount:    acc.Name,
 		},
 		Keys:      keys,
 		MustExist: acc.Status.PublicKey != "",
@@ -166,7 +149,7 @@ func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
 func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
 	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(acc.Spec.SigningKeys)+1)
 	add := func(name string, scoped bool) error {
-		kp, ok := pairs[signingKeyDataKey(name)]
+		kp, ok := pairs[naming.AccountSigningSeed(name)]
 		if !ok {
 			return fmt.Errorf("key Secret has no signing key %q", name)
 		}
@@ -177,7 +160,7 @@ func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.Ke
 		out = append(out, natsv1alpha1.SigningKeyStatus{Name: name, PublicKey: pub, Scoped: scoped})
 		return nil
 	}
-	if err := add(defaultSigningKey, false); err != nil {
+	if err := add(naming.DefaultSigningKey, false); err != nil {
 		return nil, err
 	}
 	for _, sk := range acc.Spec.SigningKeys {

@@ -23,7 +23,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -64,7 +64,7 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 	}
 	// ByIndex fails only for an unknown index name, and run.go registers it before the informer
 	// starts; a failure leaves the list as the current JWT has it.
-	objs, _ := c.userIndexer.ByIndex(index.UsersByAccount, index.Key(acc.Namespace, acc.Name))
+	objs, _ := c.userIndexer.ByIndex(naming.UsersByAccount, naming.Key(acc.Namespace, acc.Name))
 	var oldestLive int64
 	for _, obj := range objs {
 		u, ok := obj.(*natsv1alpha1.NatsUser)

@@ -26,7 +26,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -104,7 +104,7 @@ func TestRevocationsCompaction(t *testing.T) {
 			map[string]int64{"UOLD": ago(3 * time.Hour), "UNEW": ago(10 * time.Minute)}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, index.UserIndexers())
+			idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, naming.UserIndexers())
 			if err := idx.Add(tc.live); err != nil {
 				t.Fatal(err)
 			}

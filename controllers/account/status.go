@@ -26,7 +26,6 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 )
 
 // updateStatus writes acc's status when it differs from the cached one. The write carries the
@@ -59,15 +58,10 @@ type issueResult struct {
 }
 
 // record adds the result to the metrics, which are optional.
-func (r issueResult) record(m *metrics.Metrics) {
-	if m == nil {
-		return
-	}
+func (r issueResult) record(m *controllerutil.IssueMetrics) {
 	if r.signed {
-		m.JWTsIssued.WithLabelValues("account").Inc()
-		m.Revocations.Add(float64(r.newRevocations))
+		m.JWTsSigned("account", 1)
+		m.KeysRevoked(r.newRevocations)
 	}
-	if r.activations > 0 {
-		m.JWTsIssued.WithLabelValues("activation").Add(float64(r.activations))
-	}
+	m.JWTsSigned("activation", r.activations)
 }

@@ -30,6 +30,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -57,21 +59,21 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	// The finalizer goes on before anything is issued, so no JWT the resolver could push
 	// outlives the object without a chance to delete it from the servers.
-	if err := controllerutil.AddFinalizer(ctx, acc, Finalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
+	if err := controllerhelpers.AddFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
 	// Events wait until the status that records their transition is stored: a sync that runs on
 	// a stale cache recomputes the same transition, and its status write fails with Conflict.
-	events := &controllerutil.EventBuffer{}
+	events := &controllerhelpers.EventBuffer{}
 	res, err := c.issue(ctx, acc)
 	var nr *notReady
 	switch {
 	case err == nil:
-		controllerutil.SetReady(&acc.Status.Conditions, acc.Generation, controllerutil.Outcome{
+		controllerhelpers.SetCondition(&acc.Status.Conditions, natsv1alpha1.ConditionReady, acc.Generation, controllerhelpers.Outcome{
 			Ready: true, Reason: ReasonIssued, Message: res.message,
 		}, events, acc)
 	case errors.As(err, &nr):
-		controllerutil.SetReady(&acc.Status.Conditions, acc.Generation, nr.outcome(), events, acc)
+		controllerhelpers.SetCondition(&acc.Status.Conditions, natsv1alpha1.ConditionReady, acc.Generation, nr.outcome(), events, acc)
 		err = nr.result
 	}
 	acc.Status.ObservedGeneration = acc.Generation
@@ -80,9 +82,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return uerr
 	}
 	events.Flush(c.deps.Recorder)
-	res.record(c.deps.Metrics)
+	res.record(c.deps.IssueMetrics)
 	if err == nil && res.recheck > 0 {
-		return controllerutil.RequeueAfter(res.recheck, "revocations can be compacted then")
+		return controllerhelpers.RequeueAfter(res.recheck, "revocations can be compacted then")
 	}
 	return err
 }
@@ -112,7 +114,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		// At most one JWT a second for revocations: when many users go at once, the ones that
 		// arrive within the second of the last signature go into the next one, instead of a
 		// re-sign, a status write and a push of a large JWT for each.
-		return res, controllerutil.RequeueAfter(time.Unix(current.IssuedAt+1, 0).Sub(now), "batching revocations into the next second's JWT")
+		return res, controllerhelpers.RequeueAfter(time.Unix(current.IssuedAt+1, 0).Sub(now), "batching revocations into the next second's JWT")
 	}
 	spec, issues := toAccountSpec(acc, acc.Status.SigningKeys, imports, revocations)
 	claims, err := natsjwt.AccountClaims(acc.Status.PublicKey, spec)

@@ -24,9 +24,9 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 )
 
 // Deps are the clients, shared informers and sinks every controller of the controller binary is
@@ -42,9 +42,10 @@ type Deps struct {
 	// Secrets sees only Secrets labelled managed-by=nats-auth-operator (ManagedSelector).
 	Secrets coreinformers.SecretInformer
 
-	Recorder record.EventRecorder
-	Metrics  *metrics.Metrics // optional
-	Clock    clock.PassiveClock
+	Recorder     record.EventRecorder
+	Metrics      *metrics.Metrics // optional: sync metrics
+	IssueMetrics *IssueMetrics    // optional: signed JWTs and revocations
+	Clock        clock.PassiveClock
 }
 
 // Validate reports a missing dependency.

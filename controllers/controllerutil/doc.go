@@ -14,7 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controllerutil holds the small pieces every controller of this project shares: the
-// rate-limited queue and worker loop, error kinds, event-handler helpers, finalizer patches and
-// the generate-once key Secrets. It has no knowledge of any one kind.
+// Package controllerutil holds what the three controllers of the controller binary share and the
+// resolver must not link: their dependencies, the generate-once key Secrets (KeyStore creates
+// seeds) and the metrics of what they sign. Names and labels are in controllers/naming; the
+// kind-agnostic machinery (queue, runner, error kinds, handlers) is internal/controllerhelpers.
 package controllerutil

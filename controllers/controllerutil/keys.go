@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -84,7 +85,7 @@ func (s *KeyStore) Ensure(ctx context.Context, spec KeySecret) (map[string]nkeys
 	case err != nil:
 		return nil, fmt.Errorf("read key Secret %s/%s: %w", spec.Namespace, spec.Name, err)
 	}
-	if secret.Labels[LabelManagedBy] != ManagedByValue || secret.Labels[LabelSecretType] != SecretTypeKeys {
+	if secret.Labels[naming.LabelManagedBy] != naming.ManagedByValue || secret.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return nil, fmt.Errorf("%w: %s/%s", ErrSecretNotManaged, spec.Namespace, spec.Name)
 	}
 	return s.complete(ctx, secret, spec)

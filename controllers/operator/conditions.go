@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // Reasons of the Ready condition and of events.
@@ -40,20 +41,20 @@ const (
 type natsjwtKey = nkeys.KeyPair
 
 // keyOutcome maps key Secret failures to a condition with an action for the user.
-func keyOutcome(err error, secret string) (controllerutil.Outcome, bool) {
+func keyOutcome(err error, secret string) (controllerhelpers.Outcome, bool) {
 	switch {
 	case errors.Is(err, controllerutil.ErrKeysMissing):
-		return controllerutil.Outcome{Reason: ReasonKeysMissing, Message: "the operator key Secret " + secret +
+		return controllerhelpers.Outcome{Reason: ReasonKeysMissing, Message: "the operator key Secret " + secret +
 			" is gone but the status names a public key; restore it from backup (a new key would break every nats-server that trusts this operator)"}, true
 	case errors.Is(err, controllerutil.ErrSecretNotManaged):
-		return controllerutil.Outcome{Reason: ReasonSecretConflict, Message: "Secret " + secret +
+		return controllerhelpers.Outcome{Reason: ReasonSecretConflict, Message: "Secret " + secret +
 			" exists and was not created by nats-auth-operator; rename or remove it"}, true
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return controllerutil.Outcome{Reason: ReasonKeysInvalid, Message: err.Error()}, true
+		return controllerhelpers.Outcome{Reason: ReasonKeysInvalid, Message: err.Error()}, true
 	}
-	return controllerutil.Outcome{}, false
+	return controllerhelpers.Outcome{}, false
 }
 
-func invalidSpec(err error) controllerutil.Outcome {
-	return controllerutil.Outcome{Reason: ReasonInvalidSpec, Message: "spec is invalid: " + err.Error()}
+func invalidSpec(err error) controllerhelpers.Outcome {
+	return controllerhelpers.Outcome{Reason: ReasonInvalidSpec, Message: "spec is invalid: " + err.Error()}
 }

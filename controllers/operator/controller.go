@@ -30,7 +30,9 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	corelisters "k8s.io/client-go/listers/core/v1"
 )
 
@@ -47,7 +49,7 @@ type Controller struct {
 	users          natslisters.NatsUserLister
 	secrets        corelisters.SecretLister
 	keys           *controllerutil.KeyStore
-	runner         *controllerutil.Runner
+	runner         *controllerhelpers.Runner
 }
 
 // NewController registers the event handlers on the shared informers in deps.
@@ -64,19 +66,19 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		secrets:        deps.Secrets.Lister(),
 		keys:           &controllerutil.KeyStore{Client: deps.KubeClient, Lister: deps.Secrets.Lister(), FieldManager: controllerutil.FieldManager},
 	}
-	queue := controllerutil.NewQueue(ControllerName)
-	c.runner = &controllerutil.Runner{
+	queue := controllerhelpers.NewQueue(ControllerName)
+	c.runner = &controllerhelpers.Runner{
 		Name: ControllerName, Queue: queue, Sync: c.sync, MaxSyncDuration: 30 * time.Second,
-		Observer: controllerutil.MetricsObserver(deps.Metrics),
+		Observer: controllerhelpers.MetricsObserver(deps.Metrics),
 	}
 	regs := []struct {
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandlerFuncs
 	}{
-		{deps.Operators.Informer(), controllerutil.EnqueueHandler(queue)},
-		{deps.Accounts.Informer(), controllerutil.MapHandler(queue, operatorOfAccount)},
-		{deps.Users.Informer(), controllerutil.MapHandler(queue, operatorOwning)},
-		{deps.Secrets.Informer(), controllerutil.MapHandler(queue, operatorOfSecret)},
+		{deps.Operators.Informer(), controllerhelpers.EnqueueHandler(queue)},
+		{deps.Accounts.Informer(), controllerhelpers.MapHandler(queue, operatorOfAccount)},
+		{deps.Users.Informer(), controllerhelpers.MapHandler(queue, operatorOwning)},
+		{deps.Secrets.Informer(), controllerhelpers.MapHandler(queue, operatorOfSecret)},
 	}
 	for _, r := range regs {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -129,7 +131,7 @@ func operatorOfSecret(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	name := s.Labels[controllerutil.LabelOperator]
+	name := s.Labels[naming.LabelOperator]
 	if name == "" {
 		return nil
 	}

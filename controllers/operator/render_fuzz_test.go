@@ -32,6 +32,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -299,7 +300,7 @@ func TestRenderAuthConfRealServer(t *testing.T) {
 			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(filepath.Dir(path), "auth.conf"), []byte(auth), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(filepath.Dir(path), naming.AuthConf), []byte(auth), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			out, err := exec.Command(bin, "-t", "-c", path).CombinedOutput()

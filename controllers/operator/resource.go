@@ -29,22 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-)
-
-// Names of the objects an operator owns (controllers/DESIGN.md).
-func keySecretName(op *natsv1alpha1.NatsOperator) string     { return op.Name + "-operator-keys" }
-func serverConfigName(op *natsv1alpha1.NatsOperator) string  { return op.Name + "-server-config" }
-func systemAccountName(op *natsv1alpha1.NatsOperator) string { return op.Name + "-system" }
-func resolverUserName(op *natsv1alpha1.NatsOperator) string  { return op.Name + "-resolver" }
-
-// ResolverCredsSecretName is the Secret holding the resolver binary's user.creds.
-func ResolverCredsSecretName(operatorName string) string { return operatorName + "-resolver-creds" }
-
-// Data keys of the operator key Secret.
-const (
-	identityKey = "operator.nk"
-	signingKey  = "signing.nk"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // defaultResolverDir is the official NATS helm chart's resolver volume.
@@ -56,11 +41,11 @@ func ownerRef(op *natsv1alpha1.NatsOperator) metav1.OwnerReference {
 
 func labels(op *natsv1alpha1.NatsOperator, secretType string) map[string]string {
 	l := map[string]string{
-		controllerutil.LabelManagedBy: controllerutil.ManagedByValue,
-		controllerutil.LabelOperator:  op.Name,
+		naming.LabelManagedBy: naming.ManagedByValue,
+		naming.LabelOperator:  op.Name,
 	}
 	if secretType != "" {
-		l[controllerutil.LabelSecretType] = secretType
+		l[naming.LabelSecretType] = secretType
 	}
 	return l
 }
@@ -70,10 +55,10 @@ func labels(op *natsv1alpha1.NatsOperator, secretType string) map[string]string 
 // the operator's own namespace, and keys that follow the operator's deletion policy.
 func desiredSystemAccount(op *natsv1alpha1.NatsOperator) *natsv1alpha1.NatsAccount {
 	l := labels(op, "")
-	l[controllerutil.LabelSystemAccount] = op.Name
+	l[naming.LabelSystemAccount] = op.Name
 	return &natsv1alpha1.NatsAccount{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: systemAccountName(op), Namespace: op.Namespace, Labels: l,
+			Name: naming.SystemAccount(op.Name), Namespace: op.Namespace, Labels: l,
 			OwnerReferences: []metav1.OwnerReference{ownerRef(op)},
 		},
 		Spec: natsv1alpha1.NatsAccountSpec{
@@ -96,11 +81,11 @@ func desiredResolverUser(op *natsv1alpha1.NatsOperator) *natsv1alpha1.NatsUser {
 	}
 	return &natsv1alpha1.NatsUser{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: resolverUserName(op), Namespace: op.Namespace, Labels: labels(op, ""),
+			Name: naming.ResolverUser(op.Name), Namespace: op.Namespace, Labels: labels(op, ""),
 			OwnerReferences: []metav1.OwnerReference{ownerRef(op)},
 		},
 		Spec: natsv1alpha1.NatsUserSpec{
-			AccountRef: natsv1alpha1.NatsAccountReference{Name: systemAccountName(op), Namespace: op.Namespace},
+			AccountRef: natsv1alpha1.NatsAccountReference{Name: naming.SystemAccount(op.Name), Namespace: op.Namespace},
 			UserPermissionLimits: natsv1alpha1.UserPermissionLimits{Permissions: &natsv1alpha1.Permissions{
 				Pub: &natsv1alpha1.PublishPermission{Allow: subjects(
 					"$SYS.REQ.CLAIMS.*", "$SYS.REQ.ACCOUNT.*.CLAIMS.*", "$SYS.REQ.SERVER.PING", "$SYS.REQ.SERVER.PING.*")},
@@ -108,7 +93,7 @@ func desiredResolverUser(op *natsv1alpha1.NatsOperator) *natsv1alpha1.NatsUser {
 					"_INBOX.>", "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP"}},
 				Resp: &natsv1alpha1.ResponsePermission{MaxMsgs: 1},
 			}},
-			SecretName: ResolverCredsSecretName(op.Name),
+			SecretName: naming.ResolverCredsSecret(op.Name),
 		},
 	}
 }
@@ -223,17 +208,17 @@ func desiredServerConfigSecret(op *natsv1alpha1.NatsOperator, c serverConfig) *c
 	sum := sha256.Sum256([]byte(auth))
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: serverConfigName(op), Namespace: op.Namespace,
-			Labels:          labels(op, controllerutil.SecretTypeServerCfg),
-			Annotations:     map[string]string{controllerutil.AnnotationChecksum: hex.EncodeToString(sum[:])},
+			Name: naming.ServerConfigSecret(op.Name), Namespace: op.Namespace,
+			Labels:          labels(op, naming.SecretTypeServerConfig),
+			Annotations:     map[string]string{naming.AnnotationChecksum: hex.EncodeToString(sum[:])},
 			OwnerReferences: []metav1.OwnerReference{ownerRef(op)},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
-			"auth.conf":    []byte(auth),
-			"operator.jwt": []byte(c.operatorJWT),
-			"sys.jwt":      []byte(c.systemJWT),
-			"sys.pub":      []byte(c.systemPub),
+			naming.AuthConf:               []byte(auth),
+			naming.OperatorJWT:            []byte(c.operatorJWT),
+			naming.SystemAccountJWT:       []byte(c.systemJWT),
+			naming.SystemAccountPublicKey: []byte(c.systemPub),
 		},
 	}
 }

@@ -30,6 +30,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -59,8 +61,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return syncErr
 	}
 	op.Status.ObservedGeneration = op.Generation
-	events := &controllerutil.EventBuffer{}
-	controllerutil.SetReady(&op.Status.Conditions, op.Generation, outcome, events, cached)
+	events := &controllerhelpers.EventBuffer{}
+	controllerhelpers.SetCondition(&op.Status.Conditions, natsv1alpha1.ConditionReady, op.Generation, outcome, events, cached)
 	if err := c.updateStatus(ctx, cached, op); err != nil {
 		return errors.Join(syncErr, err)
 	}
@@ -70,7 +72,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 }
 
 // reconcile does the work and fills op.Status; the outcome becomes the Ready condition.
-func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerutil.Outcome, error) {
+func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerhelpers.Outcome, error) {
 	identity, signing, outcome, err := c.ensureKeys(ctx, op)
 	if err != nil || outcome != nil {
 		return deref(outcome), err
@@ -78,25 +80,25 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if outcome, err := c.ensureSystemObjects(ctx, op); err != nil || outcome != nil {
 		return deref(outcome), err
 	}
-	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(systemAccountName(op))
+	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(naming.SystemAccount(op.Name))
 	if err != nil || sys.Status.PublicKey == "" || sys.Status.JWT == "" {
 		// The account controller issues it; its status update re-queues this operator.
-		return controllerutil.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
-			Message: "waiting for the system account " + systemAccountName(op) + " to be issued"}, nil
+		return controllerhelpers.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
+			Message: "waiting for the system account " + naming.SystemAccount(op.Name) + " to be issued"}, nil
 	}
 	op.Status.SystemAccount = sys.Status.PublicKey
 
 	claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, sys.Status.PublicKey))
 	if err != nil {
-		return invalidSpec(err), controllerutil.Terminal(err)
+		return invalidSpec(err), controllerhelpers.Terminal(err)
 	}
 	hash, err := natsjwt.Hash(claims)
 	if err != nil {
-		return controllerutil.Outcome{}, err
+		return controllerhelpers.Outcome{}, err
 	}
 	operatorJWT, err := c.operatorJWT(ctx, op, claims, hash, identity)
 	if err != nil {
-		return controllerutil.Outcome{}, err
+		return controllerhelpers.Outcome{}, err
 	}
 	op.Status.ClaimsHash = hash
 	cfg := serverConfig{operatorJWT: operatorJWT, systemPub: sys.Status.PublicKey, systemJWT: sys.Status.JWT,
@@ -107,16 +109,16 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if outcome, err := c.ensureServerConfig(ctx, op, cfg); err != nil || outcome != nil {
 		return deref(outcome), err
 	}
-	op.Status.ServerConfigSecret = serverConfigName(op)
-	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued,
-		Message: "operator JWT issued; nats-server configuration in Secret " + serverConfigName(op)}, nil
+	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
+	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued,
+		Message: "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)}, nil
 }
 
 // ensureKeys returns the identity and signing keys, creating them once.
-func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerutil.Outcome, err error) {
+func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerhelpers.Outcome, err error) {
 	spec := controllerutil.KeySecret{
-		Namespace: op.Namespace, Name: keySecretName(op), Labels: labels(op, controllerutil.SecretTypeKeys),
-		Keys:      map[string]natsjwt.KeyKind{identityKey: natsjwt.KindOperator, signingKey: natsjwt.KindOperator},
+		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
+		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, naming.OperatorSigningSeed: natsjwt.KindOperator},
 		MustExist: op.Status.PublicKey != "",
 	}
 	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
@@ -125,19 +127,19 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	if err != nil {
-		if o, ok := keyOutcome(err, keySecretName(op)); ok {
-			return nil, nil, &o, controllerutil.Terminal(err)
+		if o, ok := keyOutcome(err, naming.OperatorKeysSecret(op.Name)); ok {
+			return nil, nil, &o, controllerhelpers.Terminal(err)
 		}
 		return nil, nil, nil, err
 	}
-	identity, signing = pairs[identityKey], pairs[signingKey]
+	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[naming.OperatorSigningSeed]
 	pub, err := identity.PublicKey()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
-		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", keySecretName(op), pub, op.Status.PublicKey)
-		return nil, nil, &controllerutil.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerutil.Terminal(err)
+		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", naming.OperatorKeysSecret(op.Name), pub, op.Status.PublicKey)
+		return nil, nil, &controllerhelpers.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerhelpers.Terminal(err)
 	}
 	signingPub, err := signing.PublicKey()
 	if err != nil {
@@ -150,8 +152,8 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 
 // operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
 func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOperator, claims *jwt.OperatorClaims, hash string, identity natsjwtKey) (string, error) {
-	if s, err := c.secrets.Secrets(op.Namespace).Get(serverConfigName(op)); err == nil && op.Status.ClaimsHash == hash {
-		if current := string(s.Data["operator.jwt"]); current != "" {
+	if s, err := c.secrets.Secrets(op.Namespace).Get(naming.ServerConfigSecret(op.Name)); err == nil && op.Status.ClaimsHash == hash {
+		if current := string(s.Data[naming.OperatorJWT]); current != "" {
 			if decoded, err := jwt.DecodeOperatorClaims(current); err == nil {
 				if h, err := natsjwt.Hash(decoded); err == nil && h == hash {
 					return current, nil
@@ -163,9 +165,7 @@ func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOpera
 	if err != nil {
 		return "", fmt.Errorf("sign operator JWT: %w", err)
 	}
-	if c.deps.Metrics != nil {
-		c.deps.Metrics.JWTsIssued.WithLabelValues("operator").Inc()
-	}
+	c.deps.IssueMetrics.JWTsSigned("operator", 1)
 	klog.FromContext(ctx).V(2).Info("Issued operator JWT", "claimsHash", hash)
 	return token, nil
 }
@@ -182,9 +182,9 @@ func (c *Controller) updateStatus(ctx context.Context, cached, op *natsv1alpha1.
 	return nil
 }
 
-func deref(o *controllerutil.Outcome) controllerutil.Outcome {
+func deref(o *controllerhelpers.Outcome) controllerhelpers.Outcome {
 	if o == nil {
-		return controllerutil.Outcome{}
+		return controllerhelpers.Outcome{}
 	}
 	return *o
 }

@@ -26,7 +26,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -50,7 +51,7 @@ func operatorSpec(op *natsv1alpha1.NatsOperator, signing natsjwtKey, systemPub s
 
 // ensureSystemObjects creates or restores the system account and the resolver user. Objects of
 // those names that the operator does not control are never taken over.
-func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.NatsOperator) (*controllerutil.Outcome, error) {
+func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.NatsOperator) (*controllerhelpers.Outcome, error) {
 	accounts := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(op.Namespace)
 	wantAcc := desiredSystemAccount(op)
 	acc, err := c.accounts.NatsAccounts(op.Namespace).Get(wantAcc.Name)
@@ -62,7 +63,7 @@ func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.N
 	case err != nil:
 		return nil, err
 	case !metav1.IsControlledBy(acc, op):
-		return conflict("NatsAccount", wantAcc.Name), controllerutil.Terminal(fmt.Errorf("NatsAccount %s is not controlled by the operator", wantAcc.Name))
+		return conflict("NatsAccount", wantAcc.Name), controllerhelpers.Terminal(fmt.Errorf("NatsAccount %s is not controlled by the operator", wantAcc.Name))
 	case !equality.Semantic.DeepEqual(acc.Spec, wantAcc.Spec) || !hasLabels(acc.Labels, wantAcc.Labels):
 		upd := acc.DeepCopy()
 		upd.Spec = wantAcc.Spec
@@ -83,7 +84,7 @@ func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.N
 	case err != nil:
 		return nil, err
 	case !metav1.IsControlledBy(user, op):
-		return conflict("NatsUser", wantUser.Name), controllerutil.Terminal(fmt.Errorf("NatsUser %s is not controlled by the operator", wantUser.Name))
+		return conflict("NatsUser", wantUser.Name), controllerhelpers.Terminal(fmt.Errorf("NatsUser %s is not controlled by the operator", wantUser.Name))
 	case !equality.Semantic.DeepEqual(user.Spec, wantUser.Spec) || !hasLabels(user.Labels, wantUser.Labels):
 		upd := user.DeepCopy()
 		upd.Spec = wantUser.Spec
@@ -95,14 +96,14 @@ func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.N
 	return nil, nil
 }
 
-func conflict(kind, name string) *controllerutil.Outcome {
-	return &controllerutil.Outcome{Reason: ReasonSystemObjectConflict,
+func conflict(kind, name string) *controllerhelpers.Outcome {
+	return &controllerhelpers.Outcome{Reason: ReasonSystemObjectConflict,
 		Message: fmt.Sprintf("%s %s exists and is not controlled by this NatsOperator; rename or remove it", kind, name)}
 }
 
 // accountJWTs returns the issued JWTs of the operator's accounts (memory resolver preloads).
 func (c *Controller) accountJWTs(op *natsv1alpha1.NatsOperator) map[string]string {
-	objs, _ := c.accountIndexer.ByIndex(index.AccountsByOperator, index.Key(op.Namespace, op.Name))
+	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByOperator, naming.Key(op.Namespace, op.Name))
 	out := make(map[string]string, len(objs))
 	for _, o := range objs {
 		if a, ok := o.(*natsv1alpha1.NatsAccount); ok && a.Status.PublicKey != "" && a.Status.JWT != "" && a.DeletionTimestamp == nil {
@@ -113,7 +114,7 @@ func (c *Controller) accountJWTs(op *natsv1alpha1.NatsOperator) map[string]strin
 }
 
 // ensureServerConfig writes the server-config Secret when it differs from the desired one.
-func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.NatsOperator, cfg serverConfig) (*controllerutil.Outcome, error) {
+func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.NatsOperator, cfg serverConfig) (*controllerhelpers.Outcome, error) {
 	want := desiredServerConfigSecret(op, cfg)
 	secrets := c.deps.KubeClient.CoreV1().Secrets(op.Namespace)
 	have, err := c.secrets.Secrets(op.Namespace).Get(want.Name)
@@ -130,10 +131,10 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 	}
 	if !metav1.IsControlledBy(have, op) {
 		err := fmt.Errorf("Secret %s exists and is not controlled by this NatsOperator", want.Name)
-		return &controllerutil.Outcome{Reason: ReasonSecretConflict, Message: err.Error() + "; rename or remove it"}, controllerutil.Terminal(err)
+		return &controllerhelpers.Outcome{Reason: ReasonSecretConflict, Message: err.Error() + "; rename or remove it"}, controllerhelpers.Terminal(err)
 	}
 	if equality.Semantic.DeepEqual(have.Data, want.Data) && hasLabels(have.Labels, want.Labels) &&
-		have.Annotations[controllerutil.AnnotationChecksum] == want.Annotations[controllerutil.AnnotationChecksum] {
+		have.Annotations[naming.AnnotationChecksum] == want.Annotations[naming.AnnotationChecksum] {
 		return nil, nil
 	}
 	upd := have.DeepCopy()
@@ -142,7 +143,7 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 	if upd.Annotations == nil {
 		upd.Annotations = map[string]string{}
 	}
-	upd.Annotations[controllerutil.AnnotationChecksum] = want.Annotations[controllerutil.AnnotationChecksum]
+	upd.Annotations[naming.AnnotationChecksum] = want.Annotations[naming.AnnotationChecksum]
 	_, err = secrets.Update(ctx, upd, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
 	return nil, err
 }

@@ -23,7 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // TestCompactCredsSecret: the cache keeps a digest of user.creds in creds Secrets only, and a
@@ -32,8 +32,8 @@ func TestCompactCredsSecret(t *testing.T) {
 	file := []byte("-----BEGIN NATS USER JWT-----\nabc\n------END NATS USER JWT------\n")
 	creds := func() *corev1.Secret {
 		return &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{controllerutil.LabelSecretType: controllerutil.SecretTypeCreds}},
-			Data:       map[string][]byte{credsKey: bytes.Clone(file), jwtKey: []byte("abc"), seedKey: []byte("SU")},
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{naming.LabelSecretType: naming.SecretTypeCreds}},
+			Data:       map[string][]byte{naming.UserCreds: bytes.Clone(file), naming.UserJWT: []byte("abc"), naming.UserSeed: []byte("SU")},
 		}
 	}
 	desired := creds()
@@ -41,24 +41,24 @@ func TestCompactCredsSecret(t *testing.T) {
 	if _, err := CompactCredsSecret(cached); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(cached.Data[credsKey], file) || len(cached.Data[credsKey]) > 80 {
-		t.Fatalf("the cache keeps the creds file: %q", cached.Data[credsKey])
+	if bytes.Equal(cached.Data[naming.UserCreds], file) || len(cached.Data[naming.UserCreds]) > 80 {
+		t.Fatalf("the cache keeps the creds file: %q", cached.Data[naming.UserCreds])
 	}
 	again := cached.DeepCopy()
-	if _, err := CompactCredsSecret(again); err != nil || !bytes.Equal(again.Data[credsKey], cached.Data[credsKey]) {
-		t.Fatalf("a second transform must change nothing: %q", again.Data[credsKey])
+	if _, err := CompactCredsSecret(again); err != nil || !bytes.Equal(again.Data[naming.UserCreds], cached.Data[naming.UserCreds]) {
+		t.Fatalf("a second transform must change nothing: %q", again.Data[naming.UserCreds])
 	}
 	if !secretUpToDate(cached, desired) || !secretUpToDate(desired, desired) {
 		t.Fatal("a cached Secret with the desired creds must be up to date")
 	}
 	other := creds()
-	other.Data[credsKey] = []byte("tampered")
+	other.Data[naming.UserCreds] = []byte("tampered")
 	if secretUpToDate(cached, other) {
 		t.Fatal("a different creds file must not compare equal to the digest")
 	}
 	keys := creds()
-	keys.Labels[controllerutil.LabelSecretType] = controllerutil.SecretTypeKeys
-	if _, err := CompactCredsSecret(keys); err != nil || !bytes.Equal(keys.Data[credsKey], file) {
+	keys.Labels[naming.LabelSecretType] = naming.SecretTypeKeys
+	if _, err := CompactCredsSecret(keys); err != nil || !bytes.Equal(keys.Data[naming.UserCreds], file) {
 		t.Fatal("only creds Secrets are compacted")
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // Reasons of the Ready condition and of the events that report its transitions.
@@ -84,26 +84,26 @@ func asNotReady(err error) (*notReady, bool) {
 // outcomeOf maps a sync error to the Ready outcome to record and the error for the queue. ok is
 // false for transient errors, which keep the current condition: a failed API call says nothing
 // about the user's credentials. A nil error is ok with an empty outcome for the caller to fill.
-func outcomeOf(err error) (outcome controllerutil.Outcome, queueErr error, ok bool) {
+func outcomeOf(err error) (outcome controllerhelpers.Outcome, queueErr error, ok bool) {
 	if err == nil {
-		return controllerutil.Outcome{}, nil, true
+		return controllerhelpers.Outcome{}, nil, true
 	}
 	nr, isNotReady := asNotReady(err)
 	if !isNotReady {
-		return controllerutil.Outcome{}, err, false
+		return controllerhelpers.Outcome{}, err, false
 	}
-	outcome = controllerutil.Outcome{Reason: nr.reason, Message: nr.message, Waiting: nr.waiting}
+	outcome = controllerhelpers.Outcome{Reason: nr.reason, Message: nr.message, Waiting: nr.waiting}
 	if nr.waiting {
-		return outcome, controllerutil.Requeue("%s", nr.message), true
+		return outcome, controllerhelpers.Requeue("%s", nr.message), true
 	}
-	return outcome, controllerutil.Terminal(err), true
+	return outcome, controllerhelpers.Terminal(err), true
 }
 
 // issuedOutcome is the Ready outcome of a converged user. The message names only public data.
-func issuedOutcome(secretName, publicKey string, expires time.Time) controllerutil.Outcome {
+func issuedOutcome(secretName, publicKey string, expires time.Time) controllerhelpers.Outcome {
 	msg := fmt.Sprintf("Secret %s holds the credentials of %s", secretName, publicKey)
 	if !expires.IsZero() {
 		msg += ", valid until " + expires.UTC().Format(time.RFC3339)
 	}
-	return controllerutil.Outcome{Ready: true, Reason: ReasonIssued, Message: msg, QuietFirstReady: true}
+	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued, Message: msg, QuietFirstReady: true}
 }

@@ -38,10 +38,10 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natslisters "github.com/natsauth/nats-auth-operator/generated/listers/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // ControllerName names the queue, the logger and the metrics of this controller.
@@ -62,12 +62,12 @@ type Controller struct {
 	secrets     corelisters.SecretLister
 
 	recorder record.EventRecorder
-	metrics  *metrics.Metrics // optional
+	metrics  *controllerutil.IssueMetrics // optional
 	clock    clock.PassiveClock
 
-	runner *controllerutil.Runner
+	runner *controllerhelpers.Runner
 	// superseded skips syncs of versions this controller already replaced (informer lag).
-	superseded controllerutil.Superseded
+	superseded controllerhelpers.Superseded
 	// credsDeleted holds the UIDs of deleted users whose Secrets are confirmed gone.
 	credsDeleted sync.Map
 	// accountClaims decodes each account's JWT once per version, for the finalizer's check.
@@ -100,21 +100,21 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		operators:   deps.Operators.Lister(),
 		secrets:     deps.Secrets.Lister(),
 		recorder:    deps.Recorder,
-		metrics:     deps.Metrics,
+		metrics:     deps.IssueMetrics,
 		clock:       deps.Clock,
 	}
-	queue := controllerutil.NewQueue(ControllerName)
-	c.runner = &controllerutil.Runner{
+	queue := controllerhelpers.NewQueue(ControllerName)
+	c.runner = &controllerhelpers.Runner{
 		Name: ControllerName, Queue: queue, Sync: c.sync, MaxSyncDuration: maxSyncDuration,
-		Observer: controllerutil.MetricsObserver(deps.Metrics),
+		Observer: controllerhelpers.MetricsObserver(deps.Metrics),
 	}
 	regs := []struct {
 		informer cache.SharedIndexInformer
 		handler  cache.ResourceEventHandlerFuncs
 	}{
-		{userInformer, controllerutil.EnqueueHandler(queue)},
+		{userInformer, controllerhelpers.EnqueueHandler(queue)},
 		{deps.Accounts.Informer(), c.accountHandler(queue)},
-		{deps.Secrets.Informer(), controllerutil.MapHandler(queue, c.usersOfSecret)},
+		{deps.Secrets.Informer(), controllerhelpers.MapHandler(queue, c.usersOfSecret)},
 	}
 	for _, r := range regs {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -134,11 +134,11 @@ func (c *Controller) Run(ctx context.Context, workers int) error { return c.runn
 // usersOfAccount re-queues every user of a changed account: its identity, signing keys, allowed
 // namespaces and the revocations that release a deleted user's finalizer all live there.
 func (c *Controller) usersOfAccount(obj any) []cache.ObjectName {
-	key, ok := controllerutil.ObjectName(obj)
+	key, ok := controllerhelpers.ObjectName(obj)
 	if !ok {
 		return nil
 	}
-	return controllerutil.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(key.Namespace, key.Name))
+	return controllerhelpers.KeysFromIndex(c.userIndexer, naming.UsersByAccount, naming.Key(key.Namespace, key.Name))
 }
 
 // accountHandler queues the users of an added, changed or deleted account. An update that
@@ -202,16 +202,16 @@ func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
 	if !ok {
 		return nil
 	}
-	switch secret.Labels[controllerutil.LabelSecretType] {
-	case controllerutil.SecretTypeCreds:
-		keys := controllerutil.KeysFromIndex(c.userIndexer, usersByCredsSecret, index.Key(secret.Namespace, secret.Name))
+	switch secret.Labels[naming.LabelSecretType] {
+	case naming.SecretTypeCreds:
+		keys := controllerhelpers.KeysFromIndex(c.userIndexer, usersByCredsSecret, naming.Key(secret.Namespace, secret.Name))
 		if owner, ok := c.controllingUser(secret); ok {
 			keys = append(keys, owner)
 		}
 		return keys
-	case controllerutil.SecretTypeKeys:
-		if account := secret.Labels[controllerutil.LabelAccount]; account != "" {
-			return controllerutil.KeysFromIndex(c.userIndexer, index.UsersByAccount, index.Key(secret.Namespace, account))
+	case naming.SecretTypeKeys:
+		if account := secret.Labels[naming.LabelAccount]; account != "" {
+			return controllerhelpers.KeysFromIndex(c.userIndexer, naming.UsersByAccount, naming.Key(secret.Namespace, account))
 		}
 	}
 	return nil

@@ -30,19 +30,16 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// Finalizer keeps a deleted NatsUser until its account has revoked the user's key: deleting the
-// Secret does not stop a client that already holds a copy of the creds.
-const Finalizer = "natsauth.io/user-revocation"
 
 // finalize deletes the creds Secret at once, then releases the object when the account's JWT
 // revokes the key. The account controller does the revoking (it watches deletionTimestamp); its
 // status update re-queues this user through the usersByAccount index.
 func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) error {
-	if !slices.Contains(user.Finalizers, Finalizer) {
+	if !slices.Contains(user.Finalizers, naming.UserFinalizer) {
 		return nil
 	}
 	// A user waiting for its revocation is synced again on every revocation batch of its
@@ -55,9 +52,9 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 	}
 	done, why := c.revoked(user)
 	if !done {
-		return controllerutil.Requeue("%s", why)
+		return controllerhelpers.Requeue("%s", why)
 	}
-	if err := controllerutil.RemoveFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+	if err := controllerhelpers.RemoveFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	c.credsDeleted.Delete(user.UID)
@@ -68,7 +65,7 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 // deleteCredsSecrets deletes the Secrets this user controls under its current and its recorded
 // name. Others' Secrets of those names are left alone.
 func (c *Controller) deleteCredsSecrets(ctx context.Context, user *natsv1alpha1.NatsUser) error {
-	names := []string{secretName(user)}
+	names := []string{naming.UserCredsSecret(user)}
 	if n := user.Status.SecretName; n != "" && n != names[0] {
 		names = append(names, n)
 	}
@@ -97,7 +94,7 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
 	if pub == "" {
 		return true, "no key was issued"
 	}
-	ref := index.UserAccount(user)
+	ref := naming.UserAccount(user)
 	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
 	switch {
 	case err != nil:
@@ -110,7 +107,7 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
 	if _, err := c.operators.NatsOperators(acc.Namespace).Get(acc.Spec.OperatorRef.Name); err != nil {
 		return true, "the account's operator is gone"
 	}
-	if _, err := c.secrets.Secrets(acc.Namespace).Get(accountKeysName(acc)); err != nil {
+	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil {
 		return true, "the account's keys are gone"
 	}
 	waiting := fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)

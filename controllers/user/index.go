@@ -18,12 +18,12 @@ package user
 
 import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // usersByCredsSecret maps "namespace/secret" to the NatsUsers that want their credentials in that
 // Secret. A user refused with SecretConflict because another NatsUser's Secret has the name is
-// re-queued through it when that Secret goes away. It lives here rather than in package index
+// re-queued through it when that Secret goes away. It lives here rather than in package naming
 // because only this controller uses it.
 const usersByCredsSecret = "usersByCredsSecret"
 
@@ -33,13 +33,5 @@ func credsSecretIndex(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	return []string{index.Key(u.Namespace, secretName(u))}, nil
-}
-
-// secretName is the creds Secret a NatsUser asks for: spec.secretName, else the user's name.
-func secretName(u *natsv1alpha1.NatsUser) string {
-	if u.Spec.SecretName != "" {
-		return u.Spec.SecretName
-	}
-	return u.Name
+	return []string{naming.Key(u.Namespace, naming.UserCredsSecret(u))}, nil
 }

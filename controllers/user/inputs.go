@@ -24,24 +24,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// defaultSigningKey is the name of the unscoped signing key every account has.
-const defaultSigningKey = "default"
-
-// accountKeysName is the Secret holding an account's seeds (DESIGN.md).
-func accountKeysName(acc *natsv1alpha1.NatsAccount) string { return acc.Name + "-account-keys" }
-
-// signingSeedKey is the data key of a named account signing seed in that Secret.
-func signingSeedKey(name string) string { return "signing-" + name + ".nk" }
 
 // account returns the user's account once it may sign for this user: it exists, allows the
 // user's namespace and has an identity.
 func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAccount, error) {
-	ref := index.UserAccount(user)
+	ref := naming.UserAccount(user)
 	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
 	if apierrors.IsNotFound(err) {
 		return nil, failed(ReasonAccountNotFound, "NatsAccount %s/%s does not exist; create it or correct spec.accountRef",
@@ -55,7 +45,7 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 			"NatsAccount %s/%s does not allow users from namespace %s; its administrator can add %s to spec.allowedUserNamespaces",
 			acc.Namespace, acc.Name, user.Namespace, user.Namespace)
 	}
-	if op := acc.Labels[controllerutil.LabelSystemAccount]; op != "" && !controlledByOperator(user, op) {
+	if op := acc.Labels[naming.LabelSystemAccount]; op != "" && !controlledByOperator(user, op) {
 		// System account users can update, list and delete every account on every server; only
 		// the resolver user its NatsOperator creates may have one.
 		return nil, failed(ReasonSystemAccountReserved,
@@ -87,8 +77,8 @@ type signer struct {
 // declared key whose seed is not there yet is the account controller's next step, so we wait.
 func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
 	s := &signer{name: user.Spec.SigningKey}
-	if s.name == "" || s.name == defaultSigningKey {
-		s.name = defaultSigningKey
+	if s.name == "" || s.name == naming.DefaultSigningKey {
+		s.name = naming.DefaultSigningKey
 	} else {
 		i := slices.IndexFunc(acc.Spec.SigningKeys, func(k natsv1alpha1.AccountSigningKey) bool { return k.Name == s.name })
 		if i < 0 {
@@ -97,29 +87,29 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 		}
 		s.scoped = acc.Spec.SigningKeys[i].Scope != nil
 	}
-	secret, err := c.secrets.Secrets(acc.Namespace).Get(accountKeysName(acc))
+	secret, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name))
 	if apierrors.IsNotFound(err) {
 		return nil, waitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	seed, ok := secret.Data[signingSeedKey(s.name)]
+	seed, ok := secret.Data[naming.AccountSigningSeed(s.name)]
 	if !ok {
 		return nil, waitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
 	}
-	if e, ok := c.memo.get(secret, signingSeedKey(s.name)); ok {
+	if e, ok := c.memo.get(secret, naming.AccountSigningSeed(s.name)); ok {
 		s.key, s.pub = e.key, e.pub
 		return s, nil
 	}
 	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
 		// ParseSeed's messages never contain seed material.
-		return nil, failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, accountKeysName(acc), signingSeedKey(s.name), err)
+		return nil, failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, naming.AccountKeysSecret(acc.Name), naming.AccountSigningSeed(s.name), err)
 	}
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err
 	}
-	c.memo.put(secret, signingSeedKey(s.name), memoEntry{key: s.key, pub: s.pub})
+	c.memo.put(secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
 	return s, nil
 }
 

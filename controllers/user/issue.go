@@ -29,7 +29,7 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -162,11 +162,11 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	revoke := why != issueRenewal && why != issueRevoked && prev > 0
 	if revoke {
 		if ok, wait := natsjwt.CanIssueAfter(prev, now); !ok {
-			return controllerutil.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
+			return controllerhelpers.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
 		}
 	}
 	if ok, wait := natsjwt.CanIssueAfter(cur.accountRevokedAt, now); !ok {
-		return controllerutil.RequeueAfter(wait, "the new JWT must be issued after the second the account revokes this key up to")
+		return controllerhelpers.RequeueAfter(wait, "the new JWT must be issued after the second the account revokes this key up to")
 	}
 	claims := *d.claims
 	if d.validFor > 0 {
@@ -190,9 +190,7 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	if revoke {
 		cur.revokedBefore = iat
 	}
-	if c.metrics != nil {
-		c.metrics.JWTsIssued.WithLabelValues("user").Inc()
-	}
+	c.metrics.JWTsSigned("user", 1)
 	klog.FromContext(ctx).V(2).Info("Issued user JWT", "publicKey", cur.pub, "claimsHash", d.hash,
 		"why", why, "signingKey", s.name, "revokesEarlier", revoke)
 	return nil

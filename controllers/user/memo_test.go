@@ -21,6 +21,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // An entry serves only the Secret version it was made from, items of one version live side by
@@ -30,31 +32,31 @@ func TestSecretMemoVersions(t *testing.T) {
 	v1 := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{UID: "u1", ResourceVersion: "1"}}
 	v2 := v1.DeepCopy()
 	v2.ResourceVersion = "2"
-	m.put(v1, seedKey, memoEntry{pub: "UA", jwt: &jwtTimes{issuer: "AB", issuedAt: 10, expires: 20}})
+	m.put(v1, naming.UserSeed, memoEntry{pub: "UA", jwt: &jwtTimes{issuer: "AB", issuedAt: 10, expires: 20}})
 	m.put(v1, credsChecked, memoEntry{ok: true})
-	if e, ok := m.get(v1, seedKey); !ok || e.pub != "UA" || e.jwt.userClaims("UA").IssuedAt != 10 {
+	if e, ok := m.get(v1, naming.UserSeed); !ok || e.pub != "UA" || e.jwt.userClaims("UA").IssuedAt != 10 {
 		t.Errorf("seed item of v1: %+v %v", e, ok)
 	}
 	if e, ok := m.get(v1, credsChecked); !ok || !e.ok {
 		t.Errorf("creds item of v1: %+v %v", e, ok)
 	}
-	if _, ok := m.get(v2, seedKey); ok {
+	if _, ok := m.get(v2, naming.UserSeed); ok {
 		t.Error("v1's entry served v2")
 	}
-	m.put(v2, seedKey, memoEntry{pub: "UB"})
+	m.put(v2, naming.UserSeed, memoEntry{pub: "UB"})
 	if _, ok := m.get(v2, credsChecked); ok {
 		t.Error("v1's creds check survived the new version")
 	}
-	if e, _ := m.get(v2, seedKey); e.pub != "UB" || e.jwt.userClaims("UB") != nil {
+	if e, _ := m.get(v2, naming.UserSeed); e.pub != "UB" || e.jwt.userClaims("UB") != nil {
 		t.Errorf("seed item of v2: %+v", e)
 	}
 	m.forget("u1")
-	if _, ok := m.get(v2, seedKey); ok {
+	if _, ok := m.get(v2, naming.UserSeed); ok {
 		t.Error("forgotten Secret still known")
 	}
 	var none *secretMemo
-	none.put(v1, seedKey, memoEntry{})
-	if _, ok := none.get(v1, seedKey); ok {
+	none.put(v1, naming.UserSeed, memoEntry{})
+	if _, ok := none.get(v1, naming.UserSeed); ok {
 		t.Error("a nil memo knows something")
 	}
 }

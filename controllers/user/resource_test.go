@@ -25,23 +25,24 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
 // TestOutcomeOf: spec problems are terminal with a Warning, waits are requeued quietly, and
 // transient errors leave the condition alone.
 func TestOutcomeOf(t *testing.T) {
-	if o, err, ok := outcomeOf(failed(ReasonInvalidSpec, "bad %s", "zone")); !ok || !controllerutil.IsTerminal(err) ||
+	if o, err, ok := outcomeOf(failed(ReasonInvalidSpec, "bad %s", "zone")); !ok || !controllerhelpers.IsTerminal(err) ||
 		o.Reason != ReasonInvalidSpec || o.Message != "bad zone" || o.Waiting || o.Ready {
 		t.Errorf("failed: outcome %+v, err %v, ok %v", o, err, ok)
 	}
-	if o, err, ok := outcomeOf(waitingFor(ReasonAccountNotReady, "later")); !ok || controllerutil.IsTerminal(err) || !o.Waiting {
+	if o, err, ok := outcomeOf(waitingFor(ReasonAccountNotReady, "later")); !ok || controllerhelpers.IsTerminal(err) || !o.Waiting {
 		t.Errorf("waiting: outcome %+v, err %v, ok %v", o, err, ok)
-	} else if _, isRequeue := controllerutil.AsRequeue(err); !isRequeue {
+	} else if _, isRequeue := controllerhelpers.AsRequeue(err); !isRequeue {
 		t.Errorf("waiting: err %v is not a requeue", err)
 	}
-	if _, err, ok := outcomeOf(errors.New("apiserver down")); ok || err == nil || controllerutil.IsTerminal(err) {
+	if _, err, ok := outcomeOf(errors.New("apiserver down")); ok || err == nil || controllerhelpers.IsTerminal(err) {
 		t.Errorf("transient: err %v, ok %v", err, ok)
 	}
 	if _, err, ok := outcomeOf(nil); !ok || err != nil {
@@ -95,14 +96,14 @@ func TestCredsSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token, _, err := natsjwt.ParseCreds(s.Data[credsKey]); err != nil || token != cur.token {
+	if token, _, err := natsjwt.ParseCreds(s.Data[naming.UserCreds]); err != nil || token != cur.token {
 		t.Errorf("user.creds does not hold the JWT: %v", err)
 	}
-	if s.Labels[controllerutil.LabelManagedBy] != controllerutil.ManagedByValue || s.Labels[controllerutil.LabelSecretType] != "creds" ||
-		s.Labels[controllerutil.LabelUser] != "api" {
+	if s.Labels[naming.LabelManagedBy] != naming.ManagedByValue || s.Labels[naming.LabelSecretType] != "creds" ||
+		s.Labels[naming.LabelUser] != "api" {
 		t.Errorf("labels = %v", s.Labels)
 	}
-	if s.Annotations[AnnotationClaimsHash] != "h" || s.Annotations[AnnotationRevokedBefore] != "1700000000" {
+	if s.Annotations[naming.AnnotationClaimsHash] != "h" || s.Annotations[naming.AnnotationRevokedBefore] != "1700000000" {
 		t.Errorf("annotations = %v", s.Annotations)
 	}
 	if !metav1.IsControlledBy(s, user) || s.Namespace != "apps" || s.Name != "api-creds" {
@@ -112,7 +113,7 @@ func TestCredsSecret(t *testing.T) {
 		t.Error("a Secret is not up to date with itself")
 	}
 	stale := s.DeepCopy()
-	stale.Data[jwtKey] = []byte("old")
+	stale.Data[naming.UserJWT] = []byte("old")
 	extra := s.DeepCopy()
 	extra.Labels["team"] = "orders"
 	if secretUpToDate(stale, s) || !secretUpToDate(extra, s) {
@@ -120,7 +121,7 @@ func TestCredsSecret(t *testing.T) {
 	}
 
 	long := testUser(func(u *natsv1alpha1.NatsUser) { u.Name = strings.Repeat("a", 64) })
-	if s, err := credsSecret(long, cur); err != nil || s.Labels[controllerutil.LabelUser] != "" {
+	if s, err := credsSecret(long, cur); err != nil || s.Labels[naming.LabelUser] != "" {
 		t.Errorf("a name too long for a label value must not become one: %v %v", s.Labels, err)
 	}
 }

@@ -34,22 +34,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
-)
-
-// Data keys of the creds Secret.
-const (
-	credsKey = "user.creds"
-	jwtKey   = "user.jwt"
-	seedKey  = "user.nk"
-)
-
-// Annotations on the creds Secret. They are written in the same write as the JWT they describe,
-// so a crash between the Secret write and the status write loses neither what the JWT was
-// issued for (no needless re-issue) nor the revocation an edit asked for.
-const (
-	AnnotationClaimsHash    = "natsauth.io/claims-hash"
-	AnnotationRevokedBefore = "natsauth.io/revoked-before"
 )
 
 // creds is the user's identity and the JWT that goes with it.
@@ -73,7 +59,7 @@ type creds struct {
 // there has never been one. A Secret it does not control is never taken over, and a key that
 // existed (status.publicKey) is never silently replaced.
 func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) (*creds, error) {
-	cur := &creds{name: secretName(user)}
+	cur := &creds{name: naming.UserCredsSecret(user)}
 	secret, err := c.secrets.Secrets(user.Namespace).Get(cur.name)
 	if apierrors.IsNotFound(err) && c.mustConfirmMiss(user, status) {
 		secret, err = c.kubeClient.CoreV1().Secrets(user.Namespace).Get(ctx, cur.name, metav1.GetOptions{})
@@ -160,14 +146,14 @@ func (cur *creds) read(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatu
 // them for this version of the Secret (memo may be nil).
 func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
 	cur.secret = secret
-	cur.seed = secret.Data[seedKey]
-	token := string(bytes.TrimSpace(secret.Data[jwtKey]))
-	e, known := memo.get(secret, seedKey)
+	cur.seed = secret.Data[naming.UserSeed]
+	token := string(bytes.TrimSpace(secret.Data[naming.UserJWT]))
+	e, known := memo.get(secret, naming.UserSeed)
 	if !known {
 		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
 		if err != nil {
 			return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
-				secret.Name, seedKey, err)
+				secret.Name, naming.UserSeed, err)
 		}
 		if e.pub, err = kp.PublicKey(); err != nil {
 			return err
@@ -175,7 +161,7 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
 			e.jwt = &jwtTimes{issuer: uc.Issuer, issuedAt: uc.IssuedAt, expires: uc.Expires}
 		}
-		memo.put(secret, seedKey, e)
+		memo.put(secret, naming.UserSeed, e)
 	}
 	cur.pub = e.pub
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
@@ -185,11 +171,11 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 	if e.jwt != nil {
 		cur.token, cur.claims = token, e.jwt.userClaims(e.pub)
 	}
-	cur.hash = secret.Annotations[AnnotationClaimsHash]
+	cur.hash = secret.Annotations[naming.AnnotationClaimsHash]
 	if cur.hash == "" {
 		cur.hash = status.ClaimsHash
 	}
-	cur.revokedBefore, _ = strconv.ParseInt(secret.Annotations[AnnotationRevokedBefore], 10, 64)
+	cur.revokedBefore, _ = strconv.ParseInt(secret.Annotations[naming.AnnotationRevokedBefore], 10, 64)
 	return nil
 }
 
@@ -213,24 +199,24 @@ func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(user, natsv1alpha1.SchemeGroupVersion.WithKind("NatsUser"))},
 		},
 		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{credsKey: file, jwtKey: []byte(cur.token), seedKey: cur.seed},
+		Data: map[string][]byte{naming.UserCreds: file, naming.UserJWT: []byte(cur.token), naming.UserSeed: cur.seed},
 	}, nil
 }
 
 // credsMetadata are the labels and annotations of the creds Secret.
 func credsMetadata(user *natsv1alpha1.NatsUser, cur *creds) (labels, annotations map[string]string) {
 	labels = map[string]string{
-		controllerutil.LabelManagedBy:  controllerutil.ManagedByValue,
-		controllerutil.LabelSecretType: controllerutil.SecretTypeCreds,
+		naming.LabelManagedBy:  naming.ManagedByValue,
+		naming.LabelSecretType: naming.SecretTypeCreds,
 	}
 	// Object names may be longer than a label value; the informer selects on managed-by only, so
 	// such a Secret just goes without the informational user label.
 	if len(validation.IsValidLabelValue(user.Name)) == 0 {
-		labels[controllerutil.LabelUser] = user.Name
+		labels[naming.LabelUser] = user.Name
 	}
-	annotations = map[string]string{AnnotationClaimsHash: cur.hash}
+	annotations = map[string]string{naming.AnnotationClaimsHash: cur.hash}
 	if cur.revokedBefore > 0 {
-		annotations[AnnotationRevokedBefore] = strconv.FormatInt(cur.revokedBefore, 10)
+		annotations[naming.AnnotationRevokedBefore] = strconv.FormatInt(cur.revokedBefore, 10)
 	}
 	return labels, annotations
 }
@@ -291,7 +277,7 @@ func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds
 		return false
 	}
 	labels, annotations := credsMetadata(user, cur)
-	return string(have.Data[jwtKey]) == cur.token && bytes.Equal(have.Data[seedKey], cur.seed) &&
+	return string(have.Data[naming.UserJWT]) == cur.token && bytes.Equal(have.Data[naming.UserSeed], cur.seed) &&
 		containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations)
 }
 
@@ -305,7 +291,7 @@ func secretUpToDate(have, desired *corev1.Secret) bool {
 	}
 	for k, want := range desired.Data {
 		got, ok := have.Data[k]
-		if !ok || !(bytes.Equal(got, want) || (k == credsKey && bytes.Equal(got, credsDigest(want)))) {
+		if !ok || !(bytes.Equal(got, want) || (k == naming.UserCreds && bytes.Equal(got, credsDigest(want)))) {
 			return false
 		}
 	}
@@ -328,11 +314,11 @@ func credsDigest(file []byte) []byte {
 // creds Secret sets its whole data, so the digest never reaches the apiserver.
 func CompactCredsSecret(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
-	if !ok || s.Labels[controllerutil.LabelSecretType] != controllerutil.SecretTypeCreds {
+	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
 		return obj, nil
 	}
-	if file, ok := s.Data[credsKey]; ok && !bytes.HasPrefix(file, []byte(credsDigestPrefix)) {
-		s.Data[credsKey] = credsDigest(file)
+	if file, ok := s.Data[naming.UserCreds]; ok && !bytes.HasPrefix(file, []byte(credsDigestPrefix)) {
+		s.Data[naming.UserCreds] = credsDigest(file)
 	}
 	return obj, nil
 }

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -53,8 +54,8 @@ func FuzzReadCredsSecret(f *testing.F) {
 	f.Add([]byte{}, "eyJ", "x", "", true)
 	f.Fuzz(func(t *testing.T, seedBytes []byte, jwtText, hash, revokedBefore string, namedOther bool) {
 		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "u", Namespace: "apps",
-			Annotations: map[string]string{AnnotationClaimsHash: hash, AnnotationRevokedBefore: revokedBefore}},
-			Data: map[string][]byte{seedKey: seedBytes, jwtKey: []byte(jwtText)}}
+			Annotations: map[string]string{naming.AnnotationClaimsHash: hash, naming.AnnotationRevokedBefore: revokedBefore}},
+			Data: map[string][]byte{naming.UserSeed: seedBytes, naming.UserJWT: []byte(jwtText)}}
 		status := &natsv1alpha1.NatsUserStatus{}
 		if namedOther {
 			status.PublicKey = accountPub // never a user key

@@ -29,6 +29,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -63,7 +65,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	// 3. The finalizer goes on before any credentials exist, so none can outlive the object
 	// without being revoked.
-	if err := controllerutil.AddFinalizer(ctx, user, Finalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
+	if err := controllerhelpers.AddFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
 	// 4. Issue or re-issue the credentials into a copy of the status, then record the result.
@@ -119,12 +121,12 @@ func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, st
 	if syncErr == nil {
 		outcome = issuedOutcome(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt))
 		if next > 0 {
-			queueErr = controllerutil.RequeueAfter(next, "credentials are due for renewal or expire")
+			queueErr = controllerhelpers.RequeueAfter(next, "credentials are due for renewal or expire")
 		}
 	}
 	status.ObservedGeneration = user.Generation
-	events := &controllerutil.EventBuffer{}
-	controllerutil.SetReady(&status.Conditions, user.Generation, outcome, events, user)
+	events := &controllerhelpers.EventBuffer{}
+	controllerhelpers.SetCondition(&status.Conditions, natsv1alpha1.ConditionReady, user.Generation, outcome, events, user)
 	if err := c.updateStatus(ctx, user, status); err != nil {
 		// Retry the whole sync: it is idempotent, and a terminal error joined here would stop it.
 		return err
@@ -135,7 +137,7 @@ func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, st
 
 // patchUser returns the finalizer patch function for user. It copies the new resourceVersion
 // into user, because the status update at the end of the same sync must carry it.
-func (c *Controller) patchUser(user *natsv1alpha1.NatsUser) controllerutil.PatchFunc {
+func (c *Controller) patchUser(user *natsv1alpha1.NatsUser) controllerhelpers.PatchFunc {
 	return func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
 		updated, err := c.natsClient.NatsauthV1alpha1().NatsUsers(user.Namespace).Patch(ctx, name, pt, data, opts, sub...)
 		if err != nil {

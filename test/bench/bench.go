@@ -37,6 +37,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
@@ -790,7 +791,7 @@ func credsCount(secrets []corev1.Secret, users []natsv1alpha1.NatsUser) int {
 		if name == "" {
 			name = u.Name
 		}
-		if s := byName[name]; s != nil && len(s.Data["user.creds"]) > 0 {
+		if s := byName[name]; s != nil && len(s.Data[naming.UserCreds]) > 0 {
 			n++
 		}
 	}

@@ -34,11 +34,9 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 )
-
-// floorFinalizer is the controller's finalizer, so the floor's patch has the same size.
-const floorFinalizer = "natsauth.io/user-revocation"
 
 // floorFieldManager names the floor's writes.
 const floorFieldManager = "nats-auth-bench-floor"
@@ -225,15 +223,16 @@ func (f *floor) replayUser(ctx context.Context, p plan, i int, obj *natsv1alpha1
 			var err error
 			switch k := s.Key; {
 			case k.Resource == "natsusers" && k.Subresource == "" && k.Verb == "PATCH":
+				// The controller's own finalizer, so the floor's patch has the same size.
 				patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{
-					"finalizers": []string{floorFinalizer}, "resourceVersion": obj.ResourceVersion}})
+					"finalizers": []string{naming.UserFinalizer}, "resourceVersion": obj.ResourceVersion}})
 				var u *natsv1alpha1.NatsUser
 				if u, err = users.Patch(ctx, obj.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: floorFieldManager}); err == nil {
 					obj = u
 				}
 			case k.Resource == "natsusers" && k.Subresource == "" && k.Verb == "PUT":
 				upd := obj.DeepCopy()
-				upd.Finalizers = []string{floorFinalizer}
+				upd.Finalizers = []string{naming.UserFinalizer}
 				metav1.SetMetaDataAnnotation(&upd.ObjectMeta, "bench.natsauth.io/write", fmt.Sprint(j))
 				var u *natsv1alpha1.NatsUser
 				if u, err = users.Update(ctx, upd, metav1.UpdateOptions{FieldManager: floorFieldManager}); err == nil {

@@ -33,7 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -94,16 +94,16 @@ func startNATSStack(ctx context.Context, cp *testbed.ControlPlane, opts options,
 	if err != nil {
 		return nil, fmt.Errorf("the server-config Secret: %w", err)
 	}
-	auth, err := perServerJWTDir(string(cfg.Data["auth.conf"]))
+	auth, err := perServerJWTDir(string(cfg.Data[naming.AuthConf]))
 	if err != nil {
 		return nil, fmt.Errorf("Secret %s/%s: %w", operatorNS, cfg.Name, err)
 	}
-	credsName := operatorName + "-resolver-creds"
+	credsName := naming.ResolverCredsSecret(operatorName)
 	credsSecret, err := kube.CoreV1().Secrets(operatorNS).Get(ctx, credsName, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("the resolver creds Secret: %w", err)
 	}
-	creds := credsSecret.Data["user.creds"]
+	creds := credsSecret.Data[naming.UserCreds]
 	if len(creds) == 0 {
 		return nil, fmt.Errorf("Secret %s/%s has no user.creds", operatorNS, credsName)
 	}
@@ -344,7 +344,7 @@ func (s *natsStack) waitPushed(ctx context.Context, natsauth natsclientset.Inter
 		if err == nil {
 			pending = pending[:0]
 			for _, a := range list.Items {
-				if a.Spec.OperatorRef.Name != s.operatorName || a.Labels[controllerutil.LabelSystemAccount] != "" {
+				if a.Spec.OperatorRef.Name != s.operatorName || a.Labels[naming.LabelSystemAccount] != "" {
 					continue
 				}
 				if a.Status.ClaimsHash == "" || a.Status.PushedClaimsHash != a.Status.ClaimsHash {

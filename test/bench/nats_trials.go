@@ -38,6 +38,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -342,7 +343,7 @@ func (n *natsRun) createUsers(ctx context.Context, prefix string, count int) ([]
 		}
 		creds := map[string][]byte{}
 		for _, s := range secrets.Items {
-			creds[s.Name] = s.Data["user.creds"]
+			creds[s.Name] = s.Data[naming.UserCreds]
 		}
 		users = users[:0]
 		for _, u := range list.Items {

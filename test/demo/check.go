@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -58,7 +59,7 @@ func (d *demo) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the check user's creds Secret: %w", err)
 	}
-	creds := secret.Data["user.creds"]
+	creds := secret.Data[naming.UserCreds]
 	who := fmt.Sprintf("NatsUser %s/%s", checkUserNS, checkUserName)
 
 	nc, errs, closed, err := d.connect(ctx, creds)
@@ -191,7 +192,7 @@ func (d *demo) writeUserCreds(ctx context.Context) error {
 	}
 	for _, u := range users.Items {
 		if u.DeletionTimestamp != nil || u.Status.SecretName == "" ||
-			(u.Namespace == d.operatorNS && u.Name == d.operatorName+"-resolver") {
+			(u.Namespace == d.operatorNS && u.Name == naming.ResolverUser(d.operatorName)) {
 			continue
 		}
 		s, err := d.kube.CoreV1().Secrets(u.Namespace).Get(ctx, u.Status.SecretName, metav1.GetOptions{})
@@ -199,7 +200,7 @@ func (d *demo) writeUserCreds(ctx context.Context) error {
 			return err
 		}
 		p := filepath.Join(dir, u.Namespace+"-"+u.Name+".creds")
-		if err := os.WriteFile(p, s.Data["user.creds"], 0o600); err != nil {
+		if err := os.WriteFile(p, s.Data[naming.UserCreds], 0o600); err != nil {
 			return err
 		}
 		d.userCreds = append(d.userCreds, p)

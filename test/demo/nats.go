@@ -28,6 +28,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -46,7 +47,7 @@ func (d *demo) startNatsServer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the server config Secret: %w", err)
 	}
-	auth := string(secret.Data["auth.conf"])
+	auth := string(secret.Data[naming.AuthConf])
 	jwtDir := filepath.Join(d.tmp, "jwt")
 	switch n := len(dirLine.FindAllStringIndex(auth, -1)); {
 	case n == 1:
@@ -78,12 +79,12 @@ func (d *demo) startNatsServer(ctx context.Context) error {
 // startResolver writes the resolver user's creds to a private file and runs the resolver binary
 // against the nats-server. Without a resolver binary it pushes the account JWTs itself.
 func (d *demo) startResolver(ctx context.Context) error {
-	name := d.operatorName + "-resolver-creds"
+	name := naming.ResolverCredsSecret(d.operatorName)
 	secret, err := d.kube.CoreV1().Secrets(d.operatorNS).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("the resolver creds Secret: %w", err)
 	}
-	creds := secret.Data["user.creds"]
+	creds := secret.Data[naming.UserCreds]
 	d.resolverCreds = filepath.Join(d.tmp, "resolver.creds")
 	if err := os.WriteFile(d.resolverCreds, creds, 0o600); err != nil {
 		return err
@@ -117,7 +118,7 @@ func (d *demo) waitPushed(ctx context.Context) error {
 			pending = pending[:0]
 			for _, a := range list.Items {
 				// The system account is preloaded from auth.conf; the other accounts are pushed.
-				if a.Spec.OperatorRef.Name != d.operatorName || a.Labels[systemAccountLabel] != "" {
+				if a.Spec.OperatorRef.Name != d.operatorName || a.Labels[naming.LabelSystemAccount] != "" {
 					continue
 				}
 				if a.Status.ClaimsHash == "" || a.Status.PushedClaimsHash != a.Status.ClaimsHash {
@@ -136,9 +137,6 @@ func (d *demo) waitPushed(ctx context.Context) error {
 		}
 	}
 }
-
-// systemAccountLabel marks an operator's system account (see controllers/DESIGN.md).
-const systemAccountLabel = "natsauth.io/system-account"
 
 func isClosed(ch chan struct{}) bool {
 	select {

@@ -28,11 +28,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
-
-// accountFinalizer is the finalizer the account controller puts on every NatsAccount.
-const accountFinalizer = "natsauth.io/account-cleanup"
 
 // TestAccountDeleteWithoutAllowDelete: the operator does not allow deletes, so the NatsAccount
 // goes at once, with one Warning that says how to get deletes, and the servers keep the JWT.
@@ -41,8 +40,8 @@ func TestAccountDeleteWithoutAllowDelete(t *testing.T) {
 	e.startResolver()
 	e.createAccount("orders")
 	acc := e.waitFullyPushed("orders")
-	if !slices.Contains(acc.Finalizers, accountFinalizer) {
-		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, accountFinalizer)
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
+		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, naming.AccountFinalizer)
 	}
 	e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
 
@@ -76,8 +75,8 @@ func TestAccountDeleteAfterItsOperator(t *testing.T) {
 	createOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true })
 	createAccount(t, ctx, newAccount(ns, "orders", "main"))
 	acc := waitAccountReady(t, ctx, ns, "orders")
-	if !slices.Contains(acc.Finalizers, accountFinalizer) {
-		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, accountFinalizer)
+	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
+		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, naming.AccountFinalizer)
 	}
 	client := natsClient(t).NatsauthV1alpha1()
 	if err := client.NatsOperators(ns).Delete(ctx, "main", metav1.DeleteOptions{}); err != nil {
@@ -100,14 +99,11 @@ func TestAccountDeleteAfterItsOperator(t *testing.T) {
 
 // TestAccountDeleteWithNATSUnreachable: the operator allows deletes but every server is down,
 // so no deletion can be reported; the account still goes at the deadline, with a Warning
-// naming the last result. The deadline is shortened through account.ServerDeleteTimeout, which
-// the in-process controller reads when it starts.
+// naming the last result. The deadline is shortened through the controller's options.
 func TestAccountDeleteWithNATSUnreachable(t *testing.T) {
-	prev := account.ServerDeleteTimeout
-	account.ServerDeleteTimeout = 5 * time.Second
-	// Registered before the controllers start, so it runs after they stopped.
-	t.Cleanup(func() { account.ServerDeleteTimeout = prev })
-	e := newResolverEnv(t, 3, func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true })
+	const deadline = 5 * time.Second
+	e := newResolverEnv(t, 3, func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true },
+		func(o *app.Options) { o.AccountServerDeleteTimeout = deadline })
 	e.startResolver()
 	e.createAccount("orders")
 	e.waitFullyPushed("orders")
@@ -133,7 +129,7 @@ func TestAccountDeleteWithNATSUnreachable(t *testing.T) {
 		t.Errorf("status.deleteRequest was never seen set")
 	}
 	if took < 3*time.Second {
-		t.Errorf("the account went after %s, before the deadline of %s", took, account.ServerDeleteTimeout)
+		t.Errorf("the account went after %s, before the deadline of %s", took, deadline)
 	}
 	var msgs []string
 	waitFor(t, e.ctx, "a NotDeletedOnServers Warning", func() bool {

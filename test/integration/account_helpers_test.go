@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -46,15 +47,15 @@ type testOperator struct {
 func setupOperator(t *testing.T, ctx context.Context, ns, name string) testOperator {
 	t.Helper()
 	op := createOperator(t, ns, name, nil)
-	secret, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, name+"-operator-keys", metav1.GetOptions{})
+	secret, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.OperatorKeysSecret(name), metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("operator key Secret: %v", err)
 	}
-	pub := seedPublicKey(t, secret.Data["operator.nk"], natsjwt.KindOperator)
+	pub := seedPublicKey(t, secret.Data[naming.OperatorIdentitySeed], natsjwt.KindOperator)
 	if pub != op.Status.PublicKey {
 		t.Fatalf("operator.nk holds %s, operator status %s", pub, op.Status.PublicKey)
 	}
-	return testOperator{Name: name, PublicKey: pub, SigningKey: seedPublicKey(t, secret.Data["signing.nk"], natsjwt.KindOperator)}
+	return testOperator{Name: name, PublicKey: pub, SigningKey: seedPublicKey(t, secret.Data[naming.OperatorSigningSeed], natsjwt.KindOperator)}
 }
 
 func newSeed(t *testing.T, kind natsjwt.KeyKind) []byte {

@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -67,7 +68,7 @@ func TestAccountInvalidSpec(t *testing.T) {
 					Times: []natsv1alpha1.TimeRange{{Start: "22:00:00", End: "06:00:00"}}, TimesLocation: "Mars/Olympus_Mons"}}}}}
 		}, "spec.signingKeys[1].scope.template.limits.timesLocation"},
 		{"jetstream-on-system-account", func(a *natsv1alpha1.NatsAccount) {
-			a.Labels = map[string]string{"natsauth.io/system-account": op.Name}
+			a.Labels = map[string]string{naming.LabelSystemAccount: op.Name}
 			a.Spec.JetStream = &natsv1alpha1.JetStreamSpec{}
 		}, "spec.jetstream: must not be set on the system account"},
 		{"wildcard-export-without-wildcards", func(a *natsv1alpha1.NatsAccount) {

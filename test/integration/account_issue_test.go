@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -161,22 +162,22 @@ func checkSigningKeys(t *testing.T, acc *natsv1alpha1.NatsAccount, claims *jwt.A
 
 func checkKeySecret(t *testing.T, ctx context.Context, acc *natsv1alpha1.NatsAccount) {
 	t.Helper()
-	s, err := controlPlane.KubeClient().CoreV1().Secrets(acc.Namespace).Get(ctx, acc.Name+"-account-keys", metav1.GetOptions{})
+	s, err := controlPlane.KubeClient().CoreV1().Secrets(acc.Namespace).Get(ctx, naming.AccountKeysSecret(acc.Name), metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("key Secret: %v", err)
 	}
-	if s.Labels["app.kubernetes.io/managed-by"] != "nats-auth-operator" || s.Labels["natsauth.io/secret-type"] != "keys" ||
-		s.Labels["natsauth.io/account"] != acc.Name {
+	if s.Labels[naming.LabelManagedBy] != naming.ManagedByValue || s.Labels[naming.LabelSecretType] != naming.SecretTypeKeys ||
+		s.Labels[naming.LabelAccount] != acc.Name {
 		t.Errorf("key Secret labels: %v", s.Labels)
 	}
 	if len(s.OwnerReferences) != 0 {
 		t.Errorf("Retain: the key Secret must have no owner, has %+v", s.OwnerReferences)
 	}
-	if got := seedPublicKey(t, s.Data["account.nk"], natsjwt.KindAccount); got != acc.Status.PublicKey {
+	if got := seedPublicKey(t, s.Data[naming.AccountIdentitySeed], natsjwt.KindAccount); got != acc.Status.PublicKey {
 		t.Errorf("account.nk holds %s, status.publicKey %s", got, acc.Status.PublicKey)
 	}
 	for _, sk := range acc.Status.SigningKeys {
-		if got := seedPublicKey(t, s.Data["signing-"+sk.Name+".nk"], natsjwt.KindAccount); got != sk.PublicKey {
+		if got := seedPublicKey(t, s.Data[naming.AccountSigningSeed(sk.Name)], natsjwt.KindAccount); got != sk.PublicKey {
 			t.Errorf("signing-%s.nk holds %s, status says %s", sk.Name, got, sk.PublicKey)
 		}
 	}
@@ -192,7 +193,7 @@ func TestAccountResyncWritesNothing(t *testing.T) {
 	createAccount(t, ctx, issuedAccount(t, ns, op.Name))
 	acc := waitAccountReady(t, ctx, ns, "orders")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	secret, err := secrets.Get(ctx, "orders-account-keys", metav1.GetOptions{})
+	secret, err := secrets.Get(ctx, naming.AccountKeysSecret("orders"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestAccountResyncWritesNothing(t *testing.T) {
 	settle(t, ctx, ns, op.Name)
 	consistently(t, ctx, "account and key Secret unchanged", 2*time.Second, func() bool {
 		a := getAccount(t, ctx, ns, "orders")
-		s, err := secrets.Get(ctx, "orders-account-keys", metav1.GetOptions{})
+		s, err := secrets.Get(ctx, naming.AccountKeysSecret("orders"), metav1.GetOptions{})
 		return err == nil && a.ResourceVersion == acc.ResourceVersion && s.ResourceVersion == secret.ResourceVersion
 	})
 }
@@ -251,7 +252,7 @@ func TestAccountOperatorNotFound(t *testing.T) {
 	if acc.Status.JWT != "" || acc.Status.PublicKey != "" {
 		t.Errorf("nothing may be issued without an operator: %+v", acc.Status)
 	}
-	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "orphan-account-keys", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.AccountKeysSecret("orphan"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("no key Secret without an operator, got %v", err)
 	}
 	waitFor(t, ctx, "a Warning event OperatorNotFound", func() bool { return warningEvents(t, ctx, ns, "orphan", "OperatorNotFound") == 1 })

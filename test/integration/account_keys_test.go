@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // TestAccountKeysRetainedAndAdopted proves that with the default Retain policy the key Secret
@@ -36,7 +37,7 @@ func TestAccountKeysRetainedAndAdopted(t *testing.T) {
 	createAccount(t, ctx, newAccount(ns, "keep", op.Name))
 	first := waitAccountReady(t, ctx, ns, "keep")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	secret, err := secrets.Get(ctx, "keep-account-keys", metav1.GetOptions{})
+	secret, err := secrets.Get(ctx, naming.AccountKeysSecret("keep"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestAccountKeysRetainedAndAdopted(t *testing.T) {
 	if decodeAccount(t, second).Issuer != op.SigningKey {
 		t.Error("re-created account not signed by the operator signing key")
 	}
-	after, err := secrets.Get(ctx, "keep-account-keys", metav1.GetOptions{})
+	after, err := secrets.Get(ctx, naming.AccountKeysSecret("keep"), metav1.GetOptions{})
 	if err != nil || after.UID != secret.UID || len(after.OwnerReferences) != 0 {
 		t.Errorf("key Secret must be the retained one without owner: err %v, uid %s -> %s, owners %+v", err, secret.UID, after.UID, after.OwnerReferences)
 	}
@@ -79,7 +80,7 @@ func TestAccountKeysDeletePolicy(t *testing.T) {
 	createAccount(t, ctx, spec)
 	acc := waitAccountReady(t, ctx, ns, "owned")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	s, err := secrets.Get(ctx, "owned-account-keys", metav1.GetOptions{})
+	s, err := secrets.Get(ctx, naming.AccountKeysSecret("owned"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestAccountKeysDeletePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the owner reference is removed", func() bool {
-		s, err := secrets.Get(ctx, "owned-account-keys", metav1.GetOptions{})
+		s, err := secrets.Get(ctx, naming.AccountKeysSecret("owned"), metav1.GetOptions{})
 		return err == nil && len(s.OwnerReferences) == 0
 	})
 	if got := waitAccountReady(t, ctx, ns, "owned"); got.Status.PublicKey != acc.Status.PublicKey {
@@ -111,7 +112,7 @@ func TestAccountKeysMissing(t *testing.T) {
 	createAccount(t, ctx, newAccount(ns, "lost", op.Name))
 	ready := waitAccountReady(t, ctx, ns, "lost")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	if err := secrets.Delete(ctx, "lost-account-keys", metav1.DeleteOptions{}); err != nil {
+	if err := secrets.Delete(ctx, naming.AccountKeysSecret("lost"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	acc := waitAccountCondition(t, ctx, ns, "lost", metav1.ConditionFalse, "KeysMissing")
@@ -121,7 +122,7 @@ func TestAccountKeysMissing(t *testing.T) {
 	waitFor(t, ctx, "a Warning event KeysMissing", func() bool { return warningEvents(t, ctx, ns, "lost", "KeysMissing") >= 1 })
 	settle(t, ctx, ns, op.Name)
 	consistently(t, ctx, "no new key Secret and one Warning event", 2*time.Second, func() bool {
-		_, err := secrets.Get(ctx, "lost-account-keys", metav1.GetOptions{})
+		_, err := secrets.Get(ctx, naming.AccountKeysSecret("lost"), metav1.GetOptions{})
 		return apierrors.IsNotFound(err) && warningEvents(t, ctx, ns, "lost", "KeysMissing") == 1
 	})
 }

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -64,7 +65,7 @@ func TestAccountMaxUserLifetime(t *testing.T) {
 		t.Errorf("the re-issue changed the user key")
 	}
 	creds := getSecret(t, ns, "svc")
-	token, _, err := natsjwt.ParseCreds(creds.Data["user.creds"])
+	token, _, err := natsjwt.ParseCreds(creds.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)
 	}

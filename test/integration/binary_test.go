@@ -35,6 +35,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -186,7 +187,7 @@ func TestControllerBinary(t *testing.T) {
 	}
 
 	createOperator(t, ns, "bin", nil)
-	user := readyUser(t, ns, "bin-resolver")
+	user := readyUser(t, ns, naming.ResolverUser("bin"))
 
 	// Exactly one replica reconciled: only the leader logged a sync.
 	leaders := 0
@@ -218,7 +219,7 @@ func TestControllerBinary(t *testing.T) {
 
 	// No secret material in logs or events.
 	creds := getSecret(t, ns, user.Status.SecretName)
-	userJWT := string(creds.Data["user.jwt"])
+	userJWT := string(creds.Data[naming.UserJWT])
 	evs, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)

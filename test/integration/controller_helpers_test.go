@@ -29,15 +29,18 @@ import (
 )
 
 // startControllers runs the controller binary's wiring in-process against the test control plane
-// (no leader election, no listeners) and stops it when the test ends. It returns a stop function
-// for tests that restart the controller midway.
-func startControllers(t *testing.T) (stop func()) {
+// (no leader election, no listeners) and stops it when the test ends. Options may be adjusted by
+// mutate. It returns a stop function for tests that restart the controller midway.
+func startControllers(t *testing.T, mutate ...func(*app.Options)) (stop func()) {
 	t.Helper()
 	opts := app.NewOptions()
 	opts.RestConfig = controlPlane.Config()
 	opts.MetricsBindAddress = "0"
 	opts.HealthProbeBindAddress = "0"
 	opts.Workers = 2
+	for _, m := range mutate {
+		m(opts)
+	}
 	_, logCtx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
 	return runInBackground(t, "controller", cancel, func() error { return app.Run(ctx, opts) })

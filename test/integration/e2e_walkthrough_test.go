@@ -29,6 +29,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -77,9 +78,9 @@ func TestWalkthrough(t *testing.T) {
 
 	// A nats-server configured from the rendered Secret, as a deployment would mount it.
 	cfg := getSecret(t, platform, op.Status.ServerConfigSecret)
-	srv := testbed.StartNatsServer(t, testbed.NatsOptions{ConfigText: string(cfg.Data["auth.conf"]),
+	srv := testbed.StartNatsServer(t, testbed.NatsOptions{ConfigText: string(cfg.Data[naming.AuthConf]),
 		ExtraConfig: "jetstream { store_dir: \"" + t.TempDir() + "\" }"})
-	sys, err := testbed.ConnectCreds(srv.ClientURL(), getSecret(t, platform, "main-resolver-creds").Data["user.creds"])
+	sys, err := testbed.ConnectCreds(srv.ClientURL(), getSecret(t, platform, naming.ResolverCredsSecret("main")).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver user connect: %v", err)
 	}
@@ -92,7 +93,7 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatalf("push: %v", err)
 	}
 
-	creds := getSecret(t, apps, "api").Data["user.creds"]
+	creds := getSecret(t, apps, "api").Data[naming.UserCreds]
 	errs := make(chan error, 10)
 	closed := make(chan struct{})
 	nc, err := testbed.ConnectCreds(srv.ClientURL(), creds,

@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -57,7 +58,7 @@ func TestHelmChartLayout(t *testing.T) {
 		}
 	}
 	secret := getSecret(t, ns, op.Status.ServerConfigSecret)
-	if err := os.WriteFile(filepath.Join(authDir, "auth.conf"), secret.Data["auth.conf"], 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(authDir, naming.AuthConf), secret.Data[naming.AuthConf], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// Two distinct ports: two FreePort calls may return the same one.
@@ -99,7 +100,7 @@ func TestHelmChartLayout(t *testing.T) {
 	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", ports[1])
 
-	sys, err := testbed.ConnectCreds(url, getSecret(t, ns, "helm-resolver-creds").Data["user.creds"])
+	sys, err := testbed.ConnectCreds(url, getSecret(t, ns, naming.ResolverCredsSecret("helm")).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver user: %v", err)
 	}
@@ -111,7 +112,7 @@ func TestHelmChartLayout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(op.Spec.Resolver.Dir, acc.Status.PublicKey+".jwt")); err != nil {
 		t.Errorf("the account was not stored in auth.conf's resolver dir: %v", err)
 	}
-	nc, err := testbed.ConnectCreds(url, getSecret(t, ns, user.Status.SecretName).Data["user.creds"])
+	nc, err := testbed.ConnectCreds(url, getSecret(t, ns, user.Status.SecretName).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("user connect: %v", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -47,14 +48,14 @@ func TestManifestExamplesBecomeReady(t *testing.T) {
 		case "NatsOperator":
 			operators++
 			waitOperatorReady(t, ns, name)
-			readyAccountNamed(t, ns, name+"-system")
-			readyUser(t, ns, name+"-resolver")
-			getSecret(t, ns, name+"-server-config")
+			readyAccountNamed(t, ns, naming.SystemAccount(name))
+			readyUser(t, ns, naming.ResolverUser(name))
+			getSecret(t, ns, naming.ServerConfigSecret(name))
 		case "NatsAccount":
 			readyAccountNamed(t, ns, name)
 		case "NatsUser":
 			u := readyUser(t, ns, name)
-			if s := getSecret(t, ns, u.Status.SecretName); len(s.Data["user.creds"]) == 0 {
+			if s := getSecret(t, ns, u.Status.SecretName); len(s.Data[naming.UserCreds]) == 0 {
 				t.Errorf("NatsUser %s/%s: Secret %s has no user.creds", ns, name, s.Name)
 			}
 		}
@@ -77,7 +78,7 @@ func TestManifestExamplesBecomeReady(t *testing.T) {
 	}
 	// The worker is signed by the scoped key and carries no permissions of its own.
 	worker := getSecret(t, "apps", "worker")
-	userJWT, _, err := natsjwt.ParseCreds(worker.Data["user.creds"])
+	userJWT, _, err := natsjwt.ParseCreds(worker.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 )
 
@@ -92,7 +93,7 @@ func TestManifestControllerLeastPrivilege(t *testing.T) {
 	ctx := testContext(t)
 
 	createOperator(t, ns, "rbac", nil)
-	readyUser(t, ns, "rbac-resolver")
+	readyUser(t, ns, naming.ResolverUser("rbac"))
 	readyAccount(t, ns, "app", "rbac")
 	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: "svc", Namespace: ns},
@@ -173,7 +174,7 @@ func TestManifestControllerMissingPermission(t *testing.T) {
 	if c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionReady); (c != nil && c.Status == metav1.ConditionTrue) || got.Status.PublicKey != "" {
 		t.Errorf("operator without its key Secret: Ready %+v, publicKey %q", c, got.Status.PublicKey)
 	}
-	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "denied-operator-keys", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.OperatorKeysSecret("denied"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the key Secret exists although the controller may not create Secrets: %v", err)
 	}
 
@@ -201,7 +202,7 @@ func TestManifestResolverRBAC(t *testing.T) {
 	allowed := map[string]error{}
 	_, allowed["list natsoperators"] = client.NatsOperators(e.ns).List(ctx, metav1.ListOptions{})
 	_, allowed["list natsaccounts"] = client.NatsAccounts(e.ns).List(ctx, metav1.ListOptions{})
-	_, allowed["get natsaccount"] = client.NatsAccounts(e.ns).Get(ctx, "main-system", metav1.GetOptions{})
+	_, allowed["get natsaccount"] = client.NatsAccounts(e.ns).Get(ctx, naming.SystemAccount("main"), metav1.GetOptions{})
 	for name, watch := range map[string]func() error{
 		"watch natsoperators": func() error {
 			w, err := client.NatsOperators(e.ns).Watch(ctx, metav1.ListOptions{})
@@ -224,7 +225,7 @@ func TestManifestResolverRBAC(t *testing.T) {
 "status":{"conditions":[{"type":"Pushed","status":"False","reason":"RBACProbe","message":"probe","lastTransitionTime":%q}]}}`,
 		e.ns, time.Now().UTC().Format(time.RFC3339))
 	force := true
-	_, allowed["server-side apply natsaccounts/status"] = client.NatsAccounts(e.ns).Patch(ctx, "main-system", types.ApplyPatchType,
+	_, allowed["server-side apply natsaccounts/status"] = client.NatsAccounts(e.ns).Patch(ctx, naming.SystemAccount("main"), types.ApplyPatchType,
 		[]byte(apply), metav1.PatchOptions{FieldManager: "nats-auth-resolver", Force: &force}, "status")
 	for what, err := range allowed {
 		if err != nil {
@@ -232,17 +233,17 @@ func TestManifestResolverRBAC(t *testing.T) {
 		}
 	}
 
-	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(ctx, "main-system", metav1.GetOptions{})
+	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(ctx, naming.SystemAccount("main"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	forbidden := map[string]error{}
-	_, forbidden["get the resolver's own creds Secret"] = kube.CoreV1().Secrets(e.ns).Get(ctx, "main-resolver-creds", metav1.GetOptions{})
+	_, forbidden["get the resolver's own creds Secret"] = kube.CoreV1().Secrets(e.ns).Get(ctx, naming.ResolverCredsSecret("main"), metav1.GetOptions{})
 	_, forbidden["list secrets"] = kube.CoreV1().Secrets(e.ns).List(ctx, metav1.ListOptions{})
 	changed := sys.DeepCopy()
 	changed.Spec.Description = "changed by the resolver"
 	_, forbidden["update a natsaccount's spec"] = client.NatsAccounts(e.ns).Update(ctx, changed, metav1.UpdateOptions{})
-	_, forbidden["merge-patch a natsaccount"] = client.NatsAccounts(e.ns).Patch(ctx, "main-system", types.MergePatchType,
+	_, forbidden["merge-patch a natsaccount"] = client.NatsAccounts(e.ns).Patch(ctx, naming.SystemAccount("main"), types.MergePatchType,
 		[]byte(`{"spec":{"description":"x"}}`), metav1.PatchOptions{})
 	_, forbidden["update natsaccounts/status"] = client.NatsAccounts(e.ns).UpdateStatus(ctx, sys, metav1.UpdateOptions{})
 	_, forbidden["create a natsaccount"] = client.NatsAccounts(e.ns).Create(ctx, newAccount(e.ns, "intruder", "main"), metav1.CreateOptions{})

@@ -28,6 +28,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 const (
@@ -283,10 +285,10 @@ func resolverOperator(t *testing.T, objs []*unstructured.Unstructured) (*appsv1.
 		t.Fatalf("resolver mounts no Secret volume at %s", credsMountPath)
 	}
 	secret := dep.Spec.Template.Spec.Volumes[i].Secret
-	if want := operator + "-resolver-creds"; secret.SecretName != want {
+	if want := naming.ResolverCredsSecret(operator); secret.SecretName != want {
 		t.Errorf("resolver of operator %s mounts Secret %q, want %q", operator, secret.SecretName, want)
 	}
-	if len(secret.Items) != 1 || secret.Items[0].Key != "user.creds" || secret.Items[0].Path != "user.creds" {
+	if len(secret.Items) != 1 || secret.Items[0].Key != naming.UserCreds || secret.Items[0].Path != naming.UserCreds {
 		t.Errorf("resolver creds volume items %+v, want user.creds only", secret.Items)
 	}
 	return &dep, operator

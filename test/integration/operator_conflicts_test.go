@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -60,19 +61,19 @@ func TestOperatorNeverTakesOver(t *testing.T) {
 	}
 
 	t.Run("a foreign key Secret", func(t *testing.T) {
-		foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "k-operator-keys", Namespace: ns}, StringData: map[string]string{"x": "y"}}
+		foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: naming.OperatorKeysSecret("k"), Namespace: ns}, StringData: map[string]string{"x": "y"}}
 		if _, err := kube.Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		newOp("k")
 		waitOperatorReason(t, ns, "k", "SecretConflict")
-		got := getSecret(t, ns, "k-operator-keys")
+		got := getSecret(t, ns, naming.OperatorKeysSecret("k"))
 		if len(got.Data) != 1 {
 			t.Errorf("the foreign Secret was changed: %v", got.Data)
 		}
 	})
 	t.Run("a foreign system account", func(t *testing.T) {
-		if _, err := client.NatsAccounts(ns).Create(ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "s-system", Namespace: ns},
+		if _, err := client.NatsAccounts(ns).Create(ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: naming.SystemAccount("s"), Namespace: ns},
 			Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "s"}}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -80,30 +81,30 @@ func TestOperatorNeverTakesOver(t *testing.T) {
 		waitOperatorReason(t, ns, "s", "SystemObjectConflict")
 	})
 	t.Run("a foreign resolver user", func(t *testing.T) {
-		if _, err := client.NatsUsers(ns).Create(ctx, &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: "r-resolver", Namespace: ns},
-			Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "r-system"}}}, metav1.CreateOptions{}); err != nil {
+		if _, err := client.NatsUsers(ns).Create(ctx, &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: naming.ResolverUser("r"), Namespace: ns},
+			Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: naming.SystemAccount("r")}}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		newOp("r")
 		waitOperatorReason(t, ns, "r", "SystemObjectConflict")
 	})
 	t.Run("a foreign server-config Secret", func(t *testing.T) {
-		foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-server-config", Namespace: ns}, StringData: map[string]string{"auth.conf": "mine"}}
+		foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: naming.ServerConfigSecret("c"), Namespace: ns}, StringData: map[string]string{naming.AuthConf: "mine"}}
 		if _, err := kube.Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		newOp("c")
 		waitOperatorReason(t, ns, "c", "SecretConflict")
-		if got := string(getSecret(t, ns, "c-server-config").Data["auth.conf"]); got != "mine" {
+		if got := string(getSecret(t, ns, naming.ServerConfigSecret("c")).Data[naming.AuthConf]); got != "mine" {
 			t.Errorf("the foreign Secret was overwritten: %q", got)
 		}
 	})
 	t.Run("a key Secret holding the wrong kind of seed", func(t *testing.T) {
 		acc, _ := natsjwt.NewKey(natsjwt.KindAccount)
 		seed, _ := acc.Seed()
-		bad := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "w-operator-keys", Namespace: ns,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "nats-auth-operator", "natsauth.io/secret-type": "keys", "natsauth.io/operator": "w"}},
-			Data: map[string][]byte{"operator.nk": seed, "signing.nk": seed}}
+		bad := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: naming.OperatorKeysSecret("w"), Namespace: ns,
+			Labels: map[string]string{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeKeys, naming.LabelOperator: "w"}},
+			Data: map[string][]byte{naming.OperatorIdentitySeed: seed, naming.OperatorSigningSeed: seed}}
 		if _, err := kube.Create(ctx, bad, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -135,17 +136,17 @@ func TestConcurrentControllersCreateOneKey(t *testing.T) {
 	for i := range 3 {
 		name := fmt.Sprintf("op%d", i)
 		op := waitOperatorReady(t, ns, name)
-		keys := getSecret(t, ns, name+"-operator-keys")
-		kp, err := natsjwt.ParseSeed(keys.Data["operator.nk"], natsjwt.KindOperator)
+		keys := getSecret(t, ns, naming.OperatorKeysSecret(name))
+		kp, err := natsjwt.ParseSeed(keys.Data[naming.OperatorIdentitySeed], natsjwt.KindOperator)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if pub, _ := kp.PublicKey(); pub != op.Status.PublicKey {
 			t.Errorf("%s: status names %s but the key Secret holds %s", name, op.Status.PublicKey, pub)
 		}
-		sys := readyAccountNamed(t, ns, name+"-system")
-		sysKeys := getSecret(t, ns, name+"-system-account-keys")
-		akp, err := natsjwt.ParseSeed(sysKeys.Data["account.nk"], natsjwt.KindAccount)
+		sys := readyAccountNamed(t, ns, naming.SystemAccount(name))
+		sysKeys := getSecret(t, ns, naming.AccountKeysSecret(naming.SystemAccount(name)))
+		akp, err := natsjwt.ParseSeed(sysKeys.Data[naming.AccountIdentitySeed], natsjwt.KindAccount)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -87,25 +88,25 @@ func TestOperatorIssues(t *testing.T) {
 		s.ServiceURLs = []string{"nats://127.0.0.1:4222"}
 	})
 
-	keys := getSecret(t, ns, "main-operator-keys")
+	keys := getSecret(t, ns, naming.OperatorKeysSecret("main"))
 	if len(keys.OwnerReferences) != 0 {
 		t.Errorf("operator keys are retained by default, but the Secret has owners %v", keys.OwnerReferences)
 	}
-	identity, err := natsjwt.ParseSeed(keys.Data["operator.nk"], natsjwt.KindOperator)
+	identity, err := natsjwt.ParseSeed(keys.Data[naming.OperatorIdentitySeed], natsjwt.KindOperator)
 	if err != nil {
 		t.Fatalf("operator.nk: %v", err)
 	}
 	if pub, _ := identity.PublicKey(); pub != op.Status.PublicKey {
 		t.Errorf("status.publicKey %s is not the stored identity %s", op.Status.PublicKey, pub)
 	}
-	signing, err := natsjwt.ParseSeed(keys.Data["signing.nk"], natsjwt.KindOperator)
+	signing, err := natsjwt.ParseSeed(keys.Data[naming.OperatorSigningSeed], natsjwt.KindOperator)
 	if err != nil {
 		t.Fatalf("signing.nk: %v", err)
 	}
 	signingPub, _ := signing.PublicKey()
 
 	cfg := getSecret(t, ns, op.Status.ServerConfigSecret)
-	claims, err := jwt.DecodeOperatorClaims(string(cfg.Data["operator.jwt"]))
+	claims, err := jwt.DecodeOperatorClaims(string(cfg.Data[naming.OperatorJWT]))
 	if err != nil {
 		t.Fatalf("operator.jwt: %v", err)
 	}
@@ -120,22 +121,22 @@ func TestOperatorIssues(t *testing.T) {
 			t.Errorf("operator JWT signing keys %v lack %s", claims.SigningKeys, k)
 		}
 	}
-	if string(cfg.Data["sys.pub"]) != op.Status.SystemAccount {
-		t.Errorf("sys.pub = %q", cfg.Data["sys.pub"])
+	if string(cfg.Data[naming.SystemAccountPublicKey]) != op.Status.SystemAccount {
+		t.Errorf("sys.pub = %q", cfg.Data[naming.SystemAccountPublicKey])
 	}
-	auth := string(cfg.Data["auth.conf"])
-	for _, want := range []string{"operator: \"" + string(cfg.Data["operator.jwt"]) + "\"", "system_account: \"" + op.Status.SystemAccount + "\"",
-		"type: full", "resolver_preload {", op.Status.SystemAccount + ": \"" + string(cfg.Data["sys.jwt"]) + "\""} {
+	auth := string(cfg.Data[naming.AuthConf])
+	for _, want := range []string{"operator: \"" + string(cfg.Data[naming.OperatorJWT]) + "\"", "system_account: \"" + op.Status.SystemAccount + "\"",
+		"type: full", "resolver_preload {", op.Status.SystemAccount + ": \"" + string(cfg.Data[naming.SystemAccountJWT]) + "\""} {
 		if !strings.Contains(auth, want) {
 			t.Errorf("auth.conf lacks %q:\n%s", want, auth)
 		}
 	}
-	if cfg.Annotations["natsauth.io/config-checksum"] == "" {
+	if cfg.Annotations[naming.AnnotationChecksum] == "" {
 		t.Error("server-config Secret has no checksum annotation")
 	}
 
 	// The system account has no JetStream and is signed by the operator signing key.
-	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(testContext(t), "main-system", metav1.GetOptions{})
+	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(testContext(t), naming.SystemAccount("main"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +148,8 @@ func TestOperatorIssues(t *testing.T) {
 		t.Errorf("system account JWT issuer %s (want %s), JetStream enabled %v", sysClaims.Issuer, signingPub, sysClaims.Limits.IsJSEnabled())
 	}
 	// The resolver user's creds exist, in the system account, with least privilege.
-	creds := getSecret(t, ns, "main-resolver-creds")
-	userJWT, _, err := natsjwt.ParseCreds(creds.Data["user.creds"])
+	creds := getSecret(t, ns, naming.ResolverCredsSecret("main"))
+	userJWT, _, err := natsjwt.ParseCreds(creds.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver creds: %v", err)
 	}
@@ -169,16 +170,16 @@ func TestOperatorResyncWritesNothing(t *testing.T) {
 	createOperator(t, ns, "quiet", nil)
 	ctx := testContext(t)
 	// Let the status of the system objects settle (resolver user, its Secret).
-	readyUser(t, ns, "quiet-resolver")
+	readyUser(t, ns, naming.ResolverUser("quiet"))
 	versions := func() map[string]string {
 		out := map[string]string{}
 		op, _ := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "quiet", metav1.GetOptions{})
 		out["operator"] = op.ResourceVersion
-		acc, _ := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, "quiet-system", metav1.GetOptions{})
+		acc, _ := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, naming.SystemAccount("quiet"), metav1.GetOptions{})
 		out["account"] = acc.ResourceVersion
-		u, _ := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "quiet-resolver", metav1.GetOptions{})
+		u, _ := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, naming.ResolverUser("quiet"), metav1.GetOptions{})
 		out["user"] = u.ResourceVersion
-		for _, s := range []string{"quiet-operator-keys", "quiet-server-config", "quiet-resolver-creds", "quiet-system-account-keys"} {
+		for _, s := range []string{naming.OperatorKeysSecret("quiet"), naming.ServerConfigSecret("quiet"), naming.ResolverCredsSecret("quiet"), naming.AccountKeysSecret(naming.SystemAccount("quiet"))} {
 			out[s] = getSecret(t, ns, s).ResourceVersion
 		}
 		return out
@@ -203,7 +204,7 @@ func TestOperatorKeysMissing(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
 	op := createOperator(t, ns, "lost", nil)
 	ctx := testContext(t)
-	if err := controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, "lost-operator-keys", metav1.DeleteOptions{}); err != nil {
+	if err := controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, naming.OperatorKeysSecret("lost"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "Ready=False KeysMissing", func() bool {
@@ -211,7 +212,7 @@ func TestOperatorKeysMissing(t *testing.T) {
 		c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionReady)
 		return err == nil && c != nil && c.Reason == "KeysMissing" && c.Status == metav1.ConditionFalse
 	})
-	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "lost-operator-keys", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.OperatorKeysSecret("lost"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("a new key Secret was created (err %v); the identity %s must not be replaced silently", err, op.Status.PublicKey)
 	}
 	waitForEvent(t, ns, "lost", "KeysMissing")
@@ -228,14 +229,14 @@ func TestOperatorAdoptsRetainedKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The test control plane runs no garbage collector: remove what it would collect.
-	_ = client.NatsUsers(ns).Delete(ctx, "again-resolver", metav1.DeleteOptions{})
-	_ = client.NatsAccounts(ns).Delete(ctx, "again-system", metav1.DeleteOptions{})
+	_ = client.NatsUsers(ns).Delete(ctx, naming.ResolverUser("again"), metav1.DeleteOptions{})
+	_ = client.NatsAccounts(ns).Delete(ctx, naming.SystemAccount("again"), metav1.DeleteOptions{})
 	waitFor(t, ctx, "system objects are gone", func() bool {
-		_, e1 := client.NatsUsers(ns).Get(ctx, "again-resolver", metav1.GetOptions{})
-		_, e2 := client.NatsAccounts(ns).Get(ctx, "again-system", metav1.GetOptions{})
+		_, e1 := client.NatsUsers(ns).Get(ctx, naming.ResolverUser("again"), metav1.GetOptions{})
+		_, e2 := client.NatsAccounts(ns).Get(ctx, naming.SystemAccount("again"), metav1.GetOptions{})
 		return apierrors.IsNotFound(e1) && apierrors.IsNotFound(e2)
 	})
-	_ = controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, "again-server-config", metav1.DeleteOptions{})
+	_ = controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, naming.ServerConfigSecret("again"), metav1.DeleteOptions{})
 	second := createOperator(t, ns, "again", nil)
 	if second.Status.PublicKey != first.Status.PublicKey {
 		t.Errorf("re-created operator has identity %s, want the retained %s", second.Status.PublicKey, first.Status.PublicKey)
@@ -257,9 +258,9 @@ func TestOperatorMemoryResolver(t *testing.T) {
 	}
 	acc := readyAccount(t, ns, "app", "mem")
 	waitFor(t, ctx, "auth.conf preloads the app account", func() bool {
-		s, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "mem-server-config", metav1.GetOptions{})
-		return err == nil && strings.Contains(string(s.Data["auth.conf"]), acc.Status.PublicKey+": \""+acc.Status.JWT+"\"") &&
-			strings.Contains(string(s.Data["auth.conf"]), "resolver: MEMORY")
+		s, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.ServerConfigSecret("mem"), metav1.GetOptions{})
+		return err == nil && strings.Contains(string(s.Data[naming.AuthConf]), acc.Status.PublicKey+": \""+acc.Status.JWT+"\"") &&
+			strings.Contains(string(s.Data[naming.AuthConf]), "resolver: MEMORY")
 	})
 }
 

@@ -37,7 +37,9 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -136,12 +138,13 @@ func (e *resolverEnv) waitFor(what string, cond func() bool) {
 	waitForWithin(e.t, e.ctx, e.patience, what, cond)
 }
 
-// newResolverEnv starts the controllers, creates operator "main" (mutated by mut) and starts a
-// cluster of n nats-servers configured from its server-config Secret. The full resolvers'
-// own sync interval is set long, so that only the resolver binary repairs servers here.
-func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec)) *resolverEnv {
+// newResolverEnv starts the controllers (their options adjusted by controller), creates operator
+// "main" (mutated by mut) and starts a cluster of n nats-servers configured from its
+// server-config Secret. The full resolvers' own sync interval is set long, so that only the
+// resolver binary repairs servers here.
+func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec), controller ...func(*app.Options)) *resolverEnv {
 	t.Helper()
-	startControllers(t)
+	startControllers(t, controller...)
 	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t)}
 	e.op = createOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		if mut != nil {
@@ -151,10 +154,10 @@ func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec
 			s.Resolver.Interval = &metav1.Duration{Duration: time.Hour}
 		}
 	})
-	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data["auth.conf"])
+	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	e.servers = testbed.StartNatsCluster(t, n, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	creds := getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"]
+	creds := getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds]
 	if err := os.WriteFile(e.credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +201,7 @@ func (e *resolverEnv) createUser(name, account string) []byte {
 		e.t.Fatalf("create user %s: %v", name, err)
 	}
 	readyUser(e.t, e.ns, name)
-	return getSecret(e.t, e.ns, name).Data["user.creds"]
+	return getSecret(e.t, e.ns, name).Data[naming.UserCreds]
 }
 
 // account reads a NatsAccount.

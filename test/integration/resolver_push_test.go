@@ -25,15 +25,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // TestResolverPushesToEveryServer proves the resolver alone makes a new account usable on every
 // server of a three-server cluster: the servers store the JWT the controller issued (no lookup
 // or manual push involved), the Pushed condition says 3 of 3, the controller's Ready condition
-// survives next to it, and a converged account is left alone.
+// survives next to it, a converged account is left alone, and /metrics serves the resolver's
+// metrics and none of the controller's.
 func TestResolverPushesToEveryServer(t *testing.T) {
 	e := newResolverEnv(t, 3, nil)
-	e.startResolver()
+	r := e.startResolver()
 	e.createAccount("orders")
 	acc := e.waitFullyPushed("orders")
 	if msg := resolverPushedMessage(acc); msg != "acknowledged by 3 of 3 servers" {
@@ -44,7 +46,7 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 	}
 	// Before any user connects, so lookups cannot have filled the stores.
 	e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
-	sys := e.waitFullyPushed("main-system")
+	sys := e.waitFullyPushed(naming.SystemAccount("main"))
 	e.waitStored(sys.Status.PublicKey, sys.Status.JWT, e.servers...)
 
 	creds := e.createUser("api", "orders")
@@ -58,6 +60,20 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 
 	t.Run("the resolver owns only its fields", func(t *testing.T) {
 		checkResolverManagedFields(t, e.account("orders"))
+	})
+	t.Run("only the resolver's metrics", func(t *testing.T) {
+		code, body := get(r.MetricsURL)
+		// No workqueue_* here: client-go takes one provider per process, and in this test the
+		// controller, started first in the same process, registered it.
+		if code != 200 || !strings.Contains(body, "natsauth_resolver_pushes_total") || !strings.Contains(body, `natsauth_syncs_total{controller="resolver"`) {
+			t.Fatalf("/metrics answered %d without the resolver or sync metrics", code)
+		}
+		// The controller's signing metrics would always be 0 here.
+		for _, unwanted := range []string{"natsauth_jwts_issued_total", "natsauth_revocations_total"} {
+			if strings.Contains(body, unwanted) {
+				t.Errorf("the resolver's /metrics serves %s", unwanted)
+			}
+		}
 	})
 	t.Run("a converged account is not written again", func(t *testing.T) {
 		// The drift check runs every second; three of them must not touch the account.

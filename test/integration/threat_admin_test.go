@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 )
 
@@ -46,7 +47,7 @@ func TestThreatAccountAdmin(t *testing.T) {
 	expectAllowed(t, bob.name, allowed)
 
 	forbidden := map[string]error{}
-	for _, s := range []string{"main-operator-keys", "orders-account-keys", "main-system-account-keys", "main-resolver-creds"} {
+	for _, s := range []string{naming.OperatorKeysSecret("main"), naming.AccountKeysSecret("orders"), naming.AccountKeysSecret(naming.SystemAccount("main")), naming.ResolverCredsSecret("main")} {
 		_, forbidden["get Secret "+s] = bob.kube.CoreV1().Secrets(e.platform).Get(e.ctx, s, metav1.GetOptions{})
 	}
 	_, forbidden["list Secrets"] = bob.kube.CoreV1().Secrets(e.platform).List(e.ctx, metav1.ListOptions{})
@@ -58,15 +59,15 @@ func TestThreatAccountAdmin(t *testing.T) {
 		newAccount(e.tenant, "elsewhere", "main"), metav1.CreateOptions{})
 	expectForbidden(t, bob.name, forbidden)
 
-	sysBefore := readyAccountNamed(t, e.platform, "main-system")
-	_, err := accounts.Patch(e.ctx, "main-system", types.MergePatchType,
+	sysBefore := readyAccountNamed(t, e.platform, naming.SystemAccount("main"))
+	_, err := accounts.Patch(e.ctx, naming.SystemAccount("main"), types.MergePatchType,
 		[]byte(`{"spec":{"allowedUserNamespaces":["*"],"jetstream":{"diskStorage":1073741824}}}`), metav1.PatchOptions{})
 	if err != nil {
 		t.Fatalf("bob edits the system account: %v", err)
 	}
 	var sys *natsv1alpha1.NatsAccount
 	waitFor(t, e.ctx, "the controller restores the system account's spec", func() bool {
-		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.platform).Get(e.ctx, "main-system", metav1.GetOptions{})
+		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.platform).Get(e.ctx, naming.SystemAccount("main"), metav1.GetOptions{})
 		sys = a
 		return err == nil && a.Spec.JetStream == nil && len(a.Spec.AllowedUserNamespaces) == 0 && isReady(a.Status.Conditions, a.Generation)
 	})
@@ -79,7 +80,7 @@ func TestThreatAccountAdmin(t *testing.T) {
 			sys.Status.PublicKey, sysBefore.Status.PublicKey)
 	}
 
-	e.createUser(bob, e.platform, "sysuser", natsv1alpha1.NatsAccountReference{Name: "main-system"}, "")
+	e.createUser(bob, e.platform, "sysuser", natsv1alpha1.NatsAccountReference{Name: naming.SystemAccount("main")}, "")
 	u := e.waitUserReason(e.platform, "sysuser", user.ReasonSystemAccountReserved)
 	if u.Status.PublicKey != "" {
 		t.Errorf("a system-account user got a key")

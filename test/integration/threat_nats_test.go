@@ -29,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -40,13 +41,13 @@ func newJetStreamResolverEnv(t *testing.T) *resolverEnv {
 	startControllers(t)
 	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t)}
 	e.op = createOperator(t, e.ns, "main", nil)
-	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data["auth.conf"])
+	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	e.servers = []*testbed.NatsServer{testbed.StartNatsServer(t, testbed.NatsOptions{
 		ConfigText:  resolverPerServerJWTDir(t, auth),
 		ExtraConfig: fmt.Sprintf("jetstream {\n  store_dir: %q\n}\n", t.TempDir()),
 	})}
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	if err := os.WriteFile(e.credsFile, getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"], 0o600); err != nil {
+	if err := os.WriteFile(e.credsFile, getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -101,7 +102,7 @@ func TestThreatResolverNATSUser(t *testing.T) {
 	_ = app.Flush()
 
 	v := make(violations, 64)
-	sys, err := testbed.ConnectCreds(e.servers[0].ClientURL(), getSecret(t, e.ns, "main-resolver-creds").Data["user.creds"], v.handler())
+	sys, err := testbed.ConnectCreds(e.servers[0].ClientURL(), getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], v.handler())
 	if err != nil {
 		t.Fatalf("the resolver's creds do not connect: %v", err)
 	}
@@ -210,7 +211,7 @@ func TestThreatCredsHolder(t *testing.T) {
 		t.Error("the old creds connect after the re-issue")
 	}
 	readyUser(t, e.ns, "api")
-	fresh := getSecret(t, e.ns, "api").Data["user.creds"]
+	fresh := getSecret(t, e.ns, "api").Data[naming.UserCreds]
 	if c, err := testbed.ConnectCreds(e.servers[0].ClientURL(), fresh); err != nil {
 		t.Errorf("the re-issued creds do not connect: %v", err)
 	} else {

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 )
 
@@ -51,7 +52,7 @@ func TestThreatTenantRBAC(t *testing.T) {
 	readyUser(t, e.tenant, "probe")
 
 	forbidden := map[string]error{}
-	for _, s := range []string{"main-operator-keys", "orders-account-keys", "main-system-account-keys", "main-resolver-creds", "main-server-config"} {
+	for _, s := range []string{naming.OperatorKeysSecret("main"), naming.AccountKeysSecret("orders"), naming.AccountKeysSecret(naming.SystemAccount("main")), naming.ResolverCredsSecret("main"), naming.ServerConfigSecret("main")} {
 		_, forbidden["get Secret "+e.platform+"/"+s] = alice.kube.CoreV1().Secrets(e.platform).Get(e.ctx, s, metav1.GetOptions{})
 	}
 	_, forbidden["list Secrets in the operator's namespace"] = alice.kube.CoreV1().Secrets(e.platform).List(e.ctx, metav1.ListOptions{})
@@ -89,7 +90,7 @@ func TestThreatTenantRBAC(t *testing.T) {
 	if err != nil || len(list.Items) != 0 {
 		t.Errorf("key Secrets in the tenant namespace: %v, %v", list, err)
 	}
-	_, err = alice.kube.CoreV1().Secrets(e.platform).Get(e.ctx, "main-operator-keys", metav1.GetOptions{})
+	_, err = alice.kube.CoreV1().Secrets(e.platform).Get(e.ctx, naming.OperatorKeysSecret("main"), metav1.GetOptions{})
 	expectForbidden(t, alice.name, map[string]error{"get the operator key Secret with Secret read in its own namespace": err})
 }
 
@@ -106,14 +107,14 @@ func TestThreatTenantCannotMintForDisallowedAccount(t *testing.T) {
 		return natsv1alpha1.NatsAccountReference{Namespace: e.platform, Name: name}
 	}
 	e.createUser(e.alice, e.tenant, "ok", ref("open"), "")
-	for _, name := range []string{"closed", "private", "main-system"} {
+	for _, name := range []string{"closed", "private", naming.SystemAccount("main")} {
 		e.createUser(e.alice, e.tenant, "to-"+name, ref(name), "")
 	}
 	ok := readyUser(t, e.tenant, "ok")
-	if ok.Status.PublicKey == "" || len(getSecret(t, e.tenant, "ok").Data["user.creds"]) == 0 {
+	if ok.Status.PublicKey == "" || len(getSecret(t, e.tenant, "ok").Data[naming.UserCreds]) == 0 {
 		t.Fatal("the allowed account issued no creds")
 	}
-	for _, name := range []string{"closed", "private", "main-system"} {
+	for _, name := range []string{"closed", "private", naming.SystemAccount("main")} {
 		u := e.waitUserReason(e.tenant, "to-"+name, user.ReasonNamespaceNotAllowed)
 		if u.Status.PublicKey != "" {
 			t.Errorf("NatsUser to-%s got a key %s", name, u.Status.PublicKey)
@@ -145,7 +146,7 @@ func TestThreatTenantCannotOverwriteForeignSecrets(t *testing.T) {
 	// A tenant of the operator's own namespace (a misconfiguration this must survive).
 	mallory := e.person("mallory-" + e.platform)
 	e.bind(e.platform, e.tenantRole, mallory.name)
-	targets := []string{"main-operator-keys", "local-account-keys", "main-server-config", "main-resolver-creds"}
+	targets := []string{naming.OperatorKeysSecret("main"), naming.AccountKeysSecret("local"), naming.ServerConfigSecret("main"), naming.ResolverCredsSecret("main")}
 	for _, s := range targets {
 		before[e.platform+"/"+s] = getSecret(t, e.platform, s)
 		e.createUser(mallory, e.platform, "grab-"+s, natsv1alpha1.NatsAccountReference{Name: "local"}, s)
@@ -159,7 +160,7 @@ func TestThreatTenantCannotOverwriteForeignSecrets(t *testing.T) {
 		}
 	}
 	// The operator's own objects are still issued from those Secrets.
-	readyUser(t, e.platform, "main-resolver")
+	readyUser(t, e.platform, naming.ResolverUser("main"))
 	waitOperatorReady(t, e.platform, "main")
 	for key, b := range before {
 		ns, name := splitKey(key)

@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -306,10 +307,10 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 
 	e := &resolverEnv{t: t, ctx: ctx, ns: ns}
 	e.op = createOperator(t, ns, "main", nil)
-	auth := string(getSecret(t, ns, e.op.Status.ServerConfigSecret).Data["auth.conf"])
+	auth := string(getSecret(t, ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	e.servers = testbed.StartNatsCluster(t, 1, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	if err := os.WriteFile(e.credsFile, getSecret(t, ns, "main-resolver-creds").Data["user.creds"], 0o600); err != nil {
+	if err := os.WriteFile(e.credsFile, getSecret(t, ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	res := supervise(t, "resolver", resolverBinary(t), append(leader, "--operator", ns+"/main", "--nats-url", e.servers[0].ClientURL(),

@@ -72,7 +72,7 @@ func TestUnavailableNATS(t *testing.T) {
 		t.Logf("%s while NATS is down: Pushed=False %q", n, resolverPushedMessage(failed))
 	}
 
-	// Backoff: per account, retries at 0.5s, 1s, 2s, 4s... (controllerutil.NewQueue), so a
+	// Backoff: per account, retries at 0.5s, 1s, 2s, 4s... (controllerhelpers.NewQueue), so a
 	// 5-second window holds a few syncs per account, not a busy loop.
 	syncs := func() float64 { return r.metric("natsauth_syncs_total", `controller="resolver"`) }
 	began := syncs()

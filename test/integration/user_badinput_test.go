@@ -29,6 +29,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -121,8 +122,8 @@ func badInputs() map[string]badInput {
 			return "u"
 		}, reason: user.ReasonInvalidSpec, message: []string{"spec.permissions", "scoped"}},
 		"SystemAccountUser": {setup: func(e *userEnv, ns string) string {
-			acc := e.prepareAccount(ns, "main-system", natsv1alpha1.NatsAccountSpec{}, accountSetup{})
-			if err := e.labelAccount(ns, "main-system", "natsauth.io/system-account", "main"); err != nil {
+			acc := e.prepareAccount(ns, naming.SystemAccount("main"), natsv1alpha1.NatsAccountSpec{}, accountSetup{})
+			if err := e.labelAccount(ns, naming.SystemAccount("main"), naming.LabelSystemAccount, "main"); err != nil {
 				e.t.Fatal(err)
 			}
 			e.createUser(newUser(ns, "u", acc.ref()))
@@ -179,9 +180,9 @@ func setupKeysInvalid(e *userEnv, ns string) string {
 	e.waitReason(ns, "u", user.ReasonAccountNotReady)
 	broken := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "u", Namespace: ns, Labels: map[string]string{
-			"app.kubernetes.io/managed-by": "nats-auth-operator", "natsauth.io/secret-type": "creds"},
+			naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeCreds},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(u, natsv1alpha1.SchemeGroupVersion.WithKind("NatsUser"))}},
-		Data: map[string][]byte{"user.nk": seed(e.t, newKey(e.t, natsjwt.KindAccount))},
+		Data: map[string][]byte{naming.UserSeed: seed(e.t, newKey(e.t, natsjwt.KindAccount))},
 	}
 	if _, err := e.kube.CoreV1().Secrets(ns).Create(e.ctx, broken, metav1.CreateOptions{}); err != nil {
 		e.t.Fatal(err)

@@ -18,7 +18,6 @@ package integration
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -110,14 +109,14 @@ func (e *userEnv) prepareAccount(ns, name string, spec natsv1alpha1.NatsAccountS
 // writeKeys creates the account key Secret the way controllerutil.KeyStore does.
 func (a *handAccount) writeKeys(e *userEnv) {
 	e.t.Helper()
-	data := map[string][]byte{"account.nk": seed(e.t, a.identity)}
+	data := map[string][]byte{naming.AccountIdentitySeed: seed(e.t, a.identity)}
 	for name, kp := range a.signing {
-		data["signing-"+name+".nk"] = seed(e.t, kp)
+		data[naming.AccountSigningSeed(name)] = seed(e.t, kp)
 	}
 	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: a.name + "-account-keys", Namespace: a.ns, Labels: map[string]string{
-			controllerutil.LabelManagedBy: controllerutil.ManagedByValue, controllerutil.LabelSecretType: controllerutil.SecretTypeKeys,
-			controllerutil.LabelAccount: a.name,
+		ObjectMeta: metav1.ObjectMeta{Name: naming.AccountKeysSecret(a.name), Namespace: a.ns, Labels: map[string]string{
+			naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeKeys,
+			naming.LabelAccount: a.name,
 		}},
 		Type: corev1.SecretTypeOpaque, Data: data,
 	}
@@ -167,7 +166,7 @@ func (a *handAccount) revoke(e *userEnv, userPub string, upTo int64) {
 // parkOperator creates NatsOperator name behind a foreign Secret of its key Secret's name.
 func (e *userEnv) parkOperator(ns, name string) {
 	e.t.Helper()
-	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-operator-keys", Namespace: ns},
+	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: naming.OperatorKeysSecret(name), Namespace: ns},
 		StringData: map[string]string{"note": "not the operator's keys"}}
 	if _, err := e.kube.CoreV1().Secrets(ns).Create(e.ctx, foreign, metav1.CreateOptions{}); err != nil {
 		e.t.Fatalf("create foreign operator key Secret: %v", err)
@@ -197,12 +196,12 @@ func (e *userEnv) realAccount(ns, name string, spec natsv1alpha1.NatsAccountSpec
 		c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionReady)
 		return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == got.Generation
 	})
-	keys := e.mustSecret(ns, name+"-account-keys")
+	keys := e.mustSecret(ns, naming.AccountKeysSecret(name))
 	a := &handAccount{ns: ns, name: name, pub: acc.Status.PublicKey, signing: map[string]nkeys.KeyPair{}}
-	a.identity = parseSeed(e.t, keys.Data["account.nk"])
+	a.identity = parseSeed(e.t, keys.Data[naming.AccountIdentitySeed])
 	for k, v := range keys.Data {
-		if sk, ok := strings.CutPrefix(k, "signing-"); ok {
-			a.signing[strings.TrimSuffix(sk, ".nk")] = parseSeed(e.t, v)
+		if sk, ok := naming.SigningKeyOfSeed(k); ok {
+			a.signing[sk] = parseSeed(e.t, v)
 		}
 	}
 	if publicKey(e.t, a.identity) != a.pub {
@@ -380,15 +379,15 @@ func (e *userEnv) touch(kind, ns, name string) {
 // credsOf parses the Secret's user.creds and checks it agrees with user.jwt and user.nk.
 func credsOf(t *testing.T, s *corev1.Secret) (*jwt.UserClaims, string) {
 	t.Helper()
-	token, kp, err := natsjwt.ParseCreds(s.Data["user.creds"])
+	token, kp, err := natsjwt.ParseCreds(s.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("Secret %s: user.creds does not parse: %v", s.Name, err)
 	}
 	defer kp.Wipe()
-	if token != string(s.Data["user.jwt"]) {
+	if token != string(s.Data[naming.UserJWT]) {
 		t.Errorf("Secret %s: user.jwt differs from the JWT in user.creds", s.Name)
 	}
-	nk, err := natsjwt.ParseSeed(s.Data["user.nk"], natsjwt.KindUser)
+	nk, err := natsjwt.ParseSeed(s.Data[naming.UserSeed], natsjwt.KindUser)
 	if err != nil {
 		t.Fatalf("Secret %s: user.nk: %v", s.Name, err)
 	}

@@ -31,6 +31,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -77,8 +78,8 @@ func testUserIssueResyncEdit(t *testing.T) {
 		u.Spec.SecretName = "api-creds"
 	}))
 	ready := e.waitReady(ns, "api")
-	if !slices.Contains(ready.Finalizers, user.Finalizer) {
-		t.Errorf("finalizers = %v, want %s", ready.Finalizers, user.Finalizer)
+	if !slices.Contains(ready.Finalizers, naming.UserFinalizer) {
+		t.Errorf("finalizers = %v, want %s", ready.Finalizers, naming.UserFinalizer)
 	}
 	st := ready.Status
 	if st.SecretName != "api-creds" || st.AccountPublicKey != acc.pub || st.ClaimsHash == "" || st.IssuedAt == nil ||
@@ -187,7 +188,7 @@ func editAndCheckReissue(e *userEnv, ns string, ready *natsv1alpha1.NatsUser) {
 // checkCredsSecret checks the creds Secret's shape: labels, controller reference and type.
 func checkCredsSecret(t *testing.T, s *corev1.Secret, u *natsv1alpha1.NatsUser) {
 	t.Helper()
-	wantLabels := map[string]string{"app.kubernetes.io/managed-by": "nats-auth-operator", "natsauth.io/secret-type": "creds", "natsauth.io/user": u.Name}
+	wantLabels := map[string]string{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelSecretType: naming.SecretTypeCreds, naming.LabelUser: u.Name}
 	for k, v := range wantLabels {
 		if s.Labels[k] != v {
 			t.Errorf("Secret %s label %s = %q, want %q", s.Name, k, s.Labels[k], v)

@@ -32,6 +32,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -225,7 +226,7 @@ func TestWalkthroughHelm(t *testing.T) {
 			key = k
 		}
 	}
-	if key != "auth.conf" {
+	if key != naming.AuthConf {
 		t.Fatalf("values.yaml includes %s, which is Secret key %q, want auth.conf", included, key)
 	}
 
@@ -239,7 +240,7 @@ func TestWalkthroughHelm(t *testing.T) {
 			t.Fatal(err)
 		}
 		data := secret.Data[k]
-		if k == "auth.conf" {
+		if k == naming.AuthConf {
 			m := helmResolverDirLine.FindAllStringSubmatch(string(data), -1)
 			if len(m) != 1 || m[0][1] != layout.resolverDir {
 				t.Fatalf("auth.conf's resolver dir lines %v, want one naming the chart's PVC %s", m, layout.resolverDir)
@@ -288,7 +289,7 @@ func TestWalkthroughHelm(t *testing.T) {
 		t.Errorf("the pushed account is not on the chart's resolver PVC: %v", err)
 	}
 
-	nc, err := testbed.ConnectCreds(url, getSecret(t, "apps", "api").Data["user.creds"])
+	nc, err := testbed.ConnectCreds(url, getSecret(t, "apps", "api").Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("apps/api: %v", err)
 	}

@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -52,7 +53,7 @@ type walkthroughSystem struct {
 func startWalkthroughSystem(t *testing.T) *walkthroughSystem {
 	t.Helper()
 	op := applyExamples(t)
-	auth := string(getSecret(t, examplesNamespace, op.Status.ServerConfigSecret).Data["auth.conf"])
+	auth := string(getSecret(t, examplesNamespace, op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	// Only the resolver directory changes: the examples name the helm chart's volume
 	// (/data/resolver). The JetStream maxima are explicit because the example account reserves
 	// 10 GiB of disk, and JetStream refuses an account that reserves more than the server has.
@@ -79,7 +80,7 @@ func applyExamples(t *testing.T) *natsv1alpha1.NatsOperator {
 func startExamplesResolver(t *testing.T, natsURL string) {
 	t.Helper()
 	credsFile := filepath.Join(t.TempDir(), "resolver.creds")
-	creds := getSecret(t, examplesNamespace, examplesOperator+"-resolver-creds").Data["user.creds"]
+	creds := getSecret(t, examplesNamespace, naming.ResolverCredsSecret(examplesOperator)).Data[naming.UserCreds]
 	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -175,7 +176,7 @@ func TestWalkthroughNACK(t *testing.T) {
 	}
 
 	// The stream exists on the server, in account orders: its JetStream admin sees it.
-	admin, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, examplesNamespace, "orders-jetstream-admin").Data["user.creds"])
+	admin, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, examplesNamespace, "orders-jetstream-admin").Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestWalkthroughNACK(t *testing.T) {
 
 	// Without $JS.API.> the same steps fail: apps/api of the examples may not use the API.
 	errs := make(chan error, 10)
-	api, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, "apps", "api").Data["user.creds"],
+	api, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, "apps", "api").Data[naming.UserCreds],
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)

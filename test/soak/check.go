@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -331,7 +332,7 @@ func (s *soak) checkUsers(ctx context.Context, r *round, w *world) []validUserCr
 			r.fail(invValidUser, "%s: Secret %s: %v", ref, secretName, err)
 			continue
 		}
-		token, kp, err := natsjwt.ParseCreds(sec.Data["user.creds"])
+		token, kp, err := natsjwt.ParseCreds(sec.Data[naming.UserCreds])
 		var pub string
 		if err == nil {
 			pub, err = kp.PublicKey()
@@ -343,7 +344,7 @@ func (s *soak) checkUsers(ctx context.Context, r *round, w *world) []validUserCr
 		r.ok(invValidUser)
 		v, _ := strconv.Atoi(u.Annotations[annVersion])
 		valid = append(valid, validUserCreds{ref: ref, uid: u.UID, base: subjectBase(u.Namespace, u.Name), version: v,
-			jwt: token, creds: sec.Data["user.creds"]})
+			jwt: token, creds: sec.Data[naming.UserCreds]})
 	}
 	return valid
 }

@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -222,7 +223,7 @@ func (s *soak) liveUserJWTs() (map[types.UID]string, error) {
 		if ref := metav1.GetControllerOf(sec); ref == nil || ref.UID != u.UID {
 			continue
 		}
-		if token, _, err := natsjwt.ParseCreds(sec.Data["user.creds"]); err == nil {
+		if token, _, err := natsjwt.ParseCreds(sec.Data[naming.UserCreds]); err == nil {
 			out[u.UID] = token
 		}
 	}

@@ -30,6 +30,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
@@ -146,12 +147,12 @@ func (s *soak) startControllers(ctx context.Context) error {
 // startResolvers writes the resolver user's creds to a private file and runs two resolvers that
 // know every server, as a Deployment behind a Service would.
 func (s *soak) startResolvers(ctx context.Context) error {
-	secret, err := s.kube.CoreV1().Secrets(opNS).Get(ctx, opName+"-resolver-creds", metav1.GetOptions{})
+	secret, err := s.kube.CoreV1().Secrets(opNS).Get(ctx, naming.ResolverCredsSecret(opName), metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
 	s.credsFile = filepath.Join(s.tmp, "resolver.creds")
-	if err := os.WriteFile(s.credsFile, secret.Data["user.creds"], 0o600); err != nil {
+	if err := os.WriteFile(s.credsFile, secret.Data[naming.UserCreds], 0o600); err != nil {
 		return err
 	}
 	urls := make([]string, len(s.servers))

@@ -33,6 +33,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -269,7 +270,7 @@ func (s *soak) startNats(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	auth := string(secret.Data["auth.conf"])
+	auth := string(secret.Data[naming.AuthConf])
 	if n := len(resolverDirLine.FindAllString(auth, -1)); n != 1 {
 		return fmt.Errorf("auth.conf has %d dir lines, want 1", n)
 	}

@@ -31,15 +31,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
-)
-
-// Labels the controller puts on the Secrets it writes (controllers/DESIGN.md).
-const (
-	labelManagedBy  = "app.kubernetes.io/managed-by"
-	managedBy       = "nats-auth-operator"
-	labelSecretType = "natsauth.io/secret-type"
 )
 
 // tracker watches every object and Secret the controller writes for the whole run, so that a
@@ -102,7 +96,7 @@ func (s *soak) startTracker(ctx context.Context) error {
 	}))
 
 	kf := informers.NewSharedInformerFactoryWithOptions(s.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.LabelSelector = labelManagedBy + "=" + managedBy
+		o.LabelSelector = naming.ManagedSelector
 	}))
 	_, _ = kf.Core().V1().Secrets().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    t.secret,
@@ -154,10 +148,10 @@ func (t *tracker) secret(obj any) {
 	if !ok {
 		return
 	}
-	switch sec.Labels[labelSecretType] {
-	case "keys":
+	switch sec.Labels[naming.LabelSecretType] {
+	case naming.SecretTypeKeys:
 		t.keySecret(sec)
-	case "creds":
+	case naming.SecretTypeCreds:
 		t.credsSecret(sec)
 	}
 }
@@ -176,15 +170,19 @@ func (t *tracker) keySecret(sec *corev1.Secret) {
 			t.st.violation("key Secrets hold valid seeds", "Secret %s/%s key %s is not a seed", sec.Namespace, sec.Name, k)
 			continue
 		}
-		id := fmt.Sprintf("Secret %s/%s %s", sec.Namespace, sec.Name, k)
-		switch {
-		case k == "account.nk" && strings.HasSuffix(sec.Name, "-account-keys"):
-			id = "NatsAccount " + sec.Namespace + "/" + strings.TrimSuffix(sec.Name, "-account-keys")
-		case k == "operator.nk" && strings.HasSuffix(sec.Name, "-operator-keys"):
-			id = "NatsOperator " + sec.Namespace + "/" + strings.TrimSuffix(sec.Name, "-operator-keys")
-		}
-		t.identity(id, pub, "Secret "+sec.Namespace+"/"+sec.Name)
+		t.identity(keyIdentity(sec, k), pub, "Secret "+sec.Namespace+"/"+sec.Name)
 	}
+}
+
+// keyIdentity names what the seed under data key k of key Secret sec is the identity of.
+func keyIdentity(sec *corev1.Secret, k string) string {
+	if acc, ok := naming.AccountOfKeysSecret(sec.Name); ok && k == naming.AccountIdentitySeed {
+		return "NatsAccount " + sec.Namespace + "/" + acc
+	}
+	if op, ok := naming.OperatorOfKeysSecret(sec.Name); ok && k == naming.OperatorIdentitySeed {
+		return "NatsOperator " + sec.Namespace + "/" + op
+	}
+	return fmt.Sprintf("Secret %s/%s %s", sec.Namespace, sec.Name, k)
 }
 
 // credsSecret tracks a user's key and keeps the creds for the checks of old credentials.
@@ -193,10 +191,10 @@ func (t *tracker) credsSecret(sec *corev1.Secret) {
 	if ref == nil || ref.Kind != "NatsUser" {
 		return
 	}
-	if pub := t.seedPublic(sec.Data["user.nk"]); pub != "" {
+	if pub := t.seedPublic(sec.Data[naming.UserSeed]); pub != "" {
 		t.identity(userIdentity(ref.UID, sec.Namespace, ref.Name), pub, "Secret "+sec.Namespace+"/"+sec.Name)
 	}
-	creds := sec.Data["user.creds"]
+	creds := sec.Data[naming.UserCreds]
 	token, _, err := natsjwt.ParseCreds(creds)
 	if err != nil {
 		return
@@ -216,7 +214,7 @@ func (t *tracker) secretDeleted(obj any) {
 		obj = tomb.Obj
 	}
 	sec, ok := obj.(*corev1.Secret)
-	if !ok || sec.Labels[labelSecretType] != "keys" {
+	if !ok || sec.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return
 	}
 	t.st.violation("no key Secret is lost", "Secret %s/%s was deleted", sec.Namespace, sec.Name)

@@ -57,6 +57,9 @@ type Options struct {
 
 	// RestConfig, when set (tests), is used instead of Kubeconfig/in-cluster config.
 	RestConfig *rest.Config
+	// AccountServerDeleteTimeout, when set (tests), replaces account.DefaultServerDeleteTimeout;
+	// it has no flag.
+	AccountServerDeleteTimeout time.Duration
 }
 
 // NewOptions returns the defaults.

@@ -25,8 +25,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -35,12 +33,12 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/index"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/operator"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
-	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 )
 
 // Component names the binary in events and the user agent.
@@ -54,13 +52,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	kubeClient, err := kubernetes.NewForConfig(kube.Protobuf(cfg))
+	kubeClient, natsClient, err := kube.Clients(cfg, true)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	natsClient, err := natsclientset.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("natsauth client: %w", err)
+		return err
 	}
 	m := metrics.New()
 	metrics.RegisterWorkqueueMetrics(m)
@@ -80,6 +74,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer stopEvents()
+	// The informers are added by runControllers, which runs once this replica leads.
+	deps := controllerutil.Deps{KubeClient: kubeClient, NatsClient: natsClient, Recorder: recorder,
+		Metrics: m, IssueMetrics: controllerutil.NewIssueMetrics(m), Clock: clock.RealClock{}}
 
 	logger.Info("Starting", "workers", opts.Workers, "kubeAPIQPS", opts.KubeAPIQPS, "kubeAPIBurst", opts.KubeAPIBurst,
 		"leaderElect", opts.LeaderElect)
@@ -91,9 +88,7 @@ func Run(ctx context.Context, opts *Options) error {
 	g.Go(func() error { return serve.Run(gctx, listener, m.Registry, nil, nil, extra...) })
 	g.Go(func() error { return serve.Run(gctx, probeListener, nil, nil, ready.Check) })
 	g.Go(func() error {
-		run := func(ctx context.Context) error {
-			return runControllers(ctx, opts, kubeClient, natsClient, recorder, m, ready)
-		}
+		run := func(ctx context.Context) error { return runControllers(ctx, opts, deps, ready) }
 		if !opts.LeaderElect {
 			return run(gctx)
 		}
@@ -105,40 +100,21 @@ func Run(ctx context.Context, opts *Options) error {
 
 // runControllers builds the informers and the three controllers, starts the informers only
 // after every handler is registered, and runs the controllers until ctx ends.
-func runControllers(ctx context.Context, opts *Options, kubeClient kubernetes.Interface, natsClient natsclientset.Interface,
-	recorder record.EventRecorder, m *metrics.Metrics, ready *serve.Readiness) error {
-	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(natsClient, opts.ResyncPeriod,
-		natsinformers.WithTransform(controllerutil.StripManagedFields))
+func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps, ready *serve.Readiness) error {
+	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(deps.NatsClient, opts.ResyncPeriod,
+		natsinformers.WithTransform(controllerhelpers.StripManagedFields))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
-	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, opts.ResyncPeriod,
-		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = controllerutil.ManagedSelector }),
+	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,
+		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = naming.ManagedSelector }),
 		kubeinformers.WithTransform(func(obj any) (any, error) {
-			obj, _ = controllerutil.StripManagedFields(obj)
+			obj, _ = controllerhelpers.StripManagedFields(obj)
 			return user.CompactCredsSecret(obj)
 		}))
-	deps := controllerutil.Deps{
-		KubeClient: kubeClient, NatsClient: natsClient,
-		Operators: natsFactory.Natsauth().V1alpha1().NatsOperators(),
-		Accounts:  natsFactory.Natsauth().V1alpha1().NatsAccounts(),
-		Users:     natsFactory.Natsauth().V1alpha1().NatsUsers(),
-		Secrets:   secretFactory.Core().V1().Secrets(),
-		Recorder:  recorder, Metrics: m, Clock: clock.RealClock{},
-	}
-	if err := deps.Accounts.Informer().AddIndexers(index.AccountIndexers()); err != nil {
-		return fmt.Errorf("account indexers: %w", err)
-	}
-	if err := deps.Users.Informer().AddIndexers(index.UserIndexers()); err != nil {
-		return fmt.Errorf("user indexers: %w", err)
-	}
-	opc, err := operator.NewController(deps)
-	if err != nil {
-		return err
-	}
-	accc, err := account.NewController(deps)
-	if err != nil {
-		return err
-	}
-	uc, err := user.NewController(deps)
+	deps.Operators = natsFactory.Natsauth().V1alpha1().NatsOperators()
+	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()
+	deps.Users = natsFactory.Natsauth().V1alpha1().NatsUsers()
+	deps.Secrets = secretFactory.Core().V1().Secrets()
+	runners, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout})
 	if err != nil {
 		return err
 	}
@@ -148,9 +124,9 @@ func runControllers(ctx context.Context, opts *Options, kubeClient kubernetes.In
 	defer secretFactory.Shutdown()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return opc.Run(gctx, opts.Workers) })
-	g.Go(func() error { return accc.Run(gctx, opts.Workers) })
-	g.Go(func() error { return uc.Run(gctx, opts.Workers) })
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx, opts.Workers) })
+	}
 	g.Go(func() error {
 		// Ready once every informer has synced.
 		for _, synced := range natsFactory.WaitForCacheSync(gctx.Done()) {
@@ -171,4 +147,33 @@ func runControllers(ctx context.Context, opts *Options, kubeClient kubernetes.In
 		return nil
 	}
 	return err
+}
+
+// controllerRunner is what runControllers runs of each controller.
+type controllerRunner interface {
+	Run(ctx context.Context, workers int) error
+}
+
+// newControllers registers the shared indexes and builds the three controllers on deps'
+// informers, which must not have started yet.
+func newControllers(deps controllerutil.Deps, accountCfg account.Config) ([]controllerRunner, error) {
+	if err := deps.Accounts.Informer().AddIndexers(naming.AccountIndexers()); err != nil {
+		return nil, fmt.Errorf("account indexers: %w", err)
+	}
+	if err := deps.Users.Informer().AddIndexers(naming.UserIndexers()); err != nil {
+		return nil, fmt.Errorf("user indexers: %w", err)
+	}
+	opc, err := operator.NewController(deps)
+	if err != nil {
+		return nil, err
+	}
+	accc, err := account.NewController(deps, accountCfg)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := user.NewController(deps)
+	if err != nil {
+		return nil, err
+	}
+	return []controllerRunner{opc, accc, uc}, nil
 }

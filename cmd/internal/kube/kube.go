@@ -14,8 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package kube builds what both binaries need from Kubernetes: the client configuration and the
-// one event recorder of the process.
+// Package kube builds what both binaries need from Kubernetes: the client configuration, the
+// clientsets and the one event recorder of the process.
 package kube
 
 import (
@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/flowcontrol"
 
+	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsscheme "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/scheme"
 )
 
@@ -63,6 +64,24 @@ func Protobuf(cfg *rest.Config) *rest.Config {
 	pb.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	pb.ContentType = "application/vnd.kubernetes.protobuf"
 	return pb
+}
+
+// Clients builds the Kubernetes clientset (talking protobuf when asked, see Protobuf) and the
+// natsauth clientset from cfg; both share cfg's rate limiter.
+func Clients(cfg *rest.Config, protobuf bool) (kubernetes.Interface, natsclientset.Interface, error) {
+	kubeCfg := cfg
+	if protobuf {
+		kubeCfg = Protobuf(cfg)
+	}
+	kubeClient, err := kubernetes.NewForConfig(kubeCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	natsClient, err := natsclientset.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("natsauth client: %w", err)
+	}
+	return kubeClient, natsClient, nil
 }
 
 // EventRecorder starts the process's event broadcaster and returns a recorder for component and

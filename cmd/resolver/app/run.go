@@ -33,9 +33,9 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/internal/kube"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 	"github.com/natsauth/nats-auth-operator/resolver"
 )
 
@@ -64,7 +64,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	m := metrics.New()
 	metrics.RegisterWorkqueueMetrics(m)
-	rm := metrics.NewResolver(m)
+	rm := resolver.NewMetrics(m)
 
 	listener, err := serve.Listen(opts.MetricsBindAddress)
 	if err != nil {
@@ -117,15 +117,7 @@ func newClients(opts *Options) (kubernetes.Interface, natsclientset.Interface, e
 	if err != nil {
 		return nil, nil, err
 	}
-	kubeClient, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	natsClient, err := natsclientset.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("natsauth client: %w", err)
-	}
-	return kubeClient, natsClient, nil
+	return kube.Clients(cfg, false)
 }
 
 // runDeps is what the leading replica needs.
@@ -137,7 +129,7 @@ type runDeps struct {
 	reconnects      <-chan struct{}
 	recorder        record.EventRecorder
 	metrics         *metrics.Metrics
-	resolverMetrics *metrics.Resolver
+	resolverMetrics *resolver.Metrics
 	ready           *serve.Readiness
 }
 

@@ -14,8 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package metrics defines the Prometheus metrics of both binaries and exports client-go's
-// workqueue metrics into the same registry.
+// Package metrics holds the registry and the sync metrics both binaries serve, and exports
+// client-go's workqueue metrics into the same registry. Each binary registers its own metrics
+// next to them (controllerutil.NewIssueMetrics, resolver.NewMetrics), so neither serves the
+// other's.
 package metrics
 
 import (
@@ -25,16 +27,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Metrics are the counters and histograms the controllers update.
+// Metrics are the registry of one binary and the sync metrics its controllers update.
 type Metrics struct {
 	Registry *prometheus.Registry
 
 	syncs        *prometheus.CounterVec
 	syncDuration *prometheus.HistogramVec
-	// JWTsIssued counts signed JWTs by kind (operator, account, user, activation).
-	JWTsIssued *prometheus.CounterVec
-	// Revocations counts user keys newly revoked in account JWTs.
-	Revocations prometheus.Counter
 }
 
 // New returns metrics registered in a fresh registry, together with Go and process collectors.
@@ -50,16 +48,8 @@ func New() *Metrics {
 			Help:    "Duration of one sync by controller.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"controller"}),
-		JWTsIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "natsauth", Name: "jwts_issued_total",
-			Help: "JWTs signed, by kind.",
-		}, []string{"kind"}),
-		Revocations: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "natsauth", Name: "revocations_total",
-			Help: "User keys newly revoked in account JWTs.",
-		}),
 	}
-	m.Registry.MustRegister(m.syncs, m.syncDuration, m.JWTsIssued, m.Revocations,
+	m.Registry.MustRegister(m.syncs, m.syncDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -67,7 +57,7 @@ func New() *Metrics {
 // SyncResult classifies a sync error for the syncs_total metric.
 type SyncResult func(err error) string
 
-// Observer adapts Metrics to controllerutil.SyncObserver with a classifier for errors.
+// Observer adapts Metrics to controllerhelpers.SyncObserver with a classifier for errors.
 type Observer struct {
 	M        *Metrics
 	Classify SyncResult

@@ -14,12 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllerutil
+package controllerhelpers
 
 import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
-	"github.com/natsauth/nats-auth-operator/controllers/metrics"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 )
 
 // MetricsObserver returns a SyncObserver that records syncs in m, or nil when m is nil.

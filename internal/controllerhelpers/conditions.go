@@ -14,19 +14,18 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllerutil
+package controllerhelpers
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
-
-	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
 
 // Outcome is what one sync concluded about an object, for its Ready condition and its event.
 type Outcome struct {
+	// Ready sets the condition True; otherwise it is False.
 	Ready   bool
 	Reason  string
 	Message string
@@ -40,18 +39,19 @@ type Outcome struct {
 	QuietFirstReady bool
 }
 
-// SetReady writes the Ready condition for outcome into conditions and emits an event when the
-// condition's status or reason changes: a Warning for failures, a Normal event for becoming
-// ready. An unchanged outcome emits nothing, so a resync is silent. Messages never carry secrets.
-func SetReady(conditions *[]metav1.Condition, generation int64, outcome Outcome, recorder record.EventRecorder, obj runtime.Object) {
+// SetCondition writes the condition conditionType (the API's Ready) for outcome into conditions
+// and emits an event when the condition's status or reason changes: a Warning for failures, a
+// Normal event for becoming ready. An unchanged outcome emits nothing, so a resync is silent.
+// Messages never carry secrets. The type is a parameter so this package needs no API import.
+func SetCondition(conditions *[]metav1.Condition, conditionType string, generation int64, outcome Outcome, recorder record.EventRecorder, obj runtime.Object) {
 	status := metav1.ConditionFalse
 	if outcome.Ready {
 		status = metav1.ConditionTrue
 	}
-	prev := meta.FindStatusCondition(*conditions, natsv1alpha1.ConditionReady)
+	prev := meta.FindStatusCondition(*conditions, conditionType)
 	changed := prev == nil || prev.Status != status || prev.Reason != outcome.Reason
 	meta.SetStatusCondition(conditions, metav1.Condition{
-		Type:               natsv1alpha1.ConditionReady,
+		Type:               conditionType,
 		Status:             status,
 		Reason:             outcome.Reason,
 		Message:            outcome.Message,

@@ -14,21 +14,20 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllerutil
+package controllerhelpers
 
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-
-	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
 
-// TestSetReadyEvents pins which transitions emit an event: failures warn once, first readiness
+// TestSetConditionEvents pins which transitions emit an event: failures warn once, first readiness
 // is announced unless QuietFirstReady, recovery always is, and an unchanged outcome is silent.
-func TestSetReadyEvents(t *testing.T) {
+func TestSetConditionEvents(t *testing.T) {
 	issued := Outcome{Ready: true, Reason: "Issued", Message: "ok"}
 	quiet := issued
 	quiet.QuietFirstReady = true
@@ -49,7 +48,7 @@ func TestSetReadyEvents(t *testing.T) {
 			rec := record.NewFakeRecorder(10)
 			var conds []metav1.Condition
 			for _, o := range tc.steps {
-				SetReady(&conds, 1, o, rec, &natsv1alpha1.NatsUser{})
+				SetCondition(&conds, "Ready", 1, o, rec, &corev1.Secret{})
 			}
 			close(rec.Events)
 			var got []string

@@ -14,33 +14,13 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllerutil
+package controllerhelpers
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 )
-
-// Labels and annotations this project puts on the objects it writes. The managed-by label is what
-// the Secret informers select on, so the controller caches only its own Secrets however many the
-// cluster holds.
-const (
-	LabelManagedBy      = "app.kubernetes.io/managed-by"
-	ManagedByValue      = "nats-auth-operator"
-	LabelOperator       = "natsauth.io/operator"
-	LabelAccount        = "natsauth.io/account"
-	LabelUser           = "natsauth.io/user"
-	LabelSecretType     = "natsauth.io/secret-type"
-	LabelSystemAccount  = "natsauth.io/system-account"
-	AnnotationChecksum  = "natsauth.io/config-checksum"
-	SecretTypeKeys      = "keys"
-	SecretTypeCreds     = "creds"
-	SecretTypeServerCfg = "server-config"
-)
-
-// ManagedSelector is the label selector of every Secret the controllers cache.
-const ManagedSelector = LabelManagedBy + "=" + ManagedByValue
 
 // ObjectName returns the queue key of obj, unwrapping delete tombstones. ok is false for objects
 // that have no name, which handlers drop.

@@ -14,10 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package index defines the informer indexes the controllers share. They are registered once, on
-// the shared informers, before the informers start; handlers use them to find the objects that
-// refer to a changed object without scanning every object.
-package index
+package naming
 
 import (
 	"fmt"
@@ -27,7 +24,9 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
 
-// Index names.
+// Informer indexes the controllers share. They are registered once, on the shared informers,
+// before the informers start; handlers use them to find the objects that refer to a changed
+// object without scanning every object.
 const (
 	// AccountsByOperator maps "namespace/operator" to the NatsAccounts signed by that operator.
 	AccountsByOperator = "accountsByOperator"

@@ -14,9 +14,13 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package metrics
+package resolver
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
+)
 
 // Push results, the values of the result label of natsauth_resolver_pushes_total.
 const (
@@ -43,9 +47,9 @@ const (
 	ResyncReconnect = "reconnect"
 )
 
-// Resolver are the metrics of the resolver binary, registered next to the shared sync and
-// workqueue metrics of Metrics.
-type Resolver struct {
+// Metrics are the metrics of the resolver binary, registered next to the shared sync and
+// workqueue metrics of metrics.Metrics.
+type Metrics struct {
 	// Pushes counts account JWT pushes by result (success, partial, failed).
 	Pushes *prometheus.CounterVec
 	// AckLatency observes, per server, the time from a push to that server's acknowledgement.
@@ -68,9 +72,9 @@ type Resolver struct {
 	PendingPushes prometheus.Gauge
 }
 
-// NewResolver registers the resolver metrics in m.Registry.
-func NewResolver(m *Metrics) *Resolver {
-	r := &Resolver{
+// NewMetrics registers the resolver metrics in m.Registry.
+func NewMetrics(m *metrics.Metrics) *Metrics {
+	r := &Metrics{
 		Pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "natsauth", Subsystem: "resolver", Name: "pushes_total",
 			Help: "Account JWT pushes by result (success: every server acknowledged; partial; failed: none did).",
