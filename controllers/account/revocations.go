@@ -71,8 +71,9 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 		if !ok {
 			continue
 		}
-		list = revokeUser(list, u)
-		if ia := u.Status.IssuedAt; u.DeletionTimestamp == nil && ia != nil && (oldestLive == 0 || ia.Unix() < oldestLive) {
+		allowed := acc.AllowsNamespace(u.Namespace)
+		list = revokeUser(list, u, allowed)
+		if ia := u.Status.IssuedAt; allowed && u.DeletionTimestamp == nil && ia != nil && (oldestLive == 0 || ia.Unix() < oldestLive) {
 			oldestLive = ia.Unix()
 		}
 	}
@@ -129,11 +130,14 @@ func maxUserLifetime(acc *natsv1alpha1.NatsAccount) time.Duration {
 //   - status.revokedBefore set: the user controller re-issued the credentials at revokedBefore,
 //     so every JWT of the key issued before it (the server revokes iat <= ts) is revoked;
 //   - being deleted: every JWT issued up to the deletion, or up to the last issue if that was
-//     later, is revoked.
+//     later, is revoked;
+//   - in a namespace the account no longer allows: every JWT issued so far is revoked. The key
+//     stays in the user's Secret; allowed again, the user controller issues a later JWT, which
+//     this entry does not revoke.
 //
 // list is replaced, never modified in place, only when an entry moves, so the common case of
 // nothing to revoke copies nothing.
-func revokeUser(list map[string]int64, u *natsv1alpha1.NatsUser) map[string]int64 {
+func revokeUser(list map[string]int64, u *natsv1alpha1.NatsUser, allowed bool) map[string]int64 {
 	pub := u.Status.PublicKey
 	if pub == "" {
 		return list
@@ -148,6 +152,9 @@ func revokeUser(list map[string]int64, u *natsv1alpha1.NatsUser) map[string]int6
 			deleted = ia.Unix()
 		}
 		upTo = max(upTo, deleted)
+	}
+	if ia := u.Status.IssuedAt; !allowed && ia != nil {
+		upTo = max(upTo, ia.Unix())
 	}
 	if upTo <= 0 || list[pub] >= upTo {
 		return list

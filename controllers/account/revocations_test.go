@@ -40,30 +40,33 @@ func TestRevokeUser(t *testing.T) {
 		return u
 	}
 	for _, tc := range []struct {
-		name string
-		list map[string]int64
-		user *natsv1alpha1.NatsUser
-		want int64
+		name       string
+		list       map[string]int64
+		user       *natsv1alpha1.NatsUser
+		disallowed bool
+		want       int64
 	}{
-		{"nothing to revoke", nil, user(nil, at(100), nil), 0},
-		{"re-issued: up to revokedBefore-1", nil, user(at(200), at(200), nil), 199},
-		{"deleted: up to the deletion", nil, user(nil, at(100), at(300)), 300},
-		{"deleted after a later issue: up to the issue", nil, user(nil, at(400), at(300)), 400},
-		{"re-issued, then deleted: up to the last issue", nil, user(at(500), at(500), at(300)), 500},
-		{"never lowered", map[string]int64{pub: 1000}, user(at(200), at(200), nil), 1000},
+		{"nothing to revoke", nil, user(nil, at(100), nil), false, 0},
+		{"re-issued: up to revokedBefore-1", nil, user(at(200), at(200), nil), false, 199},
+		{"deleted: up to the deletion", nil, user(nil, at(100), at(300)), false, 300},
+		{"deleted after a later issue: up to the issue", nil, user(nil, at(400), at(300)), false, 400},
+		{"re-issued, then deleted: up to the last issue", nil, user(at(500), at(500), at(300)), false, 500},
+		{"never lowered", map[string]int64{pub: 1000}, user(at(200), at(200), nil), false, 1000},
+		{"namespace no longer allowed: up to the current JWT", nil, user(nil, at(600), nil), true, 600},
+		{"not allowed, then allowed and re-issued later: not lowered", map[string]int64{pub: 600}, user(nil, at(700), nil), false, 600},
 	} {
-		got := revokeUser(tc.list, tc.user)
+		got := revokeUser(tc.list, tc.user, !tc.disallowed)
 		if got[pub] != tc.want {
 			t.Errorf("%s: revoked up to %d, want %d", tc.name, got[pub], tc.want)
 		}
 	}
 	noKey := user(at(200), nil, at(300))
 	noKey.Status.PublicKey = ""
-	if got := revokeUser(map[string]int64{}, noKey); len(got) != 0 {
+	if got := revokeUser(map[string]int64{}, noKey, true); len(got) != 0 {
 		t.Errorf("a user without a key revokes nothing: %v", got)
 	}
 	in := map[string]int64{"UOTHER": 7}
-	if revokeUser(in, user(at(200), at(200), nil)); len(in) != 1 {
+	if revokeUser(in, user(at(200), at(200), nil), true); len(in) != 1 {
 		t.Error("revokeUser modified its input")
 	}
 }

@@ -40,7 +40,7 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 	if err != nil {
 		return nil, err
 	}
-	if !namespaceAllowed(acc, user.Namespace) {
+	if !acc.AllowsNamespace(user.Namespace) {
 		return nil, failed(ReasonNamespaceNotAllowed,
 			"NatsAccount %s/%s does not allow users from namespace %s; its administrator can add %s to spec.allowedUserNamespaces",
 			acc.Namespace, acc.Name, user.Namespace, user.Namespace)
@@ -56,12 +56,6 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 		return nil, waitingFor(ReasonAccountNotReady, "waiting for NatsAccount %s/%s to be issued", acc.Namespace, acc.Name)
 	}
 	return acc, nil
-}
-
-// namespaceAllowed applies spec.allowedUserNamespaces: the account's own namespace always may.
-func namespaceAllowed(acc *natsv1alpha1.NatsAccount, ns string) bool {
-	return acc.Namespace == ns || slices.Contains(acc.Spec.AllowedUserNamespaces, ns) ||
-		slices.Contains(acc.Spec.AllowedUserNamespaces, "*")
 }
 
 // signer is the account signing key a user's JWT is signed with.

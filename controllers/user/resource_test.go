@@ -66,8 +66,8 @@ func TestNamespaceAllowed(t *testing.T) {
 		{acc("batch"), "apps", false},
 		{acc("*"), "anything", true},
 	} {
-		if got := namespaceAllowed(tc.acc, tc.ns); got != tc.want {
-			t.Errorf("namespaceAllowed(%v, %q) = %v", tc.acc.Spec.AllowedUserNamespaces, tc.ns, got)
+		if got := tc.acc.AllowsNamespace(tc.ns); got != tc.want {
+			t.Errorf("AllowsNamespace(%v, %q) = %v", tc.acc.Spec.AllowedUserNamespaces, tc.ns, got)
 		}
 	}
 }
