@@ -19,7 +19,9 @@ package integration
 import (
 	"bytes"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +30,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
+	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
 )
 
 const (
@@ -233,7 +238,11 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("Deployment %s: resources %+v, want CPU and memory requests and a memory limit", name, c.Resources)
 	}
-	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"} {
+	addrs, ok := componentAddrs[name]
+	if !ok {
+		t.Fatalf("no default addresses known for %s", name)
+	}
+	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=" + addrs.metrics, "--health-probe-bind-address=" + addrs.probes} {
 		checkArg(t, &dep, arg)
 	}
 	if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
@@ -245,14 +254,35 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if ports["metrics"] != 8080 || ports["probes"] != 8081 {
-		t.Errorf("Deployment %s: ports %v, want metrics 8080 and probes 8081", name, ports)
+	if want := map[string]int32{"metrics": addrPort(t, addrs.metrics), "probes": addrPort(t, addrs.probes)}; !maps.Equal(ports, want) {
+		t.Errorf("Deployment %s: ports %v, want %v (the binary's default addresses)", name, ports, want)
 	}
 	for probe, path := range map[*corev1.Probe]string{c.LivenessProbe: "/healthz", c.ReadinessProbe: "/readyz"} {
 		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.String() != "probes" {
 			t.Errorf("Deployment %s: probe for %s is %+v", name, path, probe)
 		}
 	}
+}
+
+// componentAddrs are each binary's default listen addresses. The Deployments pass them
+// explicitly, and they differ between the binaries so that both run on one host with defaults.
+var componentAddrs = map[string]struct{ metrics, probes string }{
+	"nats-auth-controller": {app.DefaultMetricsBindAddress, app.DefaultHealthProbeBindAddress},
+	"nats-auth-resolver":   {resolverapp.DefaultMetricsBindAddress, resolverapp.DefaultHealthProbeBindAddress},
+}
+
+// addrPort returns the port of a listen address such as ":8080".
+func addrPort(t *testing.T, addr string) int32 {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	n, err := strconv.ParseInt(port, 10, 32)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	return int32(n)
 }
 
 // resolverOperator returns the resolver Deployment and the name of the NatsOperator it serves,
