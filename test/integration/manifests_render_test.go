@@ -36,7 +36,9 @@ import (
 )
 
 const (
-	manifestImage     = "ghcr.io/natsauth/nats-auth-operator"
+	manifestImage = "ghcr.io/natsauth/nats-auth-operator"
+	// manifestTag is the image tag the manifests name; `make release` pins its own VERSION.
+	manifestTag       = "v0.1.0"
 	credsMountPath    = "/etc/nats-auth"
 	credsFlag         = "--creds=" + credsMountPath + "/user.creds"
 	operatorFlagStart = "--operator=$(POD_NAMESPACE)/"
@@ -54,21 +56,25 @@ var controllerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 }
 
-// TestManifestsRender proves that the base, the example overlay and the examples render with
-// kubectl's kustomize, and checks what a reader of the YAML relies on: the kinds, where each
-// binary runs, that the resolver mounts the creds Secret of the operator it serves, the security
-// settings and probes, the labels, and that the RBAC has no wildcards and no extra rules.
+// TestManifestsRender proves that the base, the example overlay, the examples and the examples'
+// resolver render with kubectl's kustomize, and checks what a reader of the YAML relies on: the
+// kinds, where each binary runs, that the base applies to a fresh cluster, that the resolver
+// mounts the creds Secret of the operator it serves, the security settings and probes, the
+// labels, and that the RBAC has no wildcards and no extra rules.
 func TestManifestsRender(t *testing.T) {
 	examples := kustomize(t, manifestsDir(t, "examples"))
 
 	t.Run("default", func(t *testing.T) {
 		objs := kustomize(t, manifestsDir(t, "default"))
-		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 2,
-			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 2, "RoleBinding": 2, "Deployment": 2})
+		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 1,
+			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
 		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", "latest")
-		checkComponent(t, objs, "nats-auth-resolver", "nats", "latest")
+		// It applies to a fresh cluster: every namespace its objects use, it creates.
+		if got := namespacesOf(objs); !slices.Equal(got, []string{"nats-auth-operator"}) {
+			t.Errorf("the base uses namespaces %v, want only its own nats-auth-operator", got)
+		}
 		if ns := findObject(t, objs, "Namespace", "nats-auth-operator"); ns.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" {
 			t.Errorf("namespace nats-auth-operator labels %v, want the restricted Pod Security Standard enforced", ns.GetLabels())
 		}
@@ -85,11 +91,20 @@ func TestManifestsRender(t *testing.T) {
 				t.Errorf("unexpected ClusterRoleBinding %s: %+v %+v", crb.Name, crb.RoleRef, crb.Subjects)
 			}
 		}
-		// The default resolver serves the example NatsOperator, in its namespace.
+	})
+
+	t.Run("examples-resolver", func(t *testing.T) {
+		objs := kustomize(t, manifestsDir(t, "examples/resolver"))
+		checkKinds(t, objs, map[string]int{"ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
+		checkCommonLabels(t, objs)
+		checkNoWildcards(t, objs)
+		checkComponent(t, objs, "nats-auth-resolver", "nats", "latest")
+		// It serves the example NatsOperator, in its namespace, which the examples create.
 		op, name := resolverOperator(t, objs)
 		if got := findObject(t, examples, "NatsOperator", name).GetNamespace(); got != op.Namespace {
 			t.Errorf("the resolver runs in %s but the example NatsOperator %s is in %s", op.Namespace, name, got)
 		}
+		findObject(t, examples, "Namespace", op.Namespace)
 		checkArg(t, op, "--nats-url=nats://nats.nats.svc:4222")
 	})
 
@@ -100,8 +115,8 @@ func TestManifestsRender(t *testing.T) {
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
 		findObject(t, objs, "Namespace", "platform-nats-auth")
-		checkComponent(t, objs, "nats-auth-controller", "platform-nats-auth", "v0.1.0")
-		checkComponent(t, objs, "nats-auth-resolver", "messaging", "v0.1.0")
+		checkComponent(t, objs, "nats-auth-controller", "platform-nats-auth", manifestTag)
+		checkComponent(t, objs, "nats-auth-resolver", "messaging", manifestTag)
 		op, name := resolverOperator(t, objs)
 		if name != "prod" {
 			t.Errorf("overlay resolver serves %q, want prod", name)
@@ -127,7 +142,7 @@ func TestManifestsRender(t *testing.T) {
 // base, the overlay and the examples. Their namespaces are created for real first, because a dry
 // run of a Namespace does not create it for the objects that follow.
 func TestManifestsServerDryRun(t *testing.T) {
-	for _, dir := range []string{"default", "overlays/example", "examples"} {
+	for _, dir := range []string{"default", "overlays/example", "examples", "examples/resolver"} {
 		t.Run(strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) {
 			path := manifestsDir(t, dir)
 			objs := kustomize(t, path)
