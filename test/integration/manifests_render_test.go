@@ -70,7 +70,7 @@ func TestManifestsRender(t *testing.T) {
 			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
-		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", "latest")
+		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", manifestTag)
 		// It applies to a fresh cluster: every namespace its objects use, it creates.
 		if got := namespacesOf(objs); !slices.Equal(got, []string{"nats-auth-operator"}) {
 			t.Errorf("the base uses namespaces %v, want only its own nats-auth-operator", got)
@@ -98,7 +98,7 @@ func TestManifestsRender(t *testing.T) {
 		checkKinds(t, objs, map[string]int{"ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
-		checkComponent(t, objs, "nats-auth-resolver", "nats", "latest")
+		checkComponent(t, objs, "nats-auth-resolver", "nats", manifestTag)
 		// It serves the example NatsOperator, in its namespace, which the examples create.
 		op, name := resolverOperator(t, objs)
 		if got := findObject(t, examples, "NatsOperator", name).GetNamespace(); got != op.Namespace {
@@ -241,6 +241,10 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	c := pod.Containers[0]
 	if want := manifestImage + ":" + tag; c.Image != want {
 		t.Errorf("Deployment %s: image %q, want %q", name, c.Image, want)
+	}
+	// A versioned tag, and no pull when the node has it (images imported without a registry).
+	if c.ImagePullPolicy != corev1.PullIfNotPresent {
+		t.Errorf("Deployment %s: imagePullPolicy %q, want IfNotPresent", name, c.ImagePullPolicy)
 	}
 	if want := "/" + strings.TrimPrefix(name, "nats-auth-"); !slices.Equal(c.Command, []string{want}) {
 		t.Errorf("Deployment %s: command %q, want %q", name, c.Command, want)
