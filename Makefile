@@ -2,7 +2,8 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 BIN := $(CURDIR)/bin
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The binaries' version, the image tag and the release's: the git tag, else v0.1.0-dev-<commit>.
+VERSION ?= $(shell hack/version.sh)
 LDFLAGS := -X main.version=$(VERSION)
 # Tests start real processes; bound the whole run so a hang fails instead of stalling CI.
 TEST_TIMEOUT ?= 20m
