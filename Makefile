@@ -29,6 +29,10 @@ build: ## Build the binaries into ./bin.
 	@mkdir -p $(BIN)
 	@if compgen -G "cmd/*/main.go" >/dev/null; then $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...; fi
 
+.PHONY: image
+image: ## Build the image (both binaries, static, user 65532, no shell) into bin/image without docker: OCI layout + docker-archive, tag VERSION.
+	VERSION=$(VERSION) hack/build-image.sh
+
 .PHONY: test-deps
 test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./bin (cached per machine).
 	hack/install-test-deps.sh
