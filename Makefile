@@ -33,6 +33,10 @@ build: ## Build the binaries into ./bin.
 image: ## Build the image (both binaries, static, user 65532, no shell) into bin/image without docker: OCI layout + docker-archive, tag VERSION.
 	VERSION=$(VERSION) hack/build-image.sh
 
+.PHONY: release
+release: ## Write bin/release/install.yaml (CRDs and the controller) with the image pinned to VERSION.
+	VERSION=$(VERSION) hack/release.sh
+
 .PHONY: test-deps
 test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./bin (cached per machine).
 	hack/install-test-deps.sh
