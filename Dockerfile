@@ -11,10 +11,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=v0.1.0-dev
-ARG TARGETOS=linux
-ARG TARGETARCH=amd64
+# Set by BuildKit for the platform being built (docker build --platform); linux/amd64 otherwise.
+ARG TARGETOS
+ARG TARGETARCH
 # The same build as hack/build-image.sh's: static, no VCS stamp, no symbols.
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -buildvcs=false \
+RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH:-amd64} go build -trimpath -buildvcs=false \
     -ldflags "-s -w -X main.version=${VERSION}" -o /out/ ./cmd/controller ./cmd/resolver
 
 FROM scratch
