@@ -36,9 +36,8 @@ import (
 )
 
 const (
-	manifestImage = "ghcr.io/natsauth/nats-auth-operator"
-	// manifestTag is the image tag the manifests name; `make release` pins its own VERSION.
-	manifestTag       = "v0.1.0"
+	manifestImage     = "ghcr.io/natsauth/nats-auth-operator"
+	manifestTag       = "v0.1.0" // the manifests' image tag; `make release` pins its own VERSION
 	credsMountPath    = "/etc/nats-auth"
 	credsFlag         = "--creds=" + credsMountPath + "/user.creds"
 	operatorFlagStart = "--operator=$(POD_NAMESPACE)/"
@@ -139,8 +138,8 @@ func TestManifestsRender(t *testing.T) {
 
 // TestManifestsServerDryRun proves the API server accepts every rendered object, with the CRDs'
 // schemas and CEL rules applied to the examples: `kubectl apply --dry-run=server -k` of the
-// base, the overlay and the examples. Their namespaces are created for real first, because a dry
-// run of a Namespace does not create it for the objects that follow.
+// base, the overlay, the examples and their resolver. Their namespaces are created for real
+// first, because a dry run of a Namespace does not create it for the objects that follow.
 func TestManifestsServerDryRun(t *testing.T) {
 	for _, dir := range []string{"default", "overlays/example", "examples", "examples/resolver"} {
 		t.Run(strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) {
