@@ -2,7 +2,8 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 BIN := $(CURDIR)/bin
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The binaries' version, the image tag and the release's: the git tag, else v0.1.0-dev-<commit>.
+VERSION ?= $(shell hack/version.sh)
 LDFLAGS := -X main.version=$(VERSION)
 # Tests start real processes; bound the whole run so a hang fails instead of stalling CI.
 TEST_TIMEOUT ?= 20m
@@ -27,6 +28,14 @@ verify: ## Fail on stale generated code, gofmt, go vet, or the import guard.
 build: ## Build the binaries into ./bin.
 	@mkdir -p $(BIN)
 	@if compgen -G "cmd/*/main.go" >/dev/null; then $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...; fi
+
+.PHONY: image
+image: ## Build the image (both binaries, static, user 65532, no shell) into bin/image without docker: OCI layout + docker-archive, tag VERSION.
+	VERSION=$(VERSION) hack/build-image.sh
+
+.PHONY: release
+release: ## Write bin/release/install.yaml (CRDs and the controller) with the image pinned to VERSION.
+	VERSION=$(VERSION) hack/release.sh
 
 .PHONY: test-deps
 test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./bin (cached per machine).

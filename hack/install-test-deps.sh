@@ -20,6 +20,9 @@ bin_dir=${BIN_DIR:-$root/bin}
 cache_root=${NATS_AUTH_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nats-auth-operator/bin}
 mkdir -p "$bin_dir" "$cache_root"
 
+# -mod=mod on top of the user's GOFLAGS (replacing them would drop, say, -modcacherw).
+goflags="$(go env GOFLAGS) -mod=mod"
+
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
 
 # link_cached NAME VERSION: link a cached binary into ./bin, replacing an older link.
@@ -40,7 +43,7 @@ install_nats_server() {
   local dest="$cache_root/nats-server-$NATS_SERVER_VERSION"
   [[ -x $dest/nats-server ]] && return
   log "building nats-server $NATS_SERVER_VERSION (about a minute)"
-  GOFLAGS=-mod=mod GOBIN="$dest.tmp" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+  GOFLAGS="$goflags" GOBIN="$dest.tmp" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
   mv "$dest.tmp" "$dest"
 }
 
@@ -49,7 +52,7 @@ install_natscli() {
   [[ -x $dest/nats ]] && return
   log "building the nats CLI $NATSCLI_VERSION (one to three minutes)"
   rm -rf "$dest.tmp"
-  GOFLAGS=-mod=mod GOBIN="$dest.tmp" go install -trimpath -ldflags "-s -w" "github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
+  GOFLAGS="$goflags" GOBIN="$dest.tmp" go install -trimpath -ldflags "-s -w" "github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
   mv "$dest.tmp" "$dest"
 }
 
@@ -95,13 +98,13 @@ import _ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 
 func main() {}
 GO
-    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
+    GOFLAGS="$goflags" go mod tidy >/dev/null 2>&1 || true
     local ver=$KUBE_VERSION major minor
     major=${ver#v}; major=${major%%.*}
     minor=${ver#v*.}; minor=${minor%%.*}
     local pkg=k8s.io/component-base/version
     mkdir -p "$dest.tmp"
-    GOFLAGS=-mod=mod go build -trimpath -o "$dest.tmp/kube-apiserver" -ldflags "-s -w \
+    GOFLAGS="$goflags" go build -trimpath -o "$dest.tmp/kube-apiserver" -ldflags "-s -w \
       -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor \
       -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
       k8s.io/kubernetes/cmd/kube-apiserver

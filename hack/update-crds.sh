@@ -9,7 +9,8 @@ cd "$root"
 gen="$root/bin/controller-gen-$CONTROLLER_GEN_VERSION"
 if [[ ! -x $gen ]]; then
   tmp=$(mktemp -d)
-  GOBIN="$tmp" GOFLAGS=-mod=mod go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+  # Append to the user's GOFLAGS (such as -modcacherw) instead of replacing them.
+  GOBIN="$tmp" GOFLAGS="$(go env GOFLAGS) -mod=mod" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
   mkdir -p "$root/bin"
   mv "$tmp/controller-gen" "$gen"
   rm -rf "$tmp"

@@ -19,7 +19,9 @@ package integration
 import (
 	"bytes"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,11 +31,14 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
+	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 const (
 	manifestImage     = "ghcr.io/natsauth/nats-auth-operator"
+	manifestTag       = "v0.1.0" // the manifests' image tag; `make release` pins its own VERSION
 	credsMountPath    = "/etc/nats-auth"
 	credsFlag         = "--creds=" + credsMountPath + "/user.creds"
 	operatorFlagStart = "--operator=$(POD_NAMESPACE)/"
@@ -51,21 +56,25 @@ var controllerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 }
 
-// TestManifestsRender proves that the base, the example overlay and the examples render with
-// kubectl's kustomize, and checks what a reader of the YAML relies on: the kinds, where each
-// binary runs, that the resolver mounts the creds Secret of the operator it serves, the security
-// settings and probes, the labels, and that the RBAC has no wildcards and no extra rules.
+// TestManifestsRender proves that the base, the example overlay, the examples and the examples'
+// resolver render with kubectl's kustomize, and checks what a reader of the YAML relies on: the
+// kinds, where each binary runs, that the base applies to a fresh cluster, that the resolver
+// mounts the creds Secret of the operator it serves, the security settings and probes, the
+// labels, and that the RBAC has no wildcards and no extra rules.
 func TestManifestsRender(t *testing.T) {
 	examples := kustomize(t, manifestsDir(t, "examples"))
 
 	t.Run("default", func(t *testing.T) {
 		objs := kustomize(t, manifestsDir(t, "default"))
-		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 2,
-			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 2, "RoleBinding": 2, "Deployment": 2})
+		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 1,
+			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
-		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", "latest")
-		checkComponent(t, objs, "nats-auth-resolver", "nats", "latest")
+		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", manifestTag)
+		// It applies to a fresh cluster: every namespace its objects use, it creates.
+		if got := namespacesOf(objs); !slices.Equal(got, []string{"nats-auth-operator"}) {
+			t.Errorf("the base uses namespaces %v, want only its own nats-auth-operator", got)
+		}
 		if ns := findObject(t, objs, "Namespace", "nats-auth-operator"); ns.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" {
 			t.Errorf("namespace nats-auth-operator labels %v, want the restricted Pod Security Standard enforced", ns.GetLabels())
 		}
@@ -82,11 +91,20 @@ func TestManifestsRender(t *testing.T) {
 				t.Errorf("unexpected ClusterRoleBinding %s: %+v %+v", crb.Name, crb.RoleRef, crb.Subjects)
 			}
 		}
-		// The default resolver serves the example NatsOperator, in its namespace.
+	})
+
+	t.Run("examples-resolver", func(t *testing.T) {
+		objs := kustomize(t, manifestsDir(t, "examples/resolver"))
+		checkKinds(t, objs, map[string]int{"ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
+		checkCommonLabels(t, objs)
+		checkNoWildcards(t, objs)
+		checkComponent(t, objs, "nats-auth-resolver", "nats", manifestTag)
+		// It serves the example NatsOperator, in its namespace, which the examples create.
 		op, name := resolverOperator(t, objs)
 		if got := findObject(t, examples, "NatsOperator", name).GetNamespace(); got != op.Namespace {
 			t.Errorf("the resolver runs in %s but the example NatsOperator %s is in %s", op.Namespace, name, got)
 		}
+		findObject(t, examples, "Namespace", op.Namespace)
 		checkArg(t, op, "--nats-url=nats://nats.nats.svc:4222")
 	})
 
@@ -97,8 +115,8 @@ func TestManifestsRender(t *testing.T) {
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
 		findObject(t, objs, "Namespace", "platform-nats-auth")
-		checkComponent(t, objs, "nats-auth-controller", "platform-nats-auth", "v0.1.0")
-		checkComponent(t, objs, "nats-auth-resolver", "messaging", "v0.1.0")
+		checkComponent(t, objs, "nats-auth-controller", "platform-nats-auth", manifestTag)
+		checkComponent(t, objs, "nats-auth-resolver", "messaging", manifestTag)
 		op, name := resolverOperator(t, objs)
 		if name != "prod" {
 			t.Errorf("overlay resolver serves %q, want prod", name)
@@ -121,10 +139,10 @@ func TestManifestsRender(t *testing.T) {
 
 // TestManifestsServerDryRun proves the API server accepts every rendered object, with the CRDs'
 // schemas and CEL rules applied to the examples: `kubectl apply --dry-run=server -k` of the
-// base, the overlay and the examples. Their namespaces are created for real first, because a dry
-// run of a Namespace does not create it for the objects that follow.
+// base, the overlay, the examples and their resolver. Their namespaces are created for real
+// first, because a dry run of a Namespace does not create it for the objects that follow.
 func TestManifestsServerDryRun(t *testing.T) {
-	for _, dir := range []string{"default", "overlays/example", "examples"} {
+	for _, dir := range []string{"default", "overlays/example", "examples", "examples/resolver"} {
 		t.Run(strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) {
 			path := manifestsDir(t, dir)
 			objs := kustomize(t, path)
@@ -224,6 +242,10 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	if want := manifestImage + ":" + tag; c.Image != want {
 		t.Errorf("Deployment %s: image %q, want %q", name, c.Image, want)
 	}
+	// A versioned tag, and no pull when the node has it (images imported without a registry).
+	if c.ImagePullPolicy != corev1.PullIfNotPresent {
+		t.Errorf("Deployment %s: imagePullPolicy %q, want IfNotPresent", name, c.ImagePullPolicy)
+	}
 	if want := "/" + strings.TrimPrefix(name, "nats-auth-"); !slices.Equal(c.Command, []string{want}) {
 		t.Errorf("Deployment %s: command %q, want %q", name, c.Command, want)
 	}
@@ -235,7 +257,11 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("Deployment %s: resources %+v, want CPU and memory requests and a memory limit", name, c.Resources)
 	}
-	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"} {
+	addrs, ok := componentAddrs[name]
+	if !ok {
+		t.Fatalf("no default addresses known for %s", name)
+	}
+	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=" + addrs.metrics, "--health-probe-bind-address=" + addrs.probes} {
 		checkArg(t, &dep, arg)
 	}
 	if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
@@ -247,14 +273,35 @@ func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, t
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if ports["metrics"] != 8080 || ports["probes"] != 8081 {
-		t.Errorf("Deployment %s: ports %v, want metrics 8080 and probes 8081", name, ports)
+	if want := map[string]int32{"metrics": addrPort(t, addrs.metrics), "probes": addrPort(t, addrs.probes)}; !maps.Equal(ports, want) {
+		t.Errorf("Deployment %s: ports %v, want %v (the binary's default addresses)", name, ports, want)
 	}
 	for probe, path := range map[*corev1.Probe]string{c.LivenessProbe: "/healthz", c.ReadinessProbe: "/readyz"} {
 		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.String() != "probes" {
 			t.Errorf("Deployment %s: probe for %s is %+v", name, path, probe)
 		}
 	}
+}
+
+// componentAddrs are each binary's default listen addresses. The Deployments pass them
+// explicitly, and they differ between the binaries so that both run on one host with defaults.
+var componentAddrs = map[string]struct{ metrics, probes string }{
+	"nats-auth-controller": {app.DefaultMetricsBindAddress, app.DefaultHealthProbeBindAddress},
+	"nats-auth-resolver":   {resolverapp.DefaultMetricsBindAddress, resolverapp.DefaultHealthProbeBindAddress},
+}
+
+// addrPort returns the port of a listen address such as ":8080".
+func addrPort(t *testing.T, addr string) int32 {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	n, err := strconv.ParseInt(port, 10, 32)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	return int32(n)
 }
 
 // resolverOperator returns the resolver Deployment and the name of the NatsOperator it serves,

@@ -41,6 +41,13 @@ const (
 	DefaultKubeAPIBurst = 1000
 )
 
+// The controller's default listen addresses. The resolver uses :8082 and :8083, so both binaries
+// run side by side on one host with their defaults.
+const (
+	DefaultMetricsBindAddress     = ":8080"
+	DefaultHealthProbeBindAddress = ":8081"
+)
+
 // Options are the controller binary's settings.
 type Options struct {
 	Kubeconfig   string
@@ -69,8 +76,8 @@ func NewOptions() *Options {
 		KubeAPIQPS:             DefaultKubeAPIQPS,
 		KubeAPIBurst:           DefaultKubeAPIBurst,
 		Election:               leader.NewElection("nats-auth-controller"),
-		MetricsBindAddress:     ":8080",
-		HealthProbeBindAddress: ":8081",
+		MetricsBindAddress:     DefaultMetricsBindAddress,
+		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
 		// A long resync: correctness never depends on it; it only re-checks external drift.
 		ResyncPeriod: 10 * time.Hour,
 	}

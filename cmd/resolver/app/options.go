@@ -51,6 +51,13 @@ const DefaultNatsPingInterval = 10 * time.Second
 // of waiting, and a sequential backlog after a reconnect would delay the newest change.
 const DefaultWorkers = 4
 
+// The resolver's default listen addresses: next to the controller's :8080 and :8081, so both
+// binaries run side by side on one host with their defaults.
+const (
+	DefaultMetricsBindAddress     = ":8082"
+	DefaultHealthProbeBindAddress = ":8083"
+)
+
 // Options are the resolver binary's settings.
 type Options struct {
 	Kubeconfig string
@@ -89,8 +96,8 @@ func NewOptions() *Options {
 		CredsFile:              os.Getenv(EnvCredsFile),
 		Workers:                DefaultWorkers,
 		Election:               leader.NewElection("nats-auth-resolver"),
-		MetricsBindAddress:     ":8080",
-		HealthProbeBindAddress: ":8081",
+		MetricsBindAddress:     DefaultMetricsBindAddress,
+		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
 		DriftInterval:          resolver.DefaultDriftInterval,
 		PushTimeout:            resolver.DefaultPushTimeout,
 		NatsPingInterval:       DefaultNatsPingInterval,
