@@ -58,6 +58,26 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 	return acc, nil
 }
 
+// bearerAllowed refuses a bearer-token user, directly or through a scoped key's template, of an
+// account whose limits disallow bearer tokens: nats-server would refuse every connection made
+// with such credentials, so Ready=True would be a lie.
+func bearerAllowed(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) error {
+	if acc.Spec.Limits == nil || !acc.Spec.Limits.DisallowBearer {
+		return nil
+	}
+	if user.Spec.BearerToken {
+		return failed(ReasonInvalidSpec, "spec.bearerToken is true but NatsAccount %s/%s sets limits.disallowBearer, so the server would refuse these credentials; "+
+			"set bearerToken to false, or ask the account's administrator to allow bearer tokens", acc.Namespace, acc.Name)
+	}
+	for _, k := range acc.Spec.SigningKeys {
+		if k.Name == user.Spec.SigningKey && k.Scope != nil && k.Scope.Template.BearerToken {
+			return failed(ReasonInvalidSpec, "signing key %q of NatsAccount %s/%s issues bearer tokens but the account sets limits.disallowBearer, so the server would refuse these credentials",
+				k.Name, acc.Namespace, acc.Name)
+		}
+	}
+	return nil
+}
+
 // signer is the account signing key a user's JWT is signed with.
 type signer struct {
 	name   string

@@ -87,6 +87,9 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return 0, err
 	}
+	if err := bearerAllowed(acc, user); err != nil {
+		return 0, err
+	}
 	cur, err := c.currentCreds(ctx, user, status)
 	if err != nil {
 		return 0, err

@@ -96,6 +96,18 @@ func badInputs() map[string]badInput {
 		"ExpirationInThePast": {setup: withUser(func(u *natsv1alpha1.NatsUser) {
 			u.Spec.Expiration = &metav1.Time{Time: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
 		}), reason: user.ReasonExpired, message: []string{"spec.expiration 2020-01-01T00:00:00Z has passed"}},
+		"BearerTokenOfAnAccountThatDisallowsIt": {setup: func(e *userEnv, ns string) string {
+			acc := e.prepareAccount(ns, "orders", natsv1alpha1.NatsAccountSpec{Limits: &natsv1alpha1.AccountLimits{DisallowBearer: true}}, accountSetup{})
+			e.createUser(newUser(ns, "u", acc.ref(), func(u *natsv1alpha1.NatsUser) { u.Spec.BearerToken = true }))
+			return "u"
+		}, reason: user.ReasonInvalidSpec, message: []string{"spec.bearerToken is true", "limits.disallowBearer"}},
+		"ScopedBearerKeyOfAnAccountThatDisallowsIt": {setup: func(e *userEnv, ns string) string {
+			acc := e.prepareAccount(ns, "orders", natsv1alpha1.NatsAccountSpec{Limits: &natsv1alpha1.AccountLimits{DisallowBearer: true},
+				SigningKeys: []natsv1alpha1.AccountSigningKey{{Name: "browsers", Scope: &natsv1alpha1.SigningKeyScope{
+					Template: natsv1alpha1.UserPermissionLimits{BearerToken: true}}}}}, accountSetup{})
+			e.createUser(newUser(ns, "u", acc.ref(), func(u *natsv1alpha1.NatsUser) { u.Spec.SigningKey = "browsers" }))
+			return "u"
+		}, reason: user.ReasonInvalidSpec, message: []string{`signing key "browsers"`, "limits.disallowBearer"}},
 		"ForeignSecret": {setup: func(e *userEnv, ns string) string {
 			foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "u", Namespace: ns}, StringData: map[string]string{"password": "hunter2"}}
 			if _, err := e.kube.CoreV1().Secrets(ns).Create(e.ctx, foreign, metav1.CreateOptions{}); err != nil {
