@@ -40,15 +40,25 @@ type resolvedImport struct {
 
 // resolveImports resolves every spec import, in spec order. Imports by public key are taken as
 // they are; imports by accountRef get the exporter's public key and, when its export requires a
-// token, an activation token (reused from the current JWT while still valid). All unresolved
-// imports are reported together. minted counts the activation tokens signed.
+// token, an activation token (reused from the current JWT while still valid). The exporter must
+// be another account of the same operator: minting uses its private key, and servers know only
+// the accounts of their own operator. All unresolved imports are reported together. minted
+// counts the activation tokens signed.
 func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.AccountClaims) (_ []resolvedImport, minted int, _ error) {
 	out := make([]resolvedImport, len(acc.Spec.Imports))
 	var problems []string
 	for i, imp := range acc.Spec.Imports {
 		ref, byRef := naming.ImportedAccount(acc, imp)
 		if !byRef {
+			if acc.Status.PublicKey != "" && imp.AccountPublicKey == acc.Status.PublicKey {
+				problems = append(problems, fmt.Sprintf("spec.imports[%d]: %s is this account's own public key; an account cannot import its own exports", i, imp.AccountPublicKey))
+				continue
+			}
 			out[i] = resolvedImport{Account: imp.AccountPublicKey}
+			continue
+		}
+		if ref.Namespace == acc.Namespace && ref.Name == acc.Name {
+			problems = append(problems, fmt.Sprintf("spec.imports[%d]: NatsAccount %s is this account; an account cannot import its own exports", i, ref))
 			continue
 		}
 		exporter, err := c.accountLister.NatsAccounts(ref.Namespace).Get(ref.Name)
@@ -63,6 +73,13 @@ func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.
 			problems = append(problems, fmt.Sprintf("spec.imports[%d]: NatsAccount %s has no public key yet", i, ref))
 			continue
 		}
+		if exporter.Namespace != acc.Namespace || exporter.Spec.OperatorRef != acc.Spec.OperatorRef {
+			// The servers of one operator know no account of another: the import would never
+			// resolve there.
+			problems = append(problems, fmt.Sprintf("spec.imports[%d]: NatsAccount %s belongs to NatsOperator %s/%s, not to %s/%s like this account; "+
+				"servers trust the accounts of one operator only", i, ref, exporter.Namespace, exporter.Spec.OperatorRef.Name, acc.Namespace, acc.Spec.OperatorRef.Name))
+			continue
+		}
 		export, problem := matchExport(acc, exporter, imp)
 		if problem != "" {
 			problems = append(problems, fmt.Sprintf("spec.imports[%d]: %s", i, problem))
@@ -70,13 +87,6 @@ func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.
 		}
 		out[i] = resolvedImport{Account: exporter.Status.PublicKey}
 		if !export.TokenRequired {
-			continue
-		}
-		if exporter.Namespace != acc.Namespace || exporter.Spec.OperatorRef != acc.Spec.OperatorRef {
-			// Minting uses the exporter's private key: only accounts of the same operator (and so
-			// of the same platform admins) get tokens for a private export.
-			problems = append(problems, fmt.Sprintf("spec.imports[%d]: the %s export %q of NatsAccount %s requires a token, "+
-				"which is minted only for accounts of the same NatsOperator", i, export.Type, export.Subject, ref))
 			continue
 		}
 		token, fresh, err := c.activation(acc, exporter, imp, current)

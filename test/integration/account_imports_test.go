@@ -84,6 +84,32 @@ func TestAccountImportByReference(t *testing.T) {
 	if msg := readyMessage(bad); !strings.Contains(msg, `exports "billing.*" as a service, not a stream`) || bad.Status.JWT != "" {
 		t.Errorf("wrong-type import: message %q, JWT set %v", msg, bad.Status.JWT != "")
 	}
+
+	// An account cannot import from itself, nor from an account of another operator (its servers
+	// would never know that account).
+	self := newAccount(ns, "self", op.Name)
+	self.Spec.Exports = []natsv1alpha1.Export{{Subject: "self.events.>", Type: natsv1alpha1.ExportStream}}
+	self.Spec.Imports = []natsv1alpha1.Import{{Subject: "self.events.>", LocalSubject: "mine.>", Type: natsv1alpha1.ExportStream,
+		AccountRef: &natsv1alpha1.NatsAccountReference{Name: "self"}}}
+	createAccount(t, ctx, self)
+	refused := waitAccountCondition(t, ctx, ns, "self", metav1.ConditionFalse, "ImportNotResolved")
+	if msg := readyMessage(refused); !strings.Contains(msg, "cannot import its own exports") || refused.Status.JWT != "" {
+		t.Errorf("self import: message %q, JWT set %v", msg, refused.Status.JWT != "")
+	}
+	otherNS := controlPlane.NewNamespace(t)
+	otherOp := setupOperator(t, ctx, otherNS, "other")
+	foreign := newAccount(otherNS, "foreign", otherOp.Name)
+	foreign.Spec.Exports = []natsv1alpha1.Export{{Subject: "foreign.events.>", Type: natsv1alpha1.ExportStream}}
+	createAccount(t, ctx, foreign)
+	waitAccountReady(t, ctx, otherNS, "foreign")
+	cross := newAccount(ns, "cross", op.Name)
+	cross.Spec.Imports = []natsv1alpha1.Import{{Subject: "foreign.events.>", Type: natsv1alpha1.ExportStream,
+		AccountRef: &natsv1alpha1.NatsAccountReference{Namespace: otherNS, Name: "foreign"}}}
+	createAccount(t, ctx, cross)
+	refused = waitAccountCondition(t, ctx, ns, "cross", metav1.ConditionFalse, "ImportNotResolved")
+	if msg := readyMessage(refused); !strings.Contains(msg, "belongs to NatsOperator "+otherNS+"/other") || refused.Status.JWT != "" {
+		t.Errorf("import from another operator: message %q, JWT set %v", msg, refused.Status.JWT != "")
+	}
 }
 
 func checkImports(t *testing.T, claims *jwt.AccountClaims, acc, exp *natsv1alpha1.NatsAccount) {
