@@ -65,7 +65,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 		secret, err = c.kubeClient.CoreV1().Secrets(user.Namespace).Get(ctx, cur.name, metav1.GetOptions{})
 	}
 	switch {
-	case err == nil && !metav1.IsControlledBy(secret, user):
+	case err == nil && !metav1.IsControlledBy(secret, user) && !adoptable(secret, user, status):
 		return nil, failed(ReasonSecretConflict,
 			"Secret %s exists and is not controlled by this NatsUser, so it is left untouched; choose another spec.secretName or remove that Secret",
 			cur.name)
@@ -84,6 +84,24 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 		return cur, cur.generate()
 	}
 	return cur, cur.readMemo(&c.memo, secret, status)
+}
+
+// adoptable reports whether a Secret this user does not control is still its own: someone
+// removed the owner reference, but no other controller owns it, it carries the user's labels,
+// and its seed is the key status.publicKey names. Only the user's own key can prove that, so the
+// Secret is re-adopted instead of being reported as a conflict forever.
+func adoptable(secret *corev1.Secret, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) bool {
+	l := secret.Labels
+	if status.PublicKey == "" || metav1.GetControllerOf(secret) != nil || l[naming.LabelManagedBy] != naming.ManagedByValue ||
+		l[naming.LabelSecretType] != naming.SecretTypeCreds || l[naming.LabelUser] != user.Name {
+		return false
+	}
+	kp, err := natsjwt.ParseSeed(secret.Data[naming.UserSeed], natsjwt.KindUser)
+	if err != nil {
+		return false
+	}
+	pub, err := kp.PublicKey()
+	return err == nil && pub == status.PublicKey
 }
 
 // mustConfirmMiss reports whether a cache miss for the user's Secret needs an uncached GET: the
@@ -223,7 +241,8 @@ func credsMetadata(user *natsv1alpha1.NatsUser, cur *creds) (labels, annotations
 
 // writeSecret creates or updates the creds Secret in one write, and only when it differs.
 func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUser, cur *creds) error {
-	if c.secretKnownUpToDate(user, cur) {
+	adopt := cur.secret != nil && cur.secret.Name == cur.name && !metav1.IsControlledBy(cur.secret, user)
+	if !adopt && c.secretKnownUpToDate(user, cur) {
 		return nil
 	}
 	desired, err := credsSecret(user, cur)
@@ -248,11 +267,15 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		}
 		return nil
 	}
-	if secretUpToDate(cur.secret, desired) {
+	if !adopt && secretUpToDate(cur.secret, desired) {
 		c.memo.put(cur.secret, credsChecked, memoEntry{ok: true})
 		return nil
 	}
 	updated := cur.secret.DeepCopy()
+	if adopt {
+		updated.OwnerReferences = append(updated.OwnerReferences, desired.OwnerReferences...)
+		logger.Info("Re-adopting creds Secret whose owner reference was removed", "secret", desired.Name, "publicKey", cur.pub)
+	}
 	updated.Data = desired.Data
 	updated.Labels = mergeMaps(updated.Labels, desired.Labels)
 	updated.Annotations = mergeMaps(updated.Annotations, desired.Annotations)

@@ -22,6 +22,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 )
 
 // TestServerConfigIsRecreated: a deleted <op>-server-config Secret comes back with the same
@@ -52,4 +55,39 @@ func TestServerConfigIsRecreated(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestCredsSecretIsReadopted: a creds Secret whose owner reference was removed by hand still
+// carries the user's labels and the seed of status.publicKey, so it is the user's own: the
+// controller puts the reference back instead of reporting SecretConflict forever, and the key and
+// JWT stay as they were.
+func TestCredsSecretIsReadopted(t *testing.T) {
+	startControllers(t)
+	ns := controlPlane.NewNamespace(t)
+	ctx := testContext(t)
+	createOperator(t, ns, "main", nil)
+	readyAccount(t, ns, "orders", "main")
+	u := createReadyUser(t, ctx, ns, "api", "orders")
+	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
+	before := getSecret(t, ns, "api")
+	if _, err := secrets.Patch(ctx, "api", types.MergePatchType, []byte(`{"metadata":{"ownerReferences":null}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	touched := u.DeepCopy()
+	touched.Spec.Tags = []natsv1alpha1.Tag{"team:orders"} // an edit, so the user is synced at once
+	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Update(ctx, touched, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Secret is controlled by the user again and the user is Ready", func() bool {
+		s, err := secrets.Get(ctx, "api", metav1.GetOptions{})
+		got, uerr := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{})
+		return err == nil && uerr == nil && metav1.IsControlledBy(s, got) && isReady(got.Status.Conditions, got.Generation)
+	})
+	after := getSecret(t, ns, "api")
+	if string(after.Data["user.nk"]) != string(before.Data["user.nk"]) {
+		t.Error("the re-adopted Secret holds another seed")
+	}
+	if got := readyUser(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
+		t.Errorf("public key changed from %s to %s", u.Status.PublicKey, got.Status.PublicKey)
+	}
 }
