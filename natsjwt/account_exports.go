@@ -169,45 +169,58 @@ func checkImportOverlaps(is *issues, specs []Import) {
 	}
 }
 
-// buildMappings converts and checks subject mappings: every weight is at
-// most 100 (0 means 100) and the weights of a source subject add up to at
-// most 100, overall and per cluster.
+// buildMappings converts and checks subject mappings the way nats-server
+// checks them on push (see mapping.go): valid subjects, destinations it can
+// build, no destination twice for one source, every weight at most 100
+// (0 means 100) and the weights of a source adding up to at most 100,
+// overall and per cluster.
 func buildMappings(is *issues, m map[string][]WeightedMapping) jwt.Mapping {
 	out := jwt.Mapping{}
 	for _, from := range sortedKeys(m) {
 		p := mapKey("mappings", from)
-		checkSubject(is, p, from)
-		dests := m[from]
-		if len(dests) == 0 {
+		srcOK := checkSubject(is, p, from)
+		if len(m[from]) == 0 {
 			is.add(p, "needs at least one destination")
 		}
-		var total uint32
-		perCluster := map[string]uint32{}
-		converted := make([]jwt.WeightedMapping, 0, len(dests))
-		for j, d := range dests {
-			dp := index(p, j)
-			checkSubject(is, field(dp, "subject"), d.Subject)
-			checkText(is, field(dp, "cluster"), d.Cluster)
-			wm := jwt.WeightedMapping{Subject: jwt.Subject(d.Subject), Weight: d.Weight, Cluster: d.Cluster}
-			if w := wm.GetWeight(); w > 100 {
-				is.add(field(dp, "weight"), "is %d; must be 1-100 (0 means 100)", w)
-			}
-			if d.Cluster == "" {
-				total += uint32(wm.GetWeight())
-			} else {
-				perCluster[d.Cluster] += uint32(wm.GetWeight())
-			}
-			converted = append(converted, wm)
-		}
-		if total > 100 {
-			is.add(p, "weights add up to %d%%; at most 100%% (a weight of 0 counts as 100)", total)
-		}
-		for _, c := range sortedKeys(perCluster) {
-			if perCluster[c] > 100 {
-				is.add(p, "weights for cluster %q add up to %d%%; at most 100%%", c, perCluster[c])
-			}
-		}
-		out[jwt.Subject(from)] = converted
+		out[jwt.Subject(from)] = buildMappingDests(is, p, from, srcOK, m[from])
 	}
 	return out
+}
+
+// buildMappingDests converts and checks the destinations of one source.
+func buildMappingDests(is *issues, p, from string, srcOK bool, dests []WeightedMapping) []jwt.WeightedMapping {
+	var total uint32
+	perCluster := map[string]uint32{}
+	seen := map[string]int{}
+	converted := make([]jwt.WeightedMapping, 0, len(dests))
+	for j, d := range dests {
+		dp := index(p, j)
+		checkMappingDest(is, field(dp, "subject"), from, d.Subject, srcOK)
+		if first, dup := seen[d.Subject]; dup {
+			// The server keys destinations by subject alone, across clusters.
+			is.add(field(dp, "subject"), "%q is already the destination at [%d]; nats-server refuses a destination listed twice for one source, even for different clusters", d.Subject, first)
+		} else {
+			seen[d.Subject] = j
+		}
+		checkText(is, field(dp, "cluster"), d.Cluster)
+		wm := jwt.WeightedMapping{Subject: jwt.Subject(d.Subject), Weight: d.Weight, Cluster: d.Cluster}
+		if w := wm.GetWeight(); w > 100 {
+			is.add(field(dp, "weight"), "is %d; must be 1-100 (0 means 100)", w)
+		}
+		if d.Cluster == "" {
+			total += uint32(wm.GetWeight())
+		} else {
+			perCluster[d.Cluster] += uint32(wm.GetWeight())
+		}
+		converted = append(converted, wm)
+	}
+	if total > 100 {
+		is.add(p, "weights add up to %d%%; at most 100%% (a weight of 0 counts as 100)", total)
+	}
+	for _, c := range sortedKeys(perCluster) {
+		if perCluster[c] > 100 {
+			is.add(p, "weights for cluster %q add up to %d%%; at most 100%%", c, perCluster[c])
+		}
+	}
+	return converted
 }

@@ -37,8 +37,22 @@ const claimsVersion = 2
 // only rejects ' ', so a tab or newline would pass jwt and fail at runtime.
 const subjectWhitespace = " \t\r\n\f"
 
+// controlChar returns the first ASCII control character (C0 or DEL) in s.
+// The server lets most of them through in subjects, but they corrupt logs
+// and terminals, no client means them, and the CRDs refuse them; objects
+// stored before that rule, and hand-built specs, still reach this package.
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // checkSubject records problems with a NATS subject, following the server's
-// rules: non-empty tokens, no whitespace, '>' only as the last token.
+// rules: non-empty tokens, no whitespace, '>' only as the last token; and
+// ours: valid UTF-8, no control characters.
 func checkSubject(is *issues, path, s string) bool {
 	switch {
 	case s == "":
@@ -49,6 +63,10 @@ func checkSubject(is *issues, path, s string) bool {
 		return false
 	case strings.ContainsAny(s, subjectWhitespace):
 		is.add(path, "subject %q must not contain whitespace", s)
+		return false
+	}
+	if r, ok := controlChar(s); ok {
+		is.add(path, "subject %q must not contain control characters (found %U)", s, r)
 		return false
 	}
 	tokens := strings.Split(s, ".")
@@ -157,10 +175,16 @@ func unixTime(is *issues, path string, t time.Time) int64 {
 
 // buildTags normalises tags the way jwt's TagList.Add does (trim, lower
 // case), then sorts and de-duplicates them so the output is deterministic.
+// Control characters are refused before trimming, so a trailing tab or
+// newline is reported rather than silently dropped.
 func buildTags(is *issues, path string, tags []string) jwt.TagList {
 	norm := make([]string, 0, len(tags))
 	for i, t := range tags {
 		p := index(path, i)
+		if r, ok := controlChar(t); ok {
+			is.add(p, "tag %q must not contain control characters (found %U)", t, r)
+			continue
+		}
 		n := strings.ToLower(strings.TrimSpace(checkText(is, p, t)))
 		if n == "" {
 			is.add(p, "must not be empty")

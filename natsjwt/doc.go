@@ -88,4 +88,10 @@ limitations under the License.
 //     the same second as its revocation is revoked too; see CanIssueAfter.
 //   - times_location is checked against tzdata embedded in this package, so
 //     validation does not depend on the controller image's zoneinfo.
+//   - Mapping destinations get the checks nats-server 2.15.2 runs when an
+//     account JWT is pushed (mapping.go): a destination it cannot build,
+//     or one listed twice, would make it refuse the whole account.
+//   - Subjects, queue names and tags refuse ASCII control characters,
+//     although the server accepts most of them; invalid UTF-8 is refused
+//     everywhere because JSON would rewrite it.
 package natsjwt
