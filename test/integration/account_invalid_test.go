@@ -75,6 +75,9 @@ func TestAccountInvalidSpec(t *testing.T) {
 			a.Spec.Limits = &natsv1alpha1.AccountLimits{Wildcards: ptr.To(false)}
 			a.Spec.Exports = []natsv1alpha1.Export{{Subject: "events.>", Type: stream}}
 		}, "spec.exports[0].subject"},
+		{"mapping-wildcard-the-source-lacks", func(a *natsv1alpha1.NatsAccount) {
+			a.Spec.Mappings = []natsv1alpha1.Mapping{{From: "orders.*", To: []natsv1alpha1.MappingDestination{{Subject: "shipped.{{wildcard(2)}}"}}}}
+		}, "uses wildcard 2 but the source"},
 		{"mapping-weights-over-100", func(a *natsv1alpha1.NatsAccount) {
 			a.Spec.Mappings = []natsv1alpha1.Mapping{{From: "orders", To: []natsv1alpha1.MappingDestination{
 				{Subject: "orders.a", Weight: ptr.To[int32](60)}, {Subject: "orders.b", Weight: ptr.To[int32](50)}}}}

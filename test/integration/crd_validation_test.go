@@ -91,7 +91,10 @@ func TestSchemaRejects(t *testing.T) {
 		{"tag with a control character", user(func(s *natsv1alpha1.NatsUserSpec) { s.Tags = []natsv1alpha1.Tag{"team:\x1b"} }), "a tag is lower-case"},
 		{"mapping destination with a control character", account(func(s *natsv1alpha1.NatsAccountSpec) {
 			s.Mappings = []natsv1alpha1.Mapping{{From: "a", To: []natsv1alpha1.MappingDestination{{Subject: "b\x00"}}}}
-		}), "a destination subject has no control characters"},
+		}), "a destination subject has no spaces or control characters"},
+		{"mapping destination with spaces inside a function", account(func(s *natsv1alpha1.NatsAccountSpec) {
+			s.Mappings = []natsv1alpha1.Mapping{{From: "a.*", To: []natsv1alpha1.MappingDestination{{Subject: "b.{{ wildcard(1) }}"}}}}
+		}), "not even inside mapping functions"},
 		{"negative resp.ttl", user(func(s *natsv1alpha1.NatsUserSpec) {
 			s.Permissions = &natsv1alpha1.Permissions{Resp: &natsv1alpha1.ResponsePermission{TTL: &metav1.Duration{Duration: -time.Second}}}
 		}), "ttl must be a duration"},

@@ -322,8 +322,7 @@ type MappingDestination struct {
 	// subject is the destination; it may use {{wildcard(n)}} and the other mapping functions.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
-	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || self.contains('{{')",message="a destination subject has no spaces outside mapping functions"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('[[:cntrl:]]')",message="a destination subject has no control characters"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[[:space:][:cntrl:]]')",message="a destination subject has no spaces or control characters, not even inside mapping functions (nats-server refuses them): write {{wildcard(1)}}, not {{ wildcard(1) }}"
 	Subject string `json:"subject"`
 	// weight is the percentage of messages sent here; unset means 100.
 	// +optional
