@@ -17,81 +17,32 @@ limitations under the License.
 package natsjwt
 
 import (
-	"bufio"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/natsauth/nats-auth-operator/natsjwt/mappingtable"
 )
 
-// mappingRow is one line of testdata/mappings.txt.
-type mappingRow struct {
-	line    string
-	verdict string // ok, bad or stricter
-	source  string
-	dests   []string
-}
-
-// readMappingRows parses testdata/mappings.txt (format in its header).
-// test/e2e has a copy of this parser: it pushes the same rows to a server.
-func readMappingRows(t *testing.T) []mappingRow {
-	t.Helper()
-	f, err := os.Open("testdata/mappings.txt")
-	if err != nil {
-		t.Fatal(err)
+// mappingSpec returns an account with the row's mapping only.
+func mappingSpec(r mappingtable.Row) AccountSpec {
+	dests := make([]WeightedMapping, len(r.Dests))
+	for i, d := range r.Dests {
+		dests[i] = WeightedMapping{Subject: d, Weight: r.Weight()}
 	}
-	defer f.Close()
-	var rows []mappingRow
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		verdict, rest, _ := strings.Cut(line, " ")
-		var subjects []string
-		for rest = strings.TrimSpace(rest); rest != ""; rest = strings.TrimSpace(rest) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				t.Fatalf("mappings.txt: %s: %v", line, err)
-			}
-			s, _ := strconv.Unquote(q)
-			subjects = append(subjects, s)
-			rest = rest[len(q):]
-		}
-		if len(subjects) < 2 || (verdict != "ok" && verdict != "bad" && verdict != "stricter") {
-			t.Fatalf("mappings.txt: bad line %s", line)
-		}
-		rows = append(rows, mappingRow{line: line, verdict: verdict, source: subjects[0], dests: subjects[1:]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-// mappingSpec returns an account with the row's mapping only; several
-// destinations get weight 10 so that only the subjects matter.
-func (r mappingRow) mappingSpec() AccountSpec {
-	var weight uint8
-	if len(r.dests) > 1 {
-		weight = 10
-	}
-	dests := make([]WeightedMapping, len(r.dests))
-	for i, d := range r.dests {
-		dests[i] = WeightedMapping{Subject: d, Weight: weight}
-	}
-	return AccountSpec{Name: "mapping", Mappings: map[string][]WeightedMapping{r.source: dests}}
+	return AccountSpec{Name: "mapping", Mappings: map[string][]WeightedMapping{r.Source: dests}}
 }
 
 // TestMappingTable checks natsjwt's verdict on every row: accepted rows
 // sign and decode unchanged, refused rows name a mapping field.
 func TestMappingTable(t *testing.T) {
-	rows := readMappingRows(t)
+	rows, err := mappingtable.Read("testdata/mappings.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range rows {
-		t.Run(r.line, func(t *testing.T) {
-			ac, err := AccountClaims(testPub(t, "account"), r.mappingSpec())
-			if r.verdict == "ok" {
+		t.Run(r.Line, func(t *testing.T) {
+			ac, err := AccountClaims(testPub(t, "account"), mappingSpec(r))
+			if r.Verdict == "ok" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
@@ -144,8 +95,7 @@ func TestMappingMessages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.source+" -> "+strings.Join(tc.dests, ","), func(t *testing.T) {
-			r := mappingRow{source: tc.source, dests: tc.dests}
-			_, err := AccountClaims(testPub(t, "account"), r.mappingSpec())
+			_, err := AccountClaims(testPub(t, "account"), mappingSpec(mappingtable.Row{Source: tc.source, Dests: tc.dests}))
 			wantIssue(t, err, tc.field, tc.frag...)
 		})
 	}

@@ -17,12 +17,8 @@ limitations under the License.
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,82 +26,35 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/natsjwt/mappingtable"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
 
 // mappingTable is shared with natsjwt's unit tests; its header explains the format.
 const mappingTable = "../../natsjwt/testdata/mappings.txt"
 
-// mappingRow is one (source, destinations) pair of the table with its expected verdict.
-type mappingRow struct {
-	line, verdict, source string
-	dests                 []string
-}
-
-// readMappingRows parses the table. natsjwt's mapping_test.go has the same parser; a test file
-// cannot import another package's tests.
-func readMappingRows(t *testing.T) []mappingRow {
-	t.Helper()
-	f, err := os.Open(mappingTable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []mappingRow
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		verdict, rest, _ := strings.Cut(line, " ")
-		var subjects []string
-		for rest = strings.TrimSpace(rest); rest != ""; rest = strings.TrimSpace(rest) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				t.Fatalf("%s: %s: %v", mappingTable, line, err)
-			}
-			s, _ := strconv.Unquote(q)
-			subjects = append(subjects, s)
-			rest = rest[len(q):]
-		}
-		if len(subjects) < 2 {
-			t.Fatalf("%s: bad line %s", mappingTable, line)
-		}
-		rows = append(rows, mappingRow{line: line, verdict: verdict, source: subjects[0], dests: subjects[1:]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-// weightedDests gives several destinations weight 10 each, so the weight rules never decide.
-func (r mappingRow) weightedDests() []natsjwt.WeightedMapping {
-	var weight uint8
-	if len(r.dests) > 1 {
-		weight = 10
-	}
-	out := make([]natsjwt.WeightedMapping, len(r.dests))
-	for i, d := range r.dests {
-		out[i] = natsjwt.WeightedMapping{Subject: d, Weight: weight}
+// weightedDests is the row's destinations as natsjwt takes them.
+func weightedDests(r mappingtable.Row) []natsjwt.WeightedMapping {
+	out := make([]natsjwt.WeightedMapping, len(r.Dests))
+	for i, d := range r.Dests {
+		out[i] = natsjwt.WeightedMapping{Subject: d, Weight: r.Weight()}
 	}
 	return out
 }
 
 // rawAccountJWT signs an account carrying the row's mapping with jwt/v2 directly: jwt's Encode
 // does not validate, so the server sees the mapping whatever natsjwt thinks of it.
-func (w *world) rawAccountJWT(t *testing.T, pub string, r mappingRow) string {
+func (w *world) rawAccountJWT(t *testing.T, pub string, r mappingtable.Row) string {
 	t.Helper()
 	ac := jwt.NewAccountClaims(pub)
 	ac.Name = "mapping"
-	for _, d := range r.weightedDests() {
-		ac.Mappings[jwt.Subject(r.source)] = append(ac.Mappings[jwt.Subject(r.source)],
+	for _, d := range weightedDests(r) {
+		ac.Mappings[jwt.Subject(r.Source)] = append(ac.Mappings[jwt.Subject(r.Source)],
 			jwt.WeightedMapping{Subject: jwt.Subject(d.Subject), Weight: d.Weight})
 	}
 	token, err := ac.Encode(w.opSigning)
 	if err != nil {
-		t.Fatalf("%s: encode: %v", r.line, err)
+		t.Fatalf("%s: encode: %v", r.Line, err)
 	}
 	return token
 }
@@ -147,7 +96,10 @@ func pushVerdict(t *testing.T, sys *nats.Conn, accountJWT string) (int, string, 
 // that the server stores it exactly when natsjwt.AccountClaims accepts the same mapping. Rows
 // marked stricter are the deliberate exceptions: natsjwt refuses, the server stores.
 func TestMappingVerdictsMatchNatsServer(t *testing.T) {
-	rows := readMappingRows(t)
+	rows, err := mappingtable.Read(mappingTable)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := newWorld(t)
 	srv := testbed.StartNatsServer(t, testbed.NatsOptions{OperatorJWT: w.operatorJWT,
 		SystemAccountPub: w.sysPub, SystemAccountJWT: w.sysJWT})
@@ -166,19 +118,19 @@ func TestMappingVerdictsMatchNatsServer(t *testing.T) {
 		code, message, ver := pushVerdict(t, sys, w.rawAccountJWT(t, pub, r))
 		version = ver
 		_, err := natsjwt.AccountClaims(pub, natsjwt.AccountSpec{Name: "mapping",
-			Mappings: map[string][]natsjwt.WeightedMapping{r.source: r.weightedDests()}})
+			Mappings: map[string][]natsjwt.WeightedMapping{r.Source: weightedDests(r)}})
 		if err != nil && !errors.Is(err, natsjwt.ErrInvalidSpec) {
-			t.Fatalf("%s: natsjwt: unexpected error kind: %v", r.line, err)
+			t.Fatalf("%s: natsjwt: unexpected error kind: %v", r.Line, err)
 		}
 		serverOK, oursOK := code == 200, err == nil
-		counts[r.verdict]++
+		counts[r.Verdict]++
 		switch {
-		case r.verdict == "stricter" && (!serverOK || oursOK):
-			t.Errorf("%s: want server 200 and natsjwt refusing; server %d %q, natsjwt %v", r.line, code, message, err)
-		case r.verdict != "stricter" && serverOK != oursOK:
-			t.Errorf("%s: verdicts differ: server %d %q, natsjwt %v", r.line, code, message, err)
-		case r.verdict != "stricter" && serverOK != (r.verdict == "ok"):
-			t.Errorf("%s: both %s, but the table says %s (server %d %q)", r.line, map[bool]string{true: "accept", false: "refuse"}[serverOK], r.verdict, code, message)
+		case r.Verdict == "stricter" && (!serverOK || oursOK):
+			t.Errorf("%s: want server 200 and natsjwt refusing; server %d %q, natsjwt %v", r.Line, code, message, err)
+		case r.Verdict != "stricter" && serverOK != oursOK:
+			t.Errorf("%s: verdicts differ: server %d %q, natsjwt %v", r.Line, code, message, err)
+		case r.Verdict != "stricter" && serverOK != (r.Verdict == "ok"):
+			t.Errorf("%s: both %s, but the table says %s (server %d %q)", r.Line, map[bool]string{true: "accept", false: "refuse"}[serverOK], r.Verdict, code, message)
 		}
 	}
 	t.Logf("nats-server %s: %d rows (%d ok, %d bad, %d stricter)", version, len(rows), counts["ok"], counts["bad"], counts["stricter"])
