@@ -77,6 +77,12 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 			oldestLive = ia.Unix()
 		}
 	}
+	// Users deleted while the account's keys were missing recorded what to revoke on the account.
+	for pub, upTo := range naming.PendingRevocations(acc.Annotations) {
+		if list[pub] < upTo {
+			list = natsjwt.RevokeUpTo(list, pub, upTo)
+		}
+	}
 	var recheck time.Duration
 	if life := maxUserLifetime(acc); life > 0 {
 		upTo := natsjwt.PruneCutoff(now, life, pruneSkew, pruneStep, oldestLive)

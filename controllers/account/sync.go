@@ -18,13 +18,17 @@ package account
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -83,6 +87,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	events.Flush(c.deps.Recorder)
 	res.record(c.deps.IssueMetrics)
+	if err == nil {
+		if perr := c.clearPendingRevocations(ctx, acc); perr != nil {
+			return perr
+		}
+	}
 	if err == nil && res.recheck > 0 {
 		return controllerhelpers.RequeueAfter(res.recheck, "revocations can be compacted then")
 	}
@@ -183,4 +192,36 @@ func currentClaims(logger klog.Logger, acc *natsv1alpha1.NatsAccount) *jwt.Accou
 		return nil
 	}
 	return claims
+}
+
+// clearPendingRevocations removes the pending-revocation annotations whose keys the stored JWT
+// now revokes: status.jwt has become their durable record.
+func (c *Controller) clearPendingRevocations(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
+	pending := naming.PendingRevocations(acc.Annotations)
+	if len(pending) == 0 {
+		return nil
+	}
+	claims := currentClaims(klog.FromContext(ctx), acc)
+	if claims == nil {
+		return nil
+	}
+	done := map[string]any{}
+	for pub, upTo := range pending {
+		if natsjwt.IsRevoked(claims.Revocations, pub, upTo) {
+			done[naming.AnnotationPendingRevocationPrefix+pub] = nil
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": done}})
+	if err != nil {
+		return err
+	}
+	if _, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+		return fmt.Errorf("clear pending revocations: %w", err)
+	}
+	c.deps.Recorder.Eventf(acc, corev1.EventTypeNormal, "RevokedPending", "revoked %d key(s) of users deleted while the account's keys were missing", len(done))
+	return nil
 }

@@ -22,6 +22,7 @@ limitations under the License.
 package naming
 
 import (
+	"strconv"
 	"strings"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -54,7 +55,30 @@ const (
 	// asked for.
 	AnnotationClaimsHash    = "natsauth.io/claims-hash"
 	AnnotationRevokedBefore = "natsauth.io/revoked-before"
+	// AnnotationPendingRevocationPrefix + a user public key, on a NatsAccount, records a key the
+	// account must revoke up to the value (unix seconds) once it can sign again: the user was
+	// deleted while the account's key Secret was missing. One annotation per key, so concurrent
+	// deletions add theirs with merge patches that cannot overwrite each other.
+	AnnotationPendingRevocationPrefix = "pending-revocation.natsauth.io/"
 )
+
+// PendingRevocations returns the keys an account's annotations ask it to revoke, with the time
+// each is to be revoked up to; malformed entries are skipped.
+func PendingRevocations(annotations map[string]string) map[string]int64 {
+	var out map[string]int64
+	for k, v := range annotations {
+		pub, ok := strings.CutPrefix(k, AnnotationPendingRevocationPrefix)
+		ts, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil || pub == "" || ts <= 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[pub] = ts
+	}
+	return out
+}
 
 // Values of LabelSecretType.
 const (

@@ -18,11 +18,14 @@ package user
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/nats-io/jwt/v2"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -50,9 +53,14 @@ func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) 
 		}
 		c.credsDeleted.Store(user.UID, struct{}{})
 	}
-	done, why := c.revoked(user)
+	done, why, keyless := c.revoked(user)
 	if !done {
 		return controllerhelpers.Requeue("%s", why)
+	}
+	if keyless != nil {
+		if err := c.recordPendingRevocation(ctx, keyless, user); err != nil {
+			return err
+		}
 	}
 	if err := controllerhelpers.RemoveFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
@@ -87,44 +95,74 @@ func (c *Controller) deleteCredsSecrets(ctx context.Context, user *natsv1alpha1.
 }
 
 // revoked reports whether the finalizer may go, and why (or what it waits for). It never waits
-// for something that cannot come: without an issued key, an account, its keys or its operator
-// nobody can revoke, and nobody needs to.
-func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (bool, string) {
+// for something that cannot come: without an issued key, an account or its operator nobody can
+// revoke, and nobody needs to. When only the account's key Secret is missing, the account still
+// serves the user's JWT, so the finalizer may go only once keyless, the account, records the
+// revocation it must make when its keys are back.
+func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (done bool, why string, keyless *natsv1alpha1.NatsAccount) {
 	pub := user.Status.PublicKey
 	if pub == "" {
-		return true, "no key was issued"
+		return true, "no key was issued", nil
 	}
 	ref := naming.UserAccount(user)
 	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
 	switch {
 	case err != nil:
-		return true, "the account is gone"
+		return true, "the account is gone", nil
 	case acc.DeletionTimestamp != nil:
-		return true, "the account is being deleted"
+		return true, "the account is being deleted", nil
 	case acc.Status.PublicKey == "" || (user.Status.AccountPublicKey != "" && acc.Status.PublicKey != user.Status.AccountPublicKey):
-		return true, "the account has another identity than the one the user was issued for"
+		return true, "the account has another identity than the one the user was issued for", nil
 	}
 	if _, err := c.operators.NatsOperators(acc.Namespace).Get(acc.Spec.OperatorRef.Name); err != nil {
-		return true, "the account's operator is gone"
+		return true, "the account's operator is gone", nil
 	}
 	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil {
-		return true, "the account's keys are gone"
+		return true, "the account's keys are gone; the account records the revocation for when they are back", acc
 	}
 	waiting := fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)
 	claims := c.accountClaims.get(acc)
 	if claims == nil {
-		return false, waiting
+		return false, waiting, nil
 	}
-	// The account revokes up to max(issuedAt, deletionTimestamp); issuedAt is enough to cover
-	// the current JWT. Without one (a crash before the first status write) deletion time is.
-	issuedAt := user.DeletionTimestamp.Unix()
+	if natsjwt.IsRevoked(claims.Revocations, pub, revokeUpTo(user)) {
+		return true, "the account revoked the key", nil
+	}
+	return false, waiting, nil
+}
+
+// revokeUpTo is the time a deleted user's key is revoked up to: the account revokes up to
+// max(issuedAt, deletionTimestamp), and issuedAt covers the current JWT. Without one (a crash
+// before the first status write) deletion time does.
+func revokeUpTo(user *natsv1alpha1.NatsUser) int64 {
 	if user.Status.IssuedAt != nil {
-		issuedAt = user.Status.IssuedAt.Unix()
+		return max(user.Status.IssuedAt.Unix(), user.DeletionTimestamp.Unix())
 	}
-	if natsjwt.IsRevoked(claims.Revocations, pub, issuedAt) {
-		return true, "the account revoked the key"
+	return user.DeletionTimestamp.Unix()
+}
+
+// recordPendingRevocation adds the user's key to the account's pending revocations (one
+// annotation per key, see naming.AnnotationPendingRevocationPrefix) and says so in a Warning event
+// on the account: until its key Secret is restored nothing can sign the JWT that revokes it, and
+// its users' creds keep working.
+func (c *Controller) recordPendingRevocation(ctx context.Context, acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) error {
+	key := naming.AnnotationPendingRevocationPrefix + user.Status.PublicKey
+	upTo := strconv.FormatInt(revokeUpTo(user), 10)
+	if acc.Annotations[key] == upTo {
+		return nil
 	}
-	return false, waiting
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{key: upTo}}})
+	if err != nil {
+		return err
+	}
+	if _, err := c.natsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+		return fmt.Errorf("record the pending revocation of %s on NatsAccount %s/%s: %w", user.Status.PublicKey, acc.Namespace, acc.Name, err)
+	}
+	c.recorder.Eventf(acc, corev1.EventTypeWarning, "RevocationPending",
+		"NatsUser %s/%s was deleted while this account's key Secret %s is missing; its key %s stays valid until the Secret is restored, then it is revoked",
+		user.Namespace, user.Name, naming.AccountKeysSecret(acc.Name), user.Status.PublicKey)
+	return nil
 }
 
 // accountClaimsCache keeps the decoded JWT of each account, per resourceVersion. An account

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -91,5 +93,57 @@ func TestDisallowedNamespaceUserIsRevoked(t *testing.T) {
 			nc.Close()
 		}
 		return err == nil
+	})
+}
+
+// TestDeletedWhileAccountKeysMissingIsRevokedLater: a NatsUser deleted while its account's key
+// Secret is missing cannot be revoked (nothing can sign the account JWT), so the deletion records
+// the key on the account, with a Warning event, and releases the NatsUser. Once the key Secret is
+// restored the account revokes the key: the live connection closes, the creds are refused, and
+// the record is cleared.
+func TestDeletedWhileAccountKeysMissingIsRevokedLater(t *testing.T) {
+	e := newResolverEnv(t, 1, nil)
+	e.startResolver()
+	e.createAccount("orders")
+	e.waitFullyPushed("orders")
+	creds := e.createUser("api", "orders")
+	pub := readyUser(t, e.ns, "api").Status.PublicKey
+	_, closed := resolverConnectUser(t, e.servers[0], creds)
+
+	secrets := controlPlane.KubeClient().CoreV1().Secrets(e.ns)
+	keys := getSecret(t, e.ns, "orders-account-keys")
+	if err := secrets.Delete(e.ctx, keys.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitAccountCondition(t, e.ctx, e.ns, "orders", metav1.ConditionFalse, "KeysMissing")
+	if err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pendingKey := "pending-revocation.natsauth.io/" + pub
+	waitFor(t, e.ctx, "the NatsUser is gone and the account records the revocation", func() bool {
+		_, err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Get(e.ctx, "api", metav1.GetOptions{})
+		return apierrors.IsNotFound(err) && e.account("orders").Annotations[pendingKey] != ""
+	})
+	if n := warningEvents(t, e.ctx, e.ns, "orders", "RevocationPending"); n != 1 {
+		t.Errorf("%d RevocationPending warnings on the account, want 1", n)
+	}
+
+	restored := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: keys.Name, Namespace: e.ns, Labels: keys.Labels},
+		Type: keys.Type, Data: keys.Data}
+	if _, err := secrets.Create(e.ctx, restored, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the deleted user's client is still connected 20s after the account keys were restored")
+	}
+	if nc, err := testbed.ConnectCreds(e.servers[0].ClientURL(), creds); err == nil {
+		nc.Close()
+		t.Fatal("the deleted user's creds connect after the keys were restored")
+	}
+	waitFor(t, e.ctx, "the pending revocation is cleared", func() bool {
+		_, pending := e.account("orders").Annotations[pendingKey]
+		return !pending
 	})
 }
