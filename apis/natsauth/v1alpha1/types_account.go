@@ -28,6 +28,7 @@ import (
 // +kubebuilder:printcolumn:name="Public Key",type=string,JSONPath=".status.publicKey"
 // +kubebuilder:printcolumn:name="Operator",type=string,JSONPath=".spec.operatorRef.name"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].reason"
 // +kubebuilder:printcolumn:name="Pushed",type=string,JSONPath=".status.conditions[?(@.type=='Pushed')].reason",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a NatsAccount name has at most 63 characters: it is the value of the natsauth.io/account label on its key Secret"

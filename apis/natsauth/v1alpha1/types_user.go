@@ -28,8 +28,9 @@ import (
 // +kubebuilder:printcolumn:name="Public Key",type=string,JSONPath=".status.publicKey"
 // +kubebuilder:printcolumn:name="Account",type=string,JSONPath=".spec.accountRef.name"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].reason"
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
-// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=".status.expiresAt",priority=1
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=".status.expiresAt",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a NatsUser name has at most 63 characters: it is the value of the natsauth.io/user label on its Secret"
 
