@@ -36,6 +36,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/operator"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
+	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/internal/metrics"
@@ -74,6 +75,10 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer stopEvents()
+	informerClient, err := kube.TolerantNatsClient(cfg, logger, recorder)
+	if err != nil {
+		return err
+	}
 	// The informers are added by runControllers, which runs once this replica leads.
 	deps := controllerutil.Deps{KubeClient: kubeClient, NatsClient: natsClient, Recorder: recorder,
 		Metrics: m, IssueMetrics: controllerutil.NewIssueMetrics(m), Clock: clock.RealClock{}}
@@ -88,7 +93,7 @@ func Run(ctx context.Context, opts *Options) error {
 	g.Go(func() error { return serve.Run(gctx, listener, m.Registry, nil, nil, extra...) })
 	g.Go(func() error { return serve.Run(gctx, probeListener, nil, nil, ready.Check) })
 	g.Go(func() error {
-		run := func(ctx context.Context) error { return runControllers(ctx, opts, deps, ready) }
+		run := func(ctx context.Context) error { return runControllers(ctx, opts, deps, informerClient, ready) }
 		if !opts.LeaderElect {
 			return run(gctx)
 		}
@@ -100,8 +105,10 @@ func Run(ctx context.Context, opts *Options) error {
 
 // runControllers builds the informers and the three controllers, starts the informers only
 // after every handler is registered, and runs the controllers until ctx ends.
-func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps, ready *serve.Readiness) error {
-	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(deps.NatsClient, opts.ResyncPeriod,
+func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps, informerClient natsclientset.Interface, ready *serve.Readiness) error {
+	// Informers list through informerClient, which drops (and reports) objects that do not decode
+	// instead of failing the list of their whole kind; writes go through deps.NatsClient.
+	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(informerClient, opts.ResyncPeriod,
 		natsinformers.WithTransform(controllerhelpers.StripManagedFields))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,

@@ -24,6 +24,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -31,9 +33,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/klog/v2"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsscheme "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/scheme"
+	natsauthv1alpha1 "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/typed/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/tolerantlist"
 )
 
 // RestConfig returns base (tests) or the kubeconfig/in-cluster configuration, with the user agent
@@ -99,4 +106,42 @@ func EventRecorder(ctx context.Context, client kubernetes.Interface, component s
 	broadcaster.StartStructuredLogging(3)
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	return broadcaster.NewRecorder(eventScheme, corev1.EventSource{Component: component}), broadcaster.Shutdown, nil
+}
+
+// TolerantNatsClient is a natsauth clientset for informers only: a list that meets a stored object
+// its Go type cannot decode (one an earlier, looser schema admitted) drops that object instead of
+// failing, so the other objects of the kind are still reconciled. Each dropped object is logged and
+// gets a Warning event. It shares cfg's rate limiter.
+func TolerantNatsClient(cfg *rest.Config, logger klog.Logger, recorder record.EventRecorder) (natsclientset.Interface, error) {
+	c := rest.CopyConfig(cfg)
+	gv := natsv1alpha1.SchemeGroupVersion
+	c.GroupVersion, c.APIPath = &gv, "/apis"
+	if c.UserAgent == "" {
+		c.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	skipped := func(kind string, name types.NamespacedName, uid types.UID, err error) {
+		logger.Error(err, "Skipping an object that cannot be decoded; correct or delete it", "kind", kind, "object", klog.KRef(name.Namespace, name.Name))
+		if recorder != nil {
+			ref := &corev1.ObjectReference{APIVersion: gv.String(), Kind: kind, Namespace: name.Namespace, Name: name.Name, UID: uid}
+			recorder.Eventf(ref, corev1.EventTypeWarning, "Undecodable", "this object is ignored until it is corrected or deleted: %v", err)
+		}
+	}
+	c.NegotiatedSerializer = tolerantlist.NegotiatedSerializer(
+		rest.CodecFactoryForGeneratedClient(natsscheme.Scheme, natsscheme.Codecs).WithoutConversion(), skipped)
+	rc, err := rest.RESTClientFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("natsauth informer client: %w", err)
+	}
+	return tolerantClientset{typed: natsauthv1alpha1.New(rc)}, nil
+}
+
+// tolerantClientset serves the typed group only; informers need no discovery.
+type tolerantClientset struct {
+	typed *natsauthv1alpha1.NatsauthV1alpha1Client
+}
+
+func (c tolerantClientset) Discovery() discovery.DiscoveryInterfaces { return nil }
+
+func (c tolerantClientset) NatsauthV1alpha1() natsauthv1alpha1.NatsauthV1alpha1Interface {
+	return c.typed
 }

@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -58,7 +59,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	kubeClient, natsClient, err := newClients(opts)
+	cfg, kubeClient, natsClient, err := newClients(opts)
 	if err != nil {
 		return err
 	}
@@ -79,6 +80,10 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer stopEvents()
+	informerClient, err := kube.TolerantNatsClient(cfg, logger, recorder)
+	if err != nil {
+		return err
+	}
 
 	reconnects := make(chan struct{}, 1)
 	nc, err := connectNATS(ctx, opts, reconnects)
@@ -96,7 +101,7 @@ func Run(ctx context.Context, opts *Options) error {
 
 	logger.Info("Starting", "operator", klog.KRef(operatorRef.Namespace, operatorRef.Name), "workers", opts.Workers,
 		"driftInterval", opts.DriftInterval, "pushTimeout", opts.PushTimeout, "leaderElect", opts.LeaderElect)
-	deps := runDeps{opts: opts, operator: operatorRef, natsClient: natsClient, nats: resolver.NewNATS(nc),
+	deps := runDeps{opts: opts, operator: operatorRef, natsClient: natsClient, informerClient: informerClient, nats: resolver.NewNATS(nc),
 		reconnects: reconnects, recorder: recorder, metrics: m, resolverMetrics: rm, ready: cachesReady}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve.Run(gctx, listener, m.Registry, nil, nil) })
@@ -111,13 +116,14 @@ func Run(ctx context.Context, opts *Options) error {
 	return g.Wait()
 }
 
-// newClients builds the Kubernetes and natsauth clients.
-func newClients(opts *Options) (kubernetes.Interface, natsclientset.Interface, error) {
+// newClients builds the client configuration and the Kubernetes and natsauth clients.
+func newClients(opts *Options) (*rest.Config, kubernetes.Interface, natsclientset.Interface, error) {
 	cfg, err := kube.RestConfig(opts.RestConfig, opts.Master, opts.Kubeconfig, kubeAPIQPS, kubeAPIBurst, Component)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return kube.Clients(cfg, false)
+	kubeClient, natsClient, err := kube.Clients(cfg, false)
+	return cfg, kubeClient, natsClient, err
 }
 
 // runDeps is what the leading replica needs.
@@ -125,6 +131,7 @@ type runDeps struct {
 	opts            *Options
 	operator        cache.ObjectName
 	natsClient      natsclientset.Interface
+	informerClient  natsclientset.Interface // lists tolerantly (kube.TolerantNatsClient)
 	nats            resolver.NATS
 	reconnects      <-chan struct{}
 	recorder        record.EventRecorder
@@ -136,10 +143,10 @@ type runDeps struct {
 // run builds the informers of the operator's namespace and the controller, starts the informers
 // only after the handlers are registered, and runs the controller until ctx ends.
 func (d runDeps) run(ctx context.Context) error {
-	accountFactory := natsinformers.NewSharedInformerFactoryWithOptions(d.natsClient, d.opts.ResyncPeriod,
+	accountFactory := natsinformers.NewSharedInformerFactoryWithOptions(d.informerClient, d.opts.ResyncPeriod,
 		natsinformers.WithNamespace(d.operator.Namespace))
 	// The one operator only: its status holds the trusted signing keys.
-	operatorFactory := natsinformers.NewSharedInformerFactoryWithOptions(d.natsClient, d.opts.ResyncPeriod,
+	operatorFactory := natsinformers.NewSharedInformerFactoryWithOptions(d.informerClient, d.opts.ResyncPeriod,
 		natsinformers.WithNamespace(d.operator.Namespace),
 		natsinformers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", d.operator.Name).String()
