@@ -23,6 +23,7 @@ package testfixtures
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +64,7 @@ type Fixture struct {
 
 	mu      sync.Mutex
 	actions []k8stesting.Action // both clientsets', in order
+	version int64               // the last resourceVersion given out
 }
 
 // New returns a fixture whose API holds objs (Secrets go to the kube clientset, everything
@@ -76,22 +78,10 @@ func New(t testing.TB, objs ...runtime.Object) *Fixture {
 		Recorder: record.NewFakeRecorder(100), Clock: clocktesting.NewFakeClock(time.Now()),
 	}
 	for _, o := range objs {
-		tracker := f.Nats.Tracker()
-		if _, ok := o.(*corev1.Secret); ok {
-			tracker = f.Kube.Tracker()
-		}
-		if err := tracker.Add(o); err != nil {
-			t.Fatalf("seed %T: %v", o, err)
-		}
+		f.Put(o)
 	}
-	recordAction := func(a k8stesting.Action) (bool, runtime.Object, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.actions = append(f.actions, a)
-		return false, nil, nil
-	}
-	f.Kube.PrependReactor("*", "*", recordAction)
-	f.Nats.PrependReactor("*", "*", recordAction)
+	f.Kube.PrependReactor("*", "*", f.react(f.Kube.Tracker()))
+	f.Nats.PrependReactor("*", "*", f.react(f.Nats.Tracker()))
 
 	natsFactory := natsinformers.NewSharedInformerFactory(f.Nats, 0)
 	v1 := natsFactory.Natsauth().V1alpha1()
@@ -188,8 +178,8 @@ func (f *Fixture) Cache(objs ...runtime.Object) {
 	}
 }
 
-// Put stores obj in the API (create or replace) without recording an action; Sync or Cache
-// makes the caches see it.
+// Put stores obj in the API (create or replace) with a new resourceVersion, without recording
+// an action; Sync or Cache makes the caches see it.
 func (f *Fixture) Put(obj runtime.Object) {
 	f.t.Helper()
 	tracker, gvr := f.Nats.Tracker(), schema.GroupVersionResource{}
@@ -205,16 +195,47 @@ func (f *Fixture) Put(obj runtime.Object) {
 	default:
 		f.t.Fatalf("cannot store %T", obj)
 	}
+	if err := f.store(tracker, gvr, obj.DeepCopyObject(), true); err != nil {
+		f.t.Fatalf("store %T: %v", obj, err)
+	}
+}
+
+// store writes obj to tracker with the next resourceVersion, which the fake clientsets do not
+// maintain themselves: the controllers compare resourceVersions (staleness guards, memos).
+func (f *Fixture) store(tracker k8stesting.ObjectTracker, gvr schema.GroupVersionResource, obj runtime.Object, create bool) error {
 	m, err := meta.Accessor(obj)
 	if err != nil {
-		f.t.Fatal(err)
+		return err
 	}
+	f.mu.Lock()
+	f.version++
+	m.SetResourceVersion(strconv.FormatInt(f.version, 10))
+	f.mu.Unlock()
 	err = tracker.Update(gvr, obj, m.GetNamespace())
-	if apierrors.IsNotFound(err) {
+	if create && apierrors.IsNotFound(err) {
 		err = tracker.Create(gvr, obj, m.GetNamespace())
 	}
-	if err != nil {
-		f.t.Fatalf("store %T: %v", obj, err)
+	return err
+}
+
+// react records every action, and gives every object a write returns a new resourceVersion.
+func (f *Fixture) react(tracker k8stesting.ObjectTracker) k8stesting.ReactionFunc {
+	objects := k8stesting.ObjectReaction(tracker)
+	return func(a k8stesting.Action) (bool, runtime.Object, error) {
+		f.mu.Lock()
+		f.actions = append(f.actions, a)
+		f.mu.Unlock()
+		if isRead(a.GetVerb()) || a.GetVerb() == "delete" {
+			return false, nil, nil
+		}
+		_, obj, err := objects(a)
+		if err != nil || obj == nil {
+			return true, obj, err
+		}
+		if err := f.store(tracker, a.GetResource(), obj, false); err != nil {
+			return true, nil, err
+		}
+		return true, obj.DeepCopyObject(), nil
 	}
 }
 
