@@ -82,8 +82,7 @@ func (f *accountFixture) issued(t *testing.T) {
 	if err := f.sync(t); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 }
 
 // TestSyncFirstIssue: a new account gets its finalizer, its key Secret and a JWT signed by the
@@ -118,16 +117,13 @@ func TestSyncFirstIssue(t *testing.T) {
 		t.Errorf("status %+v, JWT subject %s issuer %s", got.Status, claims.Subject, claims.Issuer)
 	}
 
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 	if err := f.sync(t); err != nil {
 		t.Fatalf("resync: %v", err)
 	}
 	f.ExpectWrites()
 	f.ExpectEvents()
-	if r := f.Reads(); len(r) != 0 {
-		t.Errorf("a resync read %v", r)
-	}
+	f.ExpectReads()
 }
 
 // TestSyncInvalidSpec: a spec that cannot produce a JWT is InvalidSpec with a Warning, no JWT,
@@ -163,9 +159,7 @@ func TestSyncKeysMissing(t *testing.T) {
 	}
 	f.ExpectWrites("update natsaccounts/status orders")
 	f.ExpectEvents("Warning " + ReasonKeysMissing)
-	if r := f.Reads(); !slices.Equal(r, []string{"get secrets orders-account-keys"}) {
-		t.Errorf("reads %v, want the one GET that confirms the cache miss", r)
-	}
+	f.ExpectReads("get secrets orders-account-keys") // the one GET that confirms the cache miss
 	got := f.Account(ns, "orders")
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonKeysMissing)
 	if got.Status.PublicKey != acc.Status.PublicKey || got.Status.JWT != "" {

@@ -88,8 +88,7 @@ func TestSyncFirstIssue(t *testing.T) {
 	sys := f.Account(ns, naming.SystemAccount("main"))
 	issueSystemAccount(t, sys, signing)
 	f.Put(sys)
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 
 	if err := syncOperator(t, c); err != nil {
 		t.Fatalf("sync: %v", err)
@@ -112,16 +111,13 @@ func TestSyncFirstIssue(t *testing.T) {
 		t.Errorf("operator JWT %+v, status %+v", claims, op.Status)
 	}
 
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 	if err := syncOperator(t, c); err != nil {
 		t.Fatalf("resync: %v", err)
 	}
 	f.ExpectWrites()
 	f.ExpectEvents()
-	if r := f.Reads(); len(r) != 0 {
-		t.Errorf("a resync read %v", r)
-	}
+	f.ExpectReads()
 }
 
 // TestSyncInvalidSpec: a spec that cannot produce an operator JWT is InvalidSpec with a
@@ -155,9 +151,7 @@ func TestSyncKeysMissing(t *testing.T) {
 	}
 	f.ExpectWrites("update natsoperators/status main")
 	f.ExpectEvents("Warning " + ReasonKeysMissing)
-	if r := f.Reads(); !slices.Equal(r, []string{"get secrets main-operator-keys"}) {
-		t.Errorf("reads %v, want the one GET that confirms the cache miss", r)
-	}
+	f.ExpectReads("get secrets main-operator-keys") // the one GET that confirms the cache miss
 	got := f.Operator(ns, "main")
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonKeysMissing)
 	if got.Status.PublicKey != op.Status.PublicKey || f.Secret(ns, naming.OperatorKeysSecret("main")) != nil {

@@ -121,8 +121,7 @@ func TestSyncFirstIssue(t *testing.T) {
 		t.Errorf("status %+v, JWT subject %s issuer %s account %s", got.Status, claims.Subject, claims.Issuer, claims.IssuerAccount)
 	}
 
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 	if err := f.sync(t); err != nil {
 		t.Fatalf("resync: %v", err)
 	}
@@ -163,9 +162,7 @@ func TestSyncKeysMissing(t *testing.T) {
 	}
 	f.ExpectWrites("update natsusers/status api")
 	f.ExpectEvents("Warning " + ReasonKeysMissing)
-	if r := f.Reads(); !slices.Equal(r, []string{"get secrets api"}) {
-		t.Errorf("reads %v, want the one GET that confirms the cache miss", r)
-	}
+	f.ExpectReads("get secrets api") // the one GET that confirms the cache miss
 	got := f.User(ns, "api")
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonKeysMissing)
 	if f.Secret(ns, "api") != nil || got.Status.PublicKey != pub {
@@ -190,8 +187,7 @@ func TestSyncRenewal(t *testing.T) {
 	if want := start.Add(validFor).Unix(); first.Expires != want {
 		t.Fatalf("expires %d, want %d", first.Expires, want)
 	}
-	f.Sync()
-	f.ClearActions()
+	f.Settle()
 
 	f.Clock.Step(39 * time.Minute)
 	if err := f.sync(t); err == nil {

@@ -45,6 +45,15 @@ func (f *Fixture) ExpectEvents(want ...string) {
 	}
 }
 
+// ExpectReads fails the test unless the uncached reads since the last ClearActions are exactly
+// want, in order (see Reads).
+func (f *Fixture) ExpectReads(want ...string) {
+	f.t.Helper()
+	if got := f.Reads(); !slices.Equal(got, want) {
+		f.t.Errorf("uncached reads:\n  got  %s\n  want %s", list(got), list(want))
+	}
+}
+
 // ExpectNoRead fails the test when an uncached read of resource (e.g. "secrets") was made.
 func (f *Fixture) ExpectNoRead(resource string) {
 	f.t.Helper()

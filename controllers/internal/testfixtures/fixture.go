@@ -262,6 +262,14 @@ func (f *Fixture) Reads() []string {
 	return out
 }
 
+// Settle lets the caches catch up with the API (Sync) and starts the next step with no recorded
+// actions or events (ClearActions).
+func (f *Fixture) Settle() {
+	f.t.Helper()
+	f.Sync()
+	f.ClearActions()
+}
+
 // ClearActions forgets the recorded actions and drains the recorder's events.
 func (f *Fixture) ClearActions() {
 	f.mu.Lock()
