@@ -42,8 +42,8 @@ test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./
 	hack/install-test-deps.sh
 
 .PHONY: test-unit
-test-unit: ## Pure unit tests (no processes).
-	$(GO) test -count=1 -short ./natsjwt/... ./apis/...
+test-unit: ## Unit tests: pure packages and the controllers' and resolver's syncs on fake clientsets (no processes).
+	$(GO) test -count=1 -short ./natsjwt/... ./apis/... ./internal/... ./controllers/... ./resolver/
 
 .PHONY: test-integration
 test-integration: test-deps ## Every test, including real kube-apiserver, etcd and nats-server.

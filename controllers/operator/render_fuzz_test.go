@@ -246,6 +246,9 @@ func cmpOr(s, def string) string {
 // Secret would read them, so the fuzz target's parser cannot drift from the real one. The
 // JWTs are real, because nats-server decodes the operator JWT while checking.
 func TestRenderAuthConfRealServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nats-server; the unit tier (-short) starts no process")
+	}
 	bin, err := testbed.BinPath(testbed.NatsServerBinary)
 	if err != nil {
 		t.Skipf("nats-server is not installed (make test-deps): %v", err)

@@ -1,0 +1,215 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/klog/v2/ktesting"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// The unit tier: sync is called directly on fake clientsets and seeded caches (testfixtures);
+// test/integration runs the same controller against a real kube-apiserver.
+
+const ns = "apps"
+
+// userFixture is an issued account nats/orders that allows namespace apps, its keys, the user
+// apps/api and the controller.
+type userFixture struct {
+	*testfixtures.Fixture
+	c       *Controller
+	acc     *natsv1alpha1.NatsAccount
+	signing nkeys.KeyPair
+	user    *natsv1alpha1.NatsUser
+}
+
+func newUserFixture(t *testing.T, edit func(acc *natsv1alpha1.NatsAccount, u *natsv1alpha1.NatsUser)) *userFixture {
+	acc := testfixtures.Account("nats", "orders", "main")
+	acc.Spec.AllowedUserNamespaces = []string{ns}
+	keys, signing := testfixtures.AccountKeys(t, acc)
+	u := testfixtures.User(ns, "api", "nats", "orders")
+	if edit != nil {
+		edit(acc, u)
+	}
+	f := testfixtures.New(t, []runtime.Object{testfixtures.Operator("nats", "main"), acc, keys, u}...)
+	f.SecretTransform = CompactCredsSecret // as the binary's Secret informer
+	f.Sync()
+	c, err := NewController(f.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &userFixture{Fixture: f, c: c, acc: acc, signing: signing, user: u}
+}
+
+func (f *userFixture) sync(t *testing.T) error {
+	_, ctx := ktesting.NewTestContext(t)
+	return f.c.sync(ctx, testfixtures.Key(f.user))
+}
+
+// creds returns the creds Secret's decoded JWT; the test fails without one.
+func (f *userFixture) creds(t *testing.T) *jwt.UserClaims {
+	t.Helper()
+	s := f.Secret(ns, "api")
+	if s == nil {
+		t.Fatal("no creds Secret")
+	}
+	claims, err := jwt.DecodeUserClaims(string(s.Data[naming.UserJWT]))
+	if err != nil {
+		t.Fatalf("user.jwt: %v", err)
+	}
+	return claims
+}
+
+// TestSyncFirstIssue: a new user converges in three writes (finalizer, creds Secret, status),
+// without an uncached Secret read and without an event (QuietFirstReady); the resync that
+// follows writes nothing.
+func TestSyncFirstIssue(t *testing.T) {
+	f := newUserFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	f.ExpectWrites("patch natsusers api", "create secrets api", "update natsusers/status api")
+	f.ExpectNoRead("secrets")
+	f.ExpectEvents()
+
+	got := f.User(ns, "api")
+	f.ExpectReady(got.Status.Conditions, metav1.ConditionTrue, ReasonIssued)
+	if !slices.Contains(got.Finalizers, naming.UserFinalizer) {
+		t.Errorf("finalizers %v", got.Finalizers)
+	}
+	s := f.Secret(ns, "api")
+	if s == nil || len(s.Data[naming.UserCreds]) == 0 || !metav1.IsControlledBy(s, got) ||
+		s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
+		t.Fatalf("creds Secret %+v", s)
+	}
+	kp, err := natsjwt.ParseSeed(s.Data[naming.UserSeed], natsjwt.KindUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	signingPub, _ := f.signing.PublicKey()
+	claims := f.creds(t)
+	if got.Status.PublicKey != pub || claims.Subject != pub || claims.Issuer != signingPub ||
+		claims.IssuerAccount != f.acc.Status.PublicKey || got.Status.AccountPublicKey != f.acc.Status.PublicKey ||
+		got.Status.SecretName != "api" || got.Status.IssuedAt.Unix() != claims.IssuedAt || got.Status.ExpiresAt != nil {
+		t.Errorf("status %+v, JWT subject %s issuer %s account %s", got.Status, claims.Subject, claims.Issuer, claims.IssuerAccount)
+	}
+
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("resync: %v", err)
+	}
+	f.ExpectWrites()
+	f.ExpectEvents()
+}
+
+// TestSyncInvalidSpec: a bearer-token user of an account that disallows bearer tokens is
+// InvalidSpec with a Warning and a terminal error, and gets no creds Secret.
+func TestSyncInvalidSpec(t *testing.T) {
+	f := newUserFixture(t, func(acc *natsv1alpha1.NatsAccount, u *natsv1alpha1.NatsUser) {
+		acc.Spec.Limits = &natsv1alpha1.AccountLimits{DisallowBearer: true}
+		u.Spec.BearerToken = true
+	})
+	if err := f.sync(t); !controllerhelpers.IsTerminal(err) {
+		t.Fatalf("sync: %v, want a terminal error", err)
+	}
+	f.ExpectWrites("patch natsusers api", "update natsusers/status api")
+	f.ExpectEvents("Warning " + ReasonInvalidSpec)
+	got := f.User(ns, "api")
+	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonInvalidSpec)
+	if f.Secret(ns, "api") != nil || got.Status.PublicKey != "" {
+		t.Errorf("an invalid user got credentials: %+v", got.Status)
+	}
+}
+
+// TestSyncKeysMissing: a user whose status names a key but whose creds Secret is gone is
+// KeysMissing after one GET that confirms the miss; no key or Secret is generated.
+func TestSyncKeysMissing(t *testing.T) {
+	var pub string
+	f := newUserFixture(t, func(_ *natsv1alpha1.NatsAccount, u *natsv1alpha1.NatsUser) {
+		u.Finalizers = []string{naming.UserFinalizer}
+		_, pub = testfixtures.NewKey(t, natsjwt.KindUser)
+		u.Status.PublicKey = pub
+	})
+	if err := f.sync(t); !controllerhelpers.IsTerminal(err) {
+		t.Fatalf("sync: %v, want a terminal error", err)
+	}
+	f.ExpectWrites("update natsusers/status api")
+	f.ExpectEvents("Warning " + ReasonKeysMissing)
+	f.ExpectReads("get secrets api") // the one GET that confirms the cache miss
+	got := f.User(ns, "api")
+	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonKeysMissing)
+	if f.Secret(ns, "api") != nil || got.Status.PublicKey != pub {
+		t.Errorf("the key was regenerated: %+v", got.Status)
+	}
+}
+
+// TestSyncRenewal: validFor credentials are re-issued at two thirds of their life, and not
+// before; the fake clock replaces the wall-clock wait of the integration suite. A renewal keeps
+// the key and revokes nothing.
+func TestSyncRenewal(t *testing.T) {
+	const validFor = time.Hour
+	f := newUserFixture(t, func(_ *natsv1alpha1.NatsAccount, u *natsv1alpha1.NatsUser) {
+		u.Spec.ValidFor = &metav1.Duration{Duration: validFor}
+	})
+	start := f.Clock.Now()
+	err := f.sync(t)
+	if r, ok := controllerhelpers.AsRequeue(err); !ok || r.After < 39*time.Minute || r.After > 41*time.Minute {
+		t.Fatalf("first sync: %v, want a requeue at two thirds of validFor", err)
+	}
+	first := f.creds(t)
+	if want := start.Add(validFor).Unix(); first.Expires != want {
+		t.Fatalf("expires %d, want %d", first.Expires, want)
+	}
+	f.Settle()
+
+	f.Clock.Step(39 * time.Minute)
+	if err := f.sync(t); err == nil {
+		t.Fatal("no requeue for the renewal")
+	}
+	f.ExpectWrites()
+
+	f.Clock.Step(2 * time.Minute)
+	if err := f.sync(t); err == nil {
+		t.Fatal("no requeue for the next renewal")
+	}
+	f.ExpectWrites("update secrets api", "update natsusers/status api")
+	f.ExpectEvents()
+	renewed := f.creds(t)
+	if renewed.Subject != first.Subject || renewed.Expires != f.Clock.Now().Add(validFor).Unix() {
+		t.Errorf("renewed JWT: subject %s (was %s), expires %d", renewed.Subject, first.Subject, renewed.Expires)
+	}
+	got := f.User(ns, "api")
+	if got.Status.RevokedBefore != nil || f.Secret(ns, "api").Annotations[naming.AnnotationRevokedBefore] != "" {
+		t.Errorf("a renewal revoked earlier JWTs: %+v", got.Status)
+	}
+	if got.Status.ExpiresAt.Unix() != renewed.Expires {
+		t.Errorf("status.expiresAt %v, JWT expires %d", got.Status.ExpiresAt, renewed.Expires)
+	}
+}

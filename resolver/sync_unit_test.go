@@ -1,0 +1,295 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resolver
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2/ktesting"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	natsfake "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/fake"
+	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/resolver/natssys"
+)
+
+// The unit tier of the resolver: sync on a fake clientset, seeded caches, a fake clock and the
+// controller's NATS interface answered in memory (servers that acknowledge or not). What needs
+// a real nats-server (the $SYS protocol, lookups, drift) stays in natssys and test/integration.
+
+// fakeNATS answers as servers of which the first acks acknowledge every request.
+type fakeNATS struct {
+	servers          []natssys.ServerInfo
+	acks             int
+	disconnected     bool
+	updates, deletes []string
+}
+
+func (n *fakeNATS) Servers(context.Context) ([]natssys.ServerInfo, error) { return n.servers, nil }
+func (n *fakeNATS) Connected() bool                                       { return !n.disconnected }
+func (n *fakeNATS) List(context.Context, int) ([]natssys.ListReply, error) {
+	return nil, nil
+}
+func (n *fakeNATS) ServeLookups(ctx context.Context, _ func(string) (string, bool)) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (n *fakeNATS) Update(_ context.Context, token string, expected int) (natssys.Result, error) {
+	n.updates = append(n.updates, token)
+	return n.result(expected), nil
+}
+
+func (n *fakeNATS) Delete(_ context.Context, token string, expected int) (natssys.Result, error) {
+	n.deletes = append(n.deletes, token)
+	return n.result(expected), nil
+}
+
+func (n *fakeNATS) result(expected int) natssys.Result {
+	res := natssys.Result{Expected: expected}
+	for _, s := range n.servers[:n.acks] {
+		res.Replies = append(res.Replies, natssys.ServerResult{Server: s, OK: true, Outcome: natssys.OutcomeApplied})
+		res.Applied++
+	}
+	res.Missing = expected - n.acks
+	return res
+}
+
+// resolverFixture is the operator nats/main with one signing key, its account nats/orders
+// with a JWT that key signed, three servers and the controller. The cache holds acc itself, so
+// a test may still edit it before syncing.
+type resolverFixture struct {
+	c        *Controller
+	client   *natsfake.Clientset
+	nats     *fakeNATS
+	recorder *record.FakeRecorder
+	signing  nkeys.KeyPair
+	acc      *natsv1alpha1.NatsAccount
+}
+
+func newResolverFixture(t *testing.T, edit func(op *natsv1alpha1.NatsOperator, acc *natsv1alpha1.NatsAccount)) *resolverFixture {
+	signing, err := natsjwt.NewKey(natsjwt.KindOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signingPub, _ := signing.PublicKey()
+	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Namespace: "nats", Name: "main", ResourceVersion: "1"},
+		Spec:   natsv1alpha1.NatsOperatorSpec{Resolver: natsv1alpha1.ResolverSpec{Type: natsv1alpha1.ResolverFull}},
+		Status: natsv1alpha1.NatsOperatorStatus{SigningKeys: []string{signingPub}}}
+	acc := &natsv1alpha1.NatsAccount{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "nats", Name: "orders", UID: types.UID("orders-uid"), Generation: 1, ResourceVersion: "2"},
+		Spec:       natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}},
+	}
+	acc.Status.PublicKey = testKey(t, natsjwt.KindAccount)
+	acc.Status.JWT, acc.Status.ClaimsHash = signAccount(t, acc.Status.PublicKey, signing), "h1"
+	if edit != nil {
+		edit(op, acc)
+	}
+	f := &resolverFixture{client: natsfake.NewSimpleClientset(op, acc), recorder: record.NewFakeRecorder(10), signing: signing, acc: acc,
+		nats: &fakeNATS{servers: []natssys.ServerInfo{{Name: "a", ID: "A"}, {Name: "b", ID: "B"}, {Name: "c", ID: "C"}}, acks: 3}}
+	v1 := natsinformers.NewSharedInformerFactory(f.client, 0).Natsauth().V1alpha1()
+	f.c, err = NewController(Config{NatsClient: f.client, Operator: cache.ObjectName{Namespace: "nats", Name: "main"},
+		Operators: v1.NatsOperators(), Accounts: v1.NatsAccounts(), NATS: f.nats, Recorder: f.recorder,
+		Clock: clocktesting.NewFakeClock(time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, add := range []func() error{
+		func() error { return v1.NatsOperators().Informer().GetIndexer().Add(op) },
+		func() error { return v1.NatsAccounts().Informer().GetIndexer().Add(acc) },
+	} {
+		if err := add(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func signAccount(t *testing.T, pub string, signer nkeys.KeyPair) string {
+	t.Helper()
+	token, err := jwt.NewAccountClaims(pub).Encode(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func (f *resolverFixture) sync(t *testing.T) error {
+	_, ctx := ktesting.NewTestContext(t)
+	return f.c.sync(ctx, cache.ObjectName{Namespace: "nats", Name: "orders"})
+}
+
+// applied returns the status applies recorded since the last call, decoded, with their field
+// managers; any other write fails the test.
+func (f *resolverFixture) applied(t *testing.T) (bodies []statusApply, managers []string) {
+	t.Helper()
+	for _, a := range f.client.Actions() {
+		if a.GetVerb() == "get" || a.GetVerb() == "list" || a.GetVerb() == "watch" {
+			continue
+		}
+		p, ok := a.(k8stesting.PatchActionImpl)
+		if !ok || p.GetPatchType() != types.ApplyPatchType || p.GetSubresource() != "status" {
+			t.Fatalf("unexpected write %s %s/%s", a.GetVerb(), a.GetResource().Resource, a.GetSubresource())
+		}
+		var body statusApply
+		if err := json.Unmarshal(p.GetPatch(), &body); err != nil {
+			t.Fatal(err)
+		}
+		bodies, managers = append(bodies, body), append(managers, p.PatchOptions.FieldManager)
+	}
+	f.client.ClearActions()
+	return bodies, managers
+}
+
+// expectApply fails the test unless exactly one status apply of one condition of type, status
+// and reason was recorded, under manager.
+func (f *resolverFixture) expectApply(t *testing.T, manager, condType string, status metav1.ConditionStatus, reason string) statusApply {
+	t.Helper()
+	bodies, managers := f.applied(t)
+	if len(bodies) != 1 || managers[0] != manager || len(bodies[0].Status.Conditions) != 1 {
+		t.Fatalf("applies %+v by %v, want one by %s", bodies, managers, manager)
+	}
+	c := bodies[0].Status.Conditions[0]
+	if c.Type != condType || c.Status != status || c.Reason != reason || bodies[0].Metadata.UID != f.acc.UID {
+		t.Errorf("applied %+v (uid %s), want %s=%s/%s", c, bodies[0].Metadata.UID, condType, status, reason)
+	}
+	return bodies[0]
+}
+
+func (f *resolverFixture) events() []string {
+	var out []string
+	for len(f.recorder.Events) > 0 {
+		out = append(out, <-f.recorder.Events)
+	}
+	return out
+}
+
+// TestSyncPushesAccount: an account JWT is pushed once to every server; a complete push sets
+// Pushed=True and pushedClaimsHash with one apply and a Normal event. Syncing the same cached
+// account again pushes and writes nothing.
+func TestSyncPushesAccount(t *testing.T) {
+	f := newResolverFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if len(f.nats.updates) != 1 || f.nats.updates[0] != f.acc.Status.JWT {
+		t.Fatalf("pushed %d JWTs, want the account's once", len(f.nats.updates))
+	}
+	body := f.expectApply(t, FieldManager, natsv1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonPushed)
+	if body.Status.PushedClaimsHash != "h1" || body.Status.Conditions[0].Message != "acknowledged by 3 of 3 servers" {
+		t.Errorf("applied %+v", body.Status)
+	}
+	if ev := f.events(); len(ev) != 1 || ev[0] != "Normal Pushed acknowledged by 3 of 3 servers" {
+		t.Errorf("events %q", ev)
+	}
+
+	if err := f.sync(t); err != nil {
+		t.Fatalf("resync: %v", err)
+	}
+	if bodies, _ := f.applied(t); len(f.nats.updates) != 1 || len(bodies) != 0 {
+		t.Errorf("a resync pushed %d times and applied %+v", len(f.nats.updates)-1, bodies)
+	}
+}
+
+// TestSyncPushOutcomes: what is not pushed, and how a push that did not reach every server is
+// reported. None of these sets pushedClaimsHash.
+func TestSyncPushOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		edit       func(f *resolverFixture)
+		wantPushes int
+		status     metav1.ConditionStatus
+		reason     string
+		event      bool
+		check      func(error) bool
+	}{
+		{"untrusted issuer: never pushed, terminal", func(f *resolverFixture) {
+			other, _ := natsjwt.NewKey(natsjwt.KindOperator)
+			f.acc.Status.JWT = signAccount(t, f.acc.Status.PublicKey, other)
+		}, 0, metav1.ConditionFalse, ReasonUntrustedIssuer, true, controllerhelpers.IsTerminal},
+		{"memory resolver: nothing to push", func(f *resolverFixture) {}, 0, metav1.ConditionUnknown, ReasonPushNotSupported, false,
+			func(err error) bool { return err == nil }},
+		{"not connected: requeued", func(f *resolverFixture) { f.nats.disconnected = true }, 0, metav1.ConditionFalse, ReasonPushFailed, true,
+			func(err error) bool { _, ok := controllerhelpers.AsRequeue(err); return ok }},
+		{"two of three: retried", func(f *resolverFixture) { f.nats.acks = 2 }, 1, metav1.ConditionFalse, ReasonPartiallyPushed, true,
+			func(err error) bool { return err != nil && !controllerhelpers.IsTerminal(err) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newResolverFixture(t, func(op *natsv1alpha1.NatsOperator, _ *natsv1alpha1.NatsAccount) {
+				if tc.reason == ReasonPushNotSupported {
+					op.Spec.Resolver.Type = natsv1alpha1.ResolverMemory
+				}
+			})
+			tc.edit(f)
+			if err := f.sync(t); !tc.check(err) {
+				t.Errorf("sync: unexpected %v", err)
+			}
+			if len(f.nats.updates) != tc.wantPushes {
+				t.Errorf("pushed %d times, want %d", len(f.nats.updates), tc.wantPushes)
+			}
+			body := f.expectApply(t, FieldManager, natsv1alpha1.ConditionPushed, tc.status, tc.reason)
+			if body.Status.PushedClaimsHash != "" {
+				t.Errorf("pushedClaimsHash %q set without a complete push", body.Status.PushedClaimsHash)
+			}
+			if ev := f.events(); (len(ev) == 1) != tc.event {
+				t.Errorf("events %q", ev)
+			}
+		})
+	}
+}
+
+// TestSyncDeletesAccount: a deleted account with the controller's delete request is deleted
+// from every server and never pushed; Deleted=True is applied under its own field manager, with
+// no event (the controller announces it); the next sync sends nothing again.
+func TestSyncDeletesAccount(t *testing.T) {
+	f := newResolverFixture(t, func(_ *natsv1alpha1.NatsOperator, acc *natsv1alpha1.NatsAccount) {
+		now := metav1.Now()
+		acc.DeletionTimestamp, acc.Finalizers = &now, []string{"natsauth.io/account-cleanup"}
+	})
+	req, err := natsjwt.DeleteRequest(f.signing, []string{f.acc.Status.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.acc.Status.DeleteRequest = req
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if len(f.nats.updates) != 0 || len(f.nats.deletes) != 1 || f.nats.deletes[0] != req {
+		t.Fatalf("pushed %d, deleted %d: want the delete request once and no push", len(f.nats.updates), len(f.nats.deletes))
+	}
+	f.expectApply(t, DeleteFieldManager, natsv1alpha1.ConditionDeleted, metav1.ConditionTrue, ReasonDeletedFromServers)
+	if ev := f.events(); len(ev) != 0 {
+		t.Errorf("events %q", ev)
+	}
+	if err := f.sync(t); err != nil || len(f.nats.deletes) != 1 {
+		t.Errorf("second sync: %v, %d deletes", err, len(f.nats.deletes))
+	}
+}
