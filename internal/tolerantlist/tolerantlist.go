@@ -58,7 +58,7 @@ type decoder struct {
 
 // rawList is a list response with its items left undecoded.
 type rawList struct {
-	Metadata metav1.ListMeta  `json:"metadata"`
+	Metadata metav1.ListMeta   `json:"metadata"`
 	Items    []json.RawMessage `json:"items"`
 }
 
