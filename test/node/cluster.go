@@ -73,11 +73,10 @@ func Start(o Options) (_ *Cluster, err error) {
 		}
 	}()
 	began := time.Now()
-	if c.CP, err = testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{ExtraAPIServerFlags: []string{
+	// Pods need ServiceAccount tokens: the admission plugin and kube-controller-manager run.
+	if c.CP, err = testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{ServiceAccountAdmission: true, ExtraAPIServerFlags: []string{
 		// Pods reach it through the DNAT to the node IP; the namespace has no other interface.
 		"--bind-address=0.0.0.0",
-		// Pods need ServiceAccount tokens: the admission plugin and kube-controller-manager run.
-		"--disable-admission-plugins=",
 		"--kubelet-preferred-address-types=InternalIP",
 	}}); err != nil {
 		return nil, err
