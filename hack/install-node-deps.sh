@@ -10,8 +10,12 @@ set -euo pipefail
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 # The sandbox image's name; test/node configures containerd's sandbox_image with the same one.
 PAUSE_IMAGE=${PAUSE_IMAGE:-registry.k8s.io/pause:3.10.1}
-# Bump when test/node/pause changes, so the cached image is rebuilt.
-PAUSE_BUILD=1
+# Bump when test/node/pause or the image layout changes, so the cached image is rebuilt.
+PAUSE_BUILD=3
+# The nats-server and client Pods' image; the versions are install-test-deps.sh's.
+NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.15.2}
+NATSCLI_VERSION=${NATSCLI_VERSION:-v0.5.1}
+NATS_TOOLS_IMAGE=${NATS_TOOLS_IMAGE:-natsauth.local/nats-tools:$NATS_SERVER_VERSION}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin_dir=${BIN_DIR:-$root/bin}
@@ -58,26 +62,49 @@ install_node_bins() {
   rm -rf "$tmp"
 }
 
-# install_pause: a static sleep-until-SIGTERM program as the only file of an image, built like
-# hack/build-image.sh's (umoci + skopeo), as a docker-archive for `ctr image import`.
-install_pause() {
-  local tag=${PAUSE_IMAGE##*:}
-  local dest=$cache_root/pause-$tag-$PAUSE_BUILD
-  [[ -f $dest/pause ]] && return
-  log "building the pause image $PAUSE_IMAGE"
-  local work=$dest.work
-  rm -rf "$work" "$dest.tmp"; mkdir -p "$work" "$dest.tmp"
-  (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/pause" ./test/node/pause)
+# image_archive OUT NAME:TAG ENTRYPOINT FILE...: an image holding only the given static files at
+# /, built like hack/build-image.sh's (umoci + skopeo), as a docker-archive for `ctr image import`.
+image_archive() {
+  local out=$1 ref=$2 entry=$3; shift 3
+  local tag=${ref##*:} work=$out.work
+  rm -rf "$work"; mkdir -p "$work"
   umoci init --layout "$work/oci"
   umoci new --image "$work/oci:$tag"
   umoci unpack --rootless --image "$work/oci:$tag" "$work/bundle"
-  install -m 0755 "$work/pause" "$work/bundle/rootfs/pause"
+  install -m 0755 "$@" "$work/bundle/rootfs/"
   umoci repack --image "$work/oci:$tag" "$work/bundle"
   umoci config --image "$work/oci:$tag" --os linux --architecture amd64 \
-    --config.user 65535:65535 --config.entrypoint /pause
-  skopeo --insecure-policy copy --quiet "oci:$work/oci:$tag" "docker-archive:$dest.tmp/pause:$PAUSE_IMAGE"
-  mv "$dest.tmp" "$dest"
+    --config.user 65532:65532 --config.entrypoint "$entry"
+  skopeo --insecure-policy copy --quiet "oci:$work/oci:$tag" "docker-archive:$out:$ref"
   rm -rf "$work"
+}
+
+# install_pause: the sandbox image, a static sleep-until-SIGTERM program.
+install_pause() {
+  local dest=$cache_root/pause-${PAUSE_IMAGE##*:}-$PAUSE_BUILD
+  [[ -f $dest/pause ]] && return
+  log "building the pause image $PAUSE_IMAGE"
+  rm -rf "$dest.tmp"; mkdir -p "$dest.tmp/bin"
+  (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dest.tmp/bin/pause" ./test/node/pause)
+  image_archive "$dest.tmp/pause" "$PAUSE_IMAGE" /pause "$dest.tmp/bin/pause"
+  rm -rf "$dest.tmp/bin"
+  mv "$dest.tmp" "$dest"
+}
+
+# install_nats_tools: an image with static builds of nats-server and the nats CLI (the cached
+# ./bin ones link libc, and the image has none), for the nats-server and client Pods.
+install_nats_tools() {
+  local dest=$cache_root/nats-tools-$NATS_SERVER_VERSION-$NATSCLI_VERSION
+  [[ -f $dest/nats-tools ]] && return
+  log "building static nats-server $NATS_SERVER_VERSION and nats $NATSCLI_VERSION for the nats-tools image"
+  rm -rf "$dest.tmp"; mkdir -p "$dest.tmp/bin"
+  local m
+  for m in "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION" "github.com/nats-io/natscli/nats@$NATSCLI_VERSION"; do
+    CGO_ENABLED=0 GOFLAGS="$goflags" GOBIN="$dest.tmp/bin" go install -trimpath -ldflags "-s -w" "$m"
+  done
+  image_archive "$dest.tmp/nats-tools" "$NATS_TOOLS_IMAGE" /nats-server "$dest.tmp/bin/nats-server" "$dest.tmp/bin/nats"
+  rm -rf "$dest.tmp/bin"
+  mv "$dest.tmp" "$dest"
 }
 
 install_packages
@@ -85,7 +112,9 @@ with_lock kube-node install_node_bins
 for n in "${node_bins[@]}"; do link_cached "$n" "$KUBE_VERSION"; done
 with_lock pause install_pause
 link_cached pause "${PAUSE_IMAGE##*:}-$PAUSE_BUILD"
-for f in kubelet kube-controller-manager kube-scheduler pause; do
+with_lock nats-tools install_nats_tools
+link_cached nats-tools "$NATS_SERVER_VERSION-$NATSCLI_VERSION"
+for f in kubelet kube-controller-manager kube-scheduler pause nats-tools; do
   [[ -e $bin_dir/$f ]] || { log "missing $bin_dir/$f"; exit 1; }
 done
-log "ready in $bin_dir: kubelet, kube-controller-manager, kube-scheduler $KUBE_VERSION, pause ($PAUSE_IMAGE image archive)"
+log "ready in $bin_dir: kubelet, kube-controller-manager, kube-scheduler $KUBE_VERSION, pause ($PAUSE_IMAGE) and nats-tools ($NATS_TOOLS_IMAGE) image archives"

@@ -138,19 +138,29 @@ func (c *Cluster) apiPort() int {
 
 // importPause imports bin/pause, the image archive hack/install-node-deps.sh builds.
 func (c *Cluster) importPause() error {
+	tar, err := binFile("pause")
+	if err != nil {
+		return err
+	}
+	return c.ImportImage(tar)
+}
+
+// binFile returns a file of the test binary dir (./bin or TESTBED_BIN_DIR) that need not be
+// executable, such as the image archives hack/install-node-deps.sh builds.
+func binFile(name string) (string, error) {
 	dir := os.Getenv(testbed.BinDirEnv)
 	if dir == "" {
 		root, err := testbed.RepoRoot()
 		if err != nil {
-			return err
+			return "", err
 		}
 		dir = filepath.Join(root, "bin")
 	}
-	tar := filepath.Join(dir, "pause")
-	if _, err := os.Stat(tar); err != nil {
-		return fmt.Errorf("%w (run hack/install-node-deps.sh)", err)
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%w (run hack/install-node-deps.sh)", err)
 	}
-	return c.ImportImage(tar)
+	return p, nil
 }
 
 // waitFor polls check until it returns nil or the timeout passes.

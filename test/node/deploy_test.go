@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -39,8 +40,18 @@ func TestDeploy(t *testing.T) {
 	var pod string
 	ok := t.Run("ControllerReadyWithLease", func(t *testing.T) { pod = controllerReadyWithLease(t, c, version) })
 	ok = ok && t.Run("ExamplesReady", func(t *testing.T) { examplesReady(t, c) })
+	var natsIP string
+	natsOK := ok && t.Run("NatsInPods", func(t *testing.T) {
+		natsIP = natsInPods(t, c, version)
+		copyCreds(t, c, "apps", "api", "nats", "api-copy")
+	})
 	ok = ok && t.Run("ControllerPodReplaced", func(t *testing.T) { controllerPodReplaced(t, c, pod) })
-	_ = ok && t.Run("NamespaceWithUsersDeleted", func(t *testing.T) { namespaceWithUsersDeleted(t, c) })
+	ok = ok && t.Run("NamespaceWithUsersDeleted", func(t *testing.T) { namespaceWithUsersDeleted(t, c) })
+	// The deleted user's creds, kept elsewhere, no longer connect: the resolver pushed the
+	// account JWT that revokes its key.
+	_ = ok && natsOK && t.Run("DeletedUsersCredsRefused", func(t *testing.T) {
+		expectPub(t, c, "nats", "pub-revoked", natsIP, "orders.api.hello", "api-copy", corev1.PodFailed)
+	})
 }
 
 // controllerReadyWithLease applies manifests/default with the built image's tag; the Pod must
