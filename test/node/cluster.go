@@ -193,13 +193,15 @@ func (c *Cluster) Stop() {
 	// Without controllers nothing re-creates the Pods deleted next.
 	stop(c.kcm)
 	stop(c.scheduler)
-	if c.kubelet != nil && c.kubelet.Running() {
+	if c.kubelet != nil && c.kubelet.Running() && c.containerd.Running() {
 		if err := c.deletePods(); err != nil {
 			logf("node: stop: %v", err)
 		}
 	}
 	stop(c.kubelet)
-	if c.containerd != nil {
+	// A containerd that died (a signal to the whole process group) would make every ctr call
+	// wait for its socket; the supervisor's cleanup kills what it left.
+	if c.containerd != nil && c.containerd.Running() {
 		c.killTasks()
 	}
 	stop(c.containerd)

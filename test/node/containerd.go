@@ -107,7 +107,7 @@ func (c *Cluster) startContainerd() error {
 
 // ctr runs ctr against this node's containerd in the CRI's namespace.
 func (c *Cluster) ctr(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", c.ctrSock, "-n", "k8s.io"}, args...)...).CombinedOutput()
 	if err != nil {
