@@ -49,6 +49,15 @@ test-unit: ## Unit tests: pure packages and the controllers' and resolver's sync
 test-integration: test-deps ## Every test, including real kube-apiserver, etcd and nats-server.
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
+# The node suite starts a whole cluster; a healthy run takes about a minute.
+NODE_TEST_TIMEOUT ?= 15m
+
+.PHONY: test-node
+test-node: test-deps image ## Run the image and manifests as Pods on a real single-node Kubernetes (root; first run builds kubelet & co., ~25 min). Not part of `make test`.
+	hack/install-node-deps.sh
+	NATSAUTH_NODE_E2E=1 NATSAUTH_NODE_VERSION=$(VERSION) NATSAUTH_NODE_IMAGE_TAR=$(BIN)/image/nats-auth-operator-$(VERSION).tar \
+	  $(GO) test -count=1 -v -timeout $(NODE_TEST_TIMEOUT) ./test/node/
+
 # How long fuzz-seeds fuzzes each target (a Go duration); the seed corpora also run in every `go test`.
 FUZZ_TIME ?= 5s
 

@@ -24,20 +24,8 @@ mkdir -p "$bin_dir" "$cache_root"
 goflags="$(go env GOFLAGS) -mod=mod"
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
-
-# link_cached NAME VERSION: link a cached binary into ./bin, replacing an older link.
-link_cached() {
-  ln -sfn "$cache_root/$1-$2/$1" "$bin_dir/$1"
-}
-
-# with_lock NAME CMD...: serialise builds of one binary across concurrent runs (CI and a developer).
-with_lock() {
-  local name=$1; shift
-  exec {fd}>"$cache_root/.$name.lock"
-  flock "$fd"
-  "$@"
-  flock -u "$fd"
-}
+# shellcheck source=hack/lib/deps.sh
+source "$root/hack/lib/deps.sh"
 
 install_nats_server() {
   local dest="$cache_root/nats-server-$NATS_SERVER_VERSION"
@@ -78,39 +66,9 @@ install_kube_apiserver() {
   local dest="$cache_root/kube-apiserver-$KUBE_VERSION"
   [[ -x $dest/kube-apiserver ]] && return
   log "building kube-apiserver $KUBE_VERSION (about ten minutes, once per machine)"
-  local work; work=$(mktemp -d)
-  local staging="v0.${KUBE_VERSION#v1.}"
-  (
-    cd "$work"
-    go mod init apiserverwrapper >/dev/null 2>&1
-    # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths;
-    # pin every one of them to the matching published version instead.
-    local gomod
-    gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
-    {
-      echo "require k8s.io/kubernetes $KUBE_VERSION"
-      grep -E '^\s+k8s\.io/[^ ]+ v0\.0\.0$' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
-    } >>go.mod
-    cat >main.go <<'GO'
-package main
-
-import _ "k8s.io/kubernetes/cmd/kube-apiserver/app"
-
-func main() {}
-GO
-    GOFLAGS="$goflags" go mod tidy >/dev/null 2>&1 || true
-    local ver=$KUBE_VERSION major minor
-    major=${ver#v}; major=${major%%.*}
-    minor=${ver#v*.}; minor=${minor%%.*}
-    local pkg=k8s.io/component-base/version
-    mkdir -p "$dest.tmp"
-    GOFLAGS="$goflags" go build -trimpath -o "$dest.tmp/kube-apiserver" -ldflags "-s -w \
-      -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor \
-      -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
-      k8s.io/kubernetes/cmd/kube-apiserver
-  )
+  rm -rf "$dest.tmp"
+  kube_build "$dest.tmp" kube-apiserver
   mv "$dest.tmp" "$dest"
-  rm -rf "$work"
 }
 
 with_lock nats-server install_nats_server

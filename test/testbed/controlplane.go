@@ -47,6 +47,10 @@ type ControlPlaneOptions struct {
 	// ExtraAPIServerFlags are appended to the kube-apiserver command line; for a flag given
 	// twice, the later value wins.
 	ExtraAPIServerFlags []string
+	// ServiceAccountAdmission keeps the ServiceAccount admission plugin, which is disabled by
+	// default because it waits for controllers that only a real cluster runs (test/node does).
+	// A list flag given twice appends, so ExtraAPIServerFlags cannot re-enable it.
+	ServiceAccountAdmission bool
 	// Logf receives progress and timing lines; StartControlPlane defaults it to t.Logf.
 	Logf func(format string, args ...any)
 }
@@ -58,6 +62,7 @@ type ControlPlaneOptions struct {
 type ControlPlane struct {
 	dir     string
 	ownsDir bool // true when started from TestMain: Stop removes dir
+	saAdm   bool // ControlPlaneOptions.ServiceAccountAdmission
 	logf    func(format string, args ...any)
 
 	etcd       *process
@@ -113,7 +118,7 @@ func startControlPlane(dir string, ownsDir bool, opts ControlPlaneOptions) (_ *C
 	if err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{dir: dir, ownsDir: ownsDir, logf: opts.Logf}
+	cp := &ControlPlane{dir: dir, ownsDir: ownsDir, logf: opts.Logf, saAdm: opts.ServiceAccountAdmission}
 	defer func() {
 		if err != nil {
 			cp.stopProcesses()
@@ -235,7 +240,7 @@ func (cp *ControlPlane) startAPIServer(bin string, extra []string) error {
 }
 
 func (cp *ControlPlane) apiServerArgs() []string {
-	return []string{
+	args := []string{
 		"--etcd-servers=" + cp.etcdURL,
 		"--cert-dir=" + filepath.Join(cp.dir, "apiserver-certs"),
 		fmt.Sprintf("--secure-port=%d", cp.apiPort),
@@ -249,10 +254,13 @@ func (cp *ControlPlane) apiServerArgs() []string {
 		"--service-account-signing-key-file=" + filepath.Join(cp.dir, "sa.key"),
 		"--token-auth-file=" + filepath.Join(cp.dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
-		// The ServiceAccount admission plugin waits for token controllers that do not run here.
-		"--disable-admission-plugins=ServiceAccount",
 		"--allow-privileged=true",
 	}
+	if !cp.saAdm {
+		// The ServiceAccount admission plugin waits for token controllers that do not run here.
+		args = append(args, "--disable-admission-plugins=ServiceAccount")
+	}
+	return args
 }
 
 // runAPIServer starts the process with its current args and waits for /readyz.
