@@ -58,7 +58,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	acc := cached.DeepCopy()
 	if acc.DeletionTimestamp != nil {
 		// The key Secret follows keyDeletionPolicy through its owner reference; what is left is
-		// the copy of the JWT on the servers.
+		// the copy of the JWT on the servers. Keys of gone users need no revoking any more.
+		if err := c.releaseDead(ctx, acc, "the account is being deleted"); err != nil {
+			return err
+		}
 		return c.finalize(ctx, cached, acc)
 	}
 	// The finalizer goes on before anything is issued, so no JWT the resolver could push
@@ -91,6 +94,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if perr := c.clearPendingRevocations(ctx, acc); perr != nil {
 			return perr
 		}
+	}
+	if serr := c.settleCreds(ctx, acc, nr); serr != nil {
+		return serr
 	}
 	if err == nil && res.recheck > 0 {
 		return controllerhelpers.RequeueAfter(res.recheck, "revocations can be compacted then")

@@ -34,7 +34,7 @@ func TestCompactCredsSecret(t *testing.T) {
 		return &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{naming.LabelSecretType: naming.SecretTypeCreds},
 				Finalizers: []string{naming.SecretFinalizer}},
-			Data:       map[string][]byte{naming.UserCreds: bytes.Clone(file), naming.UserJWT: []byte("abc"), naming.UserSeed: []byte("SU")},
+			Data: map[string][]byte{naming.UserCreds: bytes.Clone(file), naming.UserJWT: []byte("abc"), naming.UserSeed: []byte("SU")},
 		}
 	}
 	desired := creds()

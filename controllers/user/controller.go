@@ -158,8 +158,14 @@ func (c *Controller) accountHandler(q workqueue.TypedInterface[cache.ObjectName]
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: all,
 		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
 			if acc, ok := obj.(*natsv1alpha1.NatsAccount); ok {
 				c.accountClaims.forget(acc.UID)
+				for _, k := range c.orphanOwners(acc.Status.PublicKey) {
+					q.Add(k)
+				}
 			}
 			all(obj)
 		},

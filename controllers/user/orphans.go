@@ -87,3 +87,25 @@ func (c *Controller) accountKnown(pub string) bool {
 	objs, err := c.accountIndexer.ByIndex(naming.AccountsByPublicKey, pub)
 	return err != nil || len(objs) > 0
 }
+
+// orphanOwners are the gone NatsUsers whose creds Secrets record a key of the account key pub:
+// once no NatsAccount holds that key, their syncs release the Secrets (releaseOrphans).
+func (c *Controller) orphanOwners(pub string) []cache.ObjectName {
+	if pub == "" {
+		return nil
+	}
+	objs, _ := c.secretIndexer.ByIndex(naming.CredsSecretsByAccountKey, pub)
+	var keys []cache.ObjectName
+	for _, obj := range objs {
+		s, ok := obj.(*corev1.Secret)
+		if !ok {
+			continue
+		}
+		if ref := userRef(s); ref != nil {
+			if _, live := c.controllingUser(s); !live {
+				keys = append(keys, cache.ObjectName{Namespace: s.Namespace, Name: ref.Name})
+			}
+		}
+	}
+	return keys
+}
