@@ -60,8 +60,10 @@ func (c *Controller) deadCreds(acc *natsv1alpha1.NatsAccount) []deadCred {
 	objs, _ := c.secretIndexer.ByIndex(naming.CredsSecretsByAccountKey, acc.Status.PublicKey)
 	var out []deadCred
 	for _, obj := range objs {
+		// Only a Secret with the finalizer records a key: one without was released, or is not
+		// the controller's (a benchmark's copy).
 		s, ok := obj.(*corev1.Secret)
-		if !ok {
+		if !ok || !slices.Contains(s.Finalizers, naming.SecretFinalizer) {
 			continue
 		}
 		owned := c.ownerLive(s) && s.DeletionTimestamp == nil
