@@ -162,7 +162,7 @@ func (c *Controller) release(ctx context.Context, d deadCred, why string) error 
 // nothing can sign the JWT that revokes them, and a finalizer must not block forever.
 func (c *Controller) releasePending(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
 	var dead []deadCred
-	pending := map[string]string{}
+	pending := map[string]any{}
 	var names []string
 	for _, d := range c.deadCreds(acc) {
 		if d.held {
@@ -176,12 +176,7 @@ func (c *Controller) releasePending(ctx context.Context, acc *natsv1alpha1.NatsA
 		}
 	}
 	if len(pending) > 0 {
-		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": pending}})
-		if err != nil {
-			return err
-		}
-		if _, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
-			metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+		if err := c.patchAnnotations(ctx, acc, pending); err != nil {
 			return fmt.Errorf("record pending revocations: %w", err)
 		}
 		c.deps.Recorder.Eventf(acc, corev1.EventTypeWarning, "RevocationPending",
@@ -194,4 +189,16 @@ func (c *Controller) releasePending(ctx context.Context, acc *natsv1alpha1.NatsA
 		}
 	}
 	return nil
+}
+
+// patchAnnotations merge-patches the account's annotations (a nil value removes one). A merge
+// patch of single keys cannot overwrite what a concurrent writer added.
+func (c *Controller) patchAnnotations(ctx context.Context, acc *natsv1alpha1.NatsAccount, annotations map[string]any) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
+	if err != nil {
+		return err
+	}
+	_, err = c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: controllerutil.FieldManager})
+	return err
 }

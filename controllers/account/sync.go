@@ -18,7 +18,6 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -27,8 +26,6 @@ import (
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -220,12 +217,7 @@ func (c *Controller) clearPendingRevocations(ctx context.Context, acc *natsv1alp
 	if len(done) == 0 {
 		return nil
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": done}})
-	if err != nil {
-		return err
-	}
-	if _, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+	if err := c.patchAnnotations(ctx, acc, done); err != nil {
 		return fmt.Errorf("clear pending revocations: %w", err)
 	}
 	c.deps.Recorder.Eventf(acc, corev1.EventTypeNormal, "RevokedPending", "revoked %d key(s) of users deleted while the account's keys were missing", len(done))
