@@ -109,10 +109,26 @@ func revokeDead(list map[string]int64, dead []deadCred) map[string]int64 {
 	return list
 }
 
-// settleCreds runs after the account's status is stored: it releases the dead creds Secrets the
-// stored JWT revokes, and, when the JWT cannot be signed for good, those nobody can revoke now
-// (the keys are recorded on the account first when only the account's keys are missing).
-func (c *Controller) settleCreds(ctx context.Context, acc *natsv1alpha1.NatsAccount, nr *notReady) error {
+// revokePending raises list for the pending-revocation annotations (key → unix seconds).
+func revokePending(list map[string]int64, pending map[string]int64) map[string]int64 {
+	for pub, upTo := range pending {
+		if list[pub] < upTo {
+			list = natsjwt.RevokeUpTo(list, pub, upTo)
+		}
+	}
+	return list
+}
+
+// settleCreds runs after the account's status is stored: it clears the pending revocations and
+// releases the dead creds Secrets the stored JWT revokes, and, when the JWT cannot be signed for
+// good, those nobody can revoke now (the keys are recorded on the account first when only the
+// account's keys are missing). syncErr is the sync's outcome, nr its notReady form if any.
+func (c *Controller) settleCreds(ctx context.Context, acc *natsv1alpha1.NatsAccount, syncErr error, nr *notReady) error {
+	if syncErr == nil {
+		if err := c.clearPendingRevocations(ctx, acc); err != nil {
+			return err
+		}
+	}
 	switch {
 	case nr != nil && nr.reason == ReasonKeysMissing:
 		return c.releasePending(ctx, acc)

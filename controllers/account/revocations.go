@@ -78,15 +78,10 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 			oldestLive = ia.Unix()
 		}
 	}
-	// The creds Secrets no live user holds: users deleted while the controller was down, or
-	// with their namespace.
+	// The creds Secrets no live user holds (users deleted while the controller was down, or
+	// with their namespace), and what was recorded while the account's keys were missing.
 	list = revokeDead(list, c.deadCreds(acc))
-	// Users deleted while the account's keys were missing recorded what to revoke on the account.
-	for pub, upTo := range naming.PendingRevocations(acc.Annotations) {
-		if list[pub] < upTo {
-			list = natsjwt.RevokeUpTo(list, pub, upTo)
-		}
-	}
+	list = revokePending(list, naming.PendingRevocations(acc.Annotations))
 	var recheck time.Duration
 	if life := maxUserLifetime(acc); life > 0 {
 		upTo := natsjwt.PruneCutoff(now, life, pruneSkew, pruneStep, oldestLive)

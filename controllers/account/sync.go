@@ -87,12 +87,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	events.Flush(c.deps.Recorder)
 	res.record(c.deps.IssueMetrics)
-	if err == nil {
-		if perr := c.clearPendingRevocations(ctx, acc); perr != nil {
-			return perr
-		}
-	}
-	if serr := c.settleCreds(ctx, acc, nr); serr != nil {
+	if serr := c.settleCreds(ctx, acc, err, nr); serr != nil {
 		return serr
 	}
 	if err == nil && res.recheck > 0 {
