@@ -80,15 +80,26 @@ func (c *Controller) deadCreds(acc *natsv1alpha1.NatsAccount) []deadCred {
 }
 
 // ownerLive reports whether the Secret's controller NatsUser is in the cache, with the UID of
-// the reference, and not being deleted.
+// the reference, and not being deleted. A Secret whose owner reference was removed by hand
+// belongs to the live user its user label names when that user wants a Secret of its name:
+// the user controller re-adopts it.
 func (c *Controller) ownerLive(s *corev1.Secret) bool {
-	ref := metav1.GetControllerOf(s)
-	if ref == nil || ref.Kind != "NatsUser" || ref.APIVersion != natsv1alpha1.SchemeGroupVersion.String() {
+	name, uid := s.Labels[naming.LabelUser], types.UID("")
+	if ref := metav1.GetControllerOf(s); ref != nil {
+		if ref.Kind != "NatsUser" || ref.APIVersion != natsv1alpha1.SchemeGroupVersion.String() {
+			return false
+		}
+		name, uid = ref.Name, ref.UID
+	}
+	if name == "" {
 		return false
 	}
-	obj, exists, err := c.userIndexer.GetByKey(naming.Key(s.Namespace, ref.Name))
+	obj, exists, err := c.userIndexer.GetByKey(naming.Key(s.Namespace, name))
 	u, ok := obj.(*natsv1alpha1.NatsUser)
-	return err == nil && exists && ok && u.UID == ref.UID && u.DeletionTimestamp == nil
+	if err != nil || !exists || !ok || u.DeletionTimestamp != nil {
+		return false
+	}
+	return u.UID == uid || (uid == "" && naming.UserCredsSecret(u) == s.Name)
 }
 
 // mayBeDead is the Secret event filter: only a creds Secret still recording a key and no longer
