@@ -81,8 +81,7 @@ type Controller struct {
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret and credsSecretsByUser
-// indexes) on the shared
-// informers in deps. It must be called before the informers start.
+// indexes) on the shared informers in deps. It must be called before the informers start.
 func NewController(deps controllerutil.Deps) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
