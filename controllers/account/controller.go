@@ -51,6 +51,7 @@ type Controller struct {
 	operatorLister natslisters.NatsOperatorLister
 	userIndexer    cache.Indexer // UsersByAccount
 	secretLister   corelisters.SecretLister
+	secretIndexer  cache.Indexer // CredsSecretsByAccountKey
 	keys           *controllerutil.KeyStore
 	// deleteTimeout is how long a deleted account waits for the resolver to report its
 	// deletion from the servers (Config.ServerDeleteTimeout).
@@ -80,6 +81,7 @@ func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 		operatorLister: deps.Operators.Lister(),
 		userIndexer:    deps.Users.Informer().GetIndexer(),
 		secretLister:   deps.Secrets.Lister(),
+		secretIndexer:  deps.Secrets.Informer().GetIndexer(),
 		deleteTimeout:  cfg.ServerDeleteTimeout,
 	}
 	if c.deleteTimeout <= 0 {
@@ -136,14 +138,18 @@ func (c *Controller) operatorAccounts(obj any) []cache.ObjectName {
 	return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(key.Namespace, key.Name))
 }
 
-// secretAccounts maps a key Secret event by its labels: an account key Secret to its account, an
-// operator key Secret to the operator's accounts. Creds and server-config Secrets change nothing
-// an account JWT says.
+// secretAccounts maps a Secret event by its labels: an account key Secret to its account, an
+// operator key Secret to the operator's accounts, a creds Secret that may no longer be held by a
+// live user to the account of its account-key label (whose JWT must revoke it). Server-config
+// Secrets change nothing an account JWT says.
 func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
 	s, ok := obj.(*corev1.Secret)
+	if ok && s.Labels[naming.LabelSecretType] == naming.SecretTypeCreds && s.Labels[naming.LabelAccountKey] != "" && c.mayBeDead(s) {
+		return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByPublicKey, s.Labels[naming.LabelAccountKey])
+	}
 	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return nil
 	}

@@ -37,7 +37,8 @@ const (
 // revocations returns the revocation list the account JWT must carry, how many entries are new
 // or raised, and when the list can next be compacted (zero: not by time). The current JWT is the
 // durable store: its entries are only ever raised, so a user that is gone from the cache stays
-// revoked. Every NatsUser of the account, in any namespace, adds what DESIGN.md asks for.
+// revoked. Every NatsUser of the account, in any namespace, and every creds Secret of the
+// account's key that no live user holds add what DESIGN.md asks for.
 //
 // With spec.maxUserLifetime, every user JWT issued under it expires within that bound, so the
 // entries older than now minus the bound are folded into "*" (natsjwt.CompactRevocations). "*"
@@ -77,12 +78,10 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 			oldestLive = ia.Unix()
 		}
 	}
-	// Users deleted while the account's keys were missing recorded what to revoke on the account.
-	for pub, upTo := range naming.PendingRevocations(acc.Annotations) {
-		if list[pub] < upTo {
-			list = natsjwt.RevokeUpTo(list, pub, upTo)
-		}
-	}
+	// The creds Secrets no live user holds (users deleted while the controller was down, or
+	// with their namespace), and what was recorded while the account's keys were missing.
+	list = revokeDead(list, c.deadCreds(acc))
+	list = revokePending(list, naming.PendingRevocations(acc.Annotations))
 	var recheck time.Duration
 	if life := maxUserLifetime(acc); life > 0 {
 		upTo := natsjwt.PruneCutoff(now, life, pruneSkew, pruneStep, oldestLive)

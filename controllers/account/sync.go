@@ -18,7 +18,6 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -27,8 +26,6 @@ import (
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -58,7 +55,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	acc := cached.DeepCopy()
 	if acc.DeletionTimestamp != nil {
 		// The key Secret follows keyDeletionPolicy through its owner reference; what is left is
-		// the copy of the JWT on the servers.
+		// the copy of the JWT on the servers. Keys of gone users need no revoking any more.
+		if err := c.releaseDead(ctx, acc, "the account is being deleted"); err != nil {
+			return err
+		}
 		return c.finalize(ctx, cached, acc)
 	}
 	// The finalizer goes on before anything is issued, so no JWT the resolver could push
@@ -87,10 +87,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	events.Flush(c.deps.Recorder)
 	res.record(c.deps.IssueMetrics)
-	if err == nil {
-		if perr := c.clearPendingRevocations(ctx, acc); perr != nil {
-			return perr
-		}
+	if serr := c.settleCreds(ctx, acc, err, nr); serr != nil {
+		return serr
 	}
 	if err == nil && res.recheck > 0 {
 		return controllerhelpers.RequeueAfter(res.recheck, "revocations can be compacted then")
@@ -214,12 +212,7 @@ func (c *Controller) clearPendingRevocations(ctx context.Context, acc *natsv1alp
 	if len(done) == 0 {
 		return nil
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": done}})
-	if err != nil {
-		return err
-	}
-	if _, err := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+	if err := c.patchAnnotations(ctx, acc, done); err != nil {
 		return fmt.Errorf("clear pending revocations: %w", err)
 	}
 	c.deps.Recorder.Eventf(acc, corev1.EventTypeNormal, "RevokedPending", "revoked %d key(s) of users deleted while the account's keys were missing", len(done))

@@ -19,6 +19,7 @@ package naming
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -34,6 +35,11 @@ const (
 	AccountsByImportedAccount = "accountsByImportedAccount"
 	// UsersByAccount maps "namespace/account" to the NatsUsers of that account.
 	UsersByAccount = "usersByAccount"
+	// AccountsByPublicKey maps an account public key (status.publicKey) to its NatsAccounts.
+	AccountsByPublicKey = "accountsByPublicKey"
+	// CredsSecretsByAccountKey maps an account public key to the creds Secrets labelled with it
+	// (LabelAccountKey).
+	CredsSecretsByAccountKey = "credsSecretsByAccountKey"
 )
 
 // Key is the index value of an object reference.
@@ -82,6 +88,32 @@ func AccountIndexers() cache.Indexers {
 				}
 			}
 			return keys, nil
+		},
+		AccountsByPublicKey: func(obj any) ([]string, error) {
+			a, ok := obj.(*natsv1alpha1.NatsAccount)
+			if !ok {
+				return nil, fmt.Errorf("unexpected %T", obj)
+			}
+			if a.Status.PublicKey == "" {
+				return nil, nil
+			}
+			return []string{a.Status.PublicKey}, nil
+		},
+	}
+}
+
+// SecretIndexers are the indexes registered on the (managed-by selected) Secret informer.
+func SecretIndexers() cache.Indexers {
+	return cache.Indexers{
+		CredsSecretsByAccountKey: func(obj any) ([]string, error) {
+			s, ok := obj.(*corev1.Secret)
+			if !ok {
+				return nil, fmt.Errorf("unexpected %T", obj)
+			}
+			if key := s.Labels[LabelAccountKey]; key != "" && s.Labels[LabelSecretType] == SecretTypeCreds {
+				return []string{key}, nil
+			}
+			return nil, nil
 		},
 	}
 }

@@ -45,6 +45,10 @@ const (
 	LabelSecretType = "natsauth.io/secret-type"
 	// LabelSystemAccount marks an operator's system account; its value is the operator's name.
 	LabelSystemAccount = "natsauth.io/system-account"
+	// LabelAccountKey on a creds Secret is the public key of the account its JWT belongs to, so
+	// the account controller finds the Secrets of its keys (CredsSecretsByAccountKey) without
+	// decoding JWTs. A public key is 56 characters, within a label value's 63.
+	LabelAccountKey = "natsauth.io/account-key"
 
 	// AnnotationChecksum on the server config Secret changes exactly when auth.conf does, so
 	// nats-servers can be rolled on it.
@@ -91,7 +95,13 @@ const (
 const (
 	// UserFinalizer keeps a deleted NatsUser until its account has revoked the user's key:
 	// deleting the Secret does not stop a client that already holds a copy of the creds.
+	// Only NatsUsers written before SecretFinalizer existed carry it; the user controller
+	// removes it on deletion.
 	UserFinalizer = "natsauth.io/user-revocation"
+	// SecretFinalizer keeps a creds Secret, the durable record of an issued user key, until the
+	// account JWT revokes that key or nobody can revoke it: a NatsUser deleted or stripped of
+	// anything while the controller was down still leaves its Secret behind.
+	SecretFinalizer = "natsauth.io/revoke-key"
 	// AccountFinalizer keeps a deleted NatsAccount until the resolver has deleted its JWT from
 	// the nats-servers, or until that is known not to happen: a server keeps serving an account
 	// whose JWT it stores, so deleting only the object would leave the account usable.

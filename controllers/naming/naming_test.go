@@ -48,6 +48,8 @@ func TestNamesAreStable(t *testing.T) {
 		{SecretTypeServerConfig, "server-config"},
 		{UserFinalizer, "natsauth.io/user-revocation"},
 		{AccountFinalizer, "natsauth.io/account-cleanup"},
+		{SecretFinalizer, "natsauth.io/revoke-key"},
+		{LabelAccountKey, "natsauth.io/account-key"},
 
 		{OperatorKeysSecret("main"), "main-operator-keys"},
 		{ServerConfigSecret("main"), "main-server-config"},
@@ -74,6 +76,8 @@ func TestNamesAreStable(t *testing.T) {
 		{AccountsByOperator, "accountsByOperator"},
 		{AccountsByImportedAccount, "accountsByImportedAccount"},
 		{UsersByAccount, "usersByAccount"},
+		{AccountsByPublicKey, "accountsByPublicKey"},
+		{CredsSecretsByAccountKey, "credsSecretsByAccountKey"},
 	} {
 		if got, want := name[0], name[1]; got != want {
 			t.Errorf("name %q, want %q", got, want)

@@ -32,8 +32,9 @@ func TestCompactCredsSecret(t *testing.T) {
 	file := []byte("-----BEGIN NATS USER JWT-----\nabc\n------END NATS USER JWT------\n")
 	creds := func() *corev1.Secret {
 		return &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{naming.LabelSecretType: naming.SecretTypeCreds}},
-			Data:       map[string][]byte{naming.UserCreds: bytes.Clone(file), naming.UserJWT: []byte("abc"), naming.UserSeed: []byte("SU")},
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{naming.LabelSecretType: naming.SecretTypeCreds},
+				Finalizers: []string{naming.SecretFinalizer}},
+			Data: map[string][]byte{naming.UserCreds: bytes.Clone(file), naming.UserJWT: []byte("abc"), naming.UserSeed: []byte("SU")},
 		}
 	}
 	desired := creds()
@@ -50,6 +51,11 @@ func TestCompactCredsSecret(t *testing.T) {
 	}
 	if !secretUpToDate(cached, desired) || !secretUpToDate(desired, desired) {
 		t.Fatal("a cached Secret with the desired creds must be up to date")
+	}
+	legacy := cached.DeepCopy()
+	legacy.Finalizers = nil
+	if secretUpToDate(legacy, desired) {
+		t.Fatal("a Secret without the finalizer must be updated (migration)")
 	}
 	other := creds()
 	other.Data[naming.UserCreds] = []byte("tampered")

@@ -23,12 +23,12 @@ package user
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -55,11 +55,13 @@ type Controller struct {
 	kubeClient kubernetes.Interface
 	natsClient natsclientset.Interface
 
-	users       natslisters.NatsUserLister
-	userIndexer cache.Indexer // usersByAccount and usersByCredsSecret lookups from events
-	accounts    natslisters.NatsAccountLister
-	operators   natslisters.NatsOperatorLister
-	secrets     corelisters.SecretLister
+	users          natslisters.NatsUserLister
+	userIndexer    cache.Indexer // usersByAccount and usersByCredsSecret lookups from events
+	accounts       natslisters.NatsAccountLister
+	accountIndexer cache.Indexer // accountsByPublicKey
+	operators      natslisters.NatsOperatorLister
+	secrets        corelisters.SecretLister
+	secretIndexer  cache.Indexer // credsSecretsByUser
 
 	recorder record.EventRecorder
 	metrics  *controllerutil.IssueMetrics // optional
@@ -68,9 +70,8 @@ type Controller struct {
 	runner *controllerhelpers.Runner
 	// superseded skips syncs of versions this controller already replaced (informer lag).
 	superseded controllerhelpers.Superseded
-	// credsDeleted holds the UIDs of deleted users whose Secrets are confirmed gone.
-	credsDeleted sync.Map
-	// accountClaims decodes each account's JWT once per version, for the finalizer's check.
+	// accountClaims decodes each account's JWT once per version, for the re-issue and the
+	// legacy finalizer's checks.
 	accountClaims accountClaimsCache
 	// memo keeps what each Secret version's seeds and JWT decoded to.
 	memo secretMemo
@@ -79,8 +80,8 @@ type Controller struct {
 	createConflicts sync.Map
 }
 
-// NewController registers the event handlers (and the usersByCredsSecret index) on the shared
-// informers in deps. It must be called before the informers start.
+// NewController registers the event handlers (and the usersByCredsSecret and credsSecretsByUser
+// indexes) on the shared informers in deps. It must be called before the informers start.
 func NewController(deps controllerutil.Deps) (*Controller, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
@@ -91,17 +92,19 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 			return nil, fmt.Errorf("add %s index: %w", usersByCredsSecret, err)
 		}
 	}
+	secretInformer := deps.Secrets.Informer()
+	if _, exists := secretInformer.GetIndexer().GetIndexers()[credsSecretsByUser]; !exists {
+		if err := secretInformer.AddIndexers(cache.Indexers{credsSecretsByUser: credsOwnerIndex}); err != nil {
+			return nil, fmt.Errorf("add %s index: %w", credsSecretsByUser, err)
+		}
+	}
 	c := &Controller{
-		kubeClient:  deps.KubeClient,
-		natsClient:  deps.NatsClient,
-		users:       deps.Users.Lister(),
-		userIndexer: userInformer.GetIndexer(),
-		accounts:    deps.Accounts.Lister(),
-		operators:   deps.Operators.Lister(),
-		secrets:     deps.Secrets.Lister(),
-		recorder:    deps.Recorder,
-		metrics:     deps.IssueMetrics,
-		clock:       deps.Clock,
+		kubeClient: deps.KubeClient, natsClient: deps.NatsClient,
+		users: deps.Users.Lister(), userIndexer: userInformer.GetIndexer(),
+		accounts: deps.Accounts.Lister(), accountIndexer: deps.Accounts.Informer().GetIndexer(),
+		operators: deps.Operators.Lister(),
+		secrets:   deps.Secrets.Lister(), secretIndexer: secretInformer.GetIndexer(),
+		recorder: deps.Recorder, metrics: deps.IssueMetrics, clock: deps.Clock,
 	}
 	queue := controllerhelpers.NewQueue(ControllerName)
 	c.runner = &controllerhelpers.Runner{
@@ -114,7 +117,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 	}{
 		{userInformer, controllerhelpers.EnqueueHandler(queue)},
 		{deps.Accounts.Informer(), c.accountHandler(queue)},
-		{deps.Secrets.Informer(), controllerhelpers.MapHandler(queue, c.usersOfSecret)},
+		{secretInformer, controllerhelpers.MapHandler(queue, c.usersOfSecret)},
 	}
 	for _, r := range regs {
 		reg, err := r.informer.AddEventHandler(r.handler)
@@ -154,8 +157,14 @@ func (c *Controller) accountHandler(q workqueue.TypedInterface[cache.ObjectName]
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: all,
 		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
 			if acc, ok := obj.(*natsv1alpha1.NatsAccount); ok {
 				c.accountClaims.forget(acc.UID)
+				for _, k := range c.orphanOwners(acc.Status.PublicKey) {
+					q.Add(k)
+				}
 			}
 			all(obj)
 		},
@@ -207,6 +216,9 @@ func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
 		keys := controllerhelpers.KeysFromIndex(c.userIndexer, usersByCredsSecret, naming.Key(secret.Namespace, secret.Name))
 		if owner, ok := c.controllingUser(secret); ok {
 			keys = append(keys, owner)
+		} else if ref := userRef(secret); ref != nil && slices.Contains(secret.Finalizers, naming.SecretFinalizer) {
+			// The sync of a gone user releases its Secrets when no account can (releaseOrphans).
+			keys = append(keys, cache.ObjectName{Namespace: secret.Namespace, Name: ref.Name})
 		}
 		return keys
 	case naming.SecretTypeKeys:
@@ -221,8 +233,8 @@ func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
 // NatsUser in the cache: a Secret left over from an earlier NatsUser of the same name belongs
 // to nobody.
 func (c *Controller) controllingUser(secret *corev1.Secret) (cache.ObjectName, bool) {
-	ref := metav1.GetControllerOf(secret)
-	if ref == nil || ref.Kind != "NatsUser" || ref.APIVersion != natsv1alpha1.SchemeGroupVersion.String() {
+	ref := userRef(secret)
+	if ref == nil {
 		return cache.ObjectName{}, false
 	}
 	user, err := c.users.NatsUsers(secret.Namespace).Get(ref.Name)

@@ -21,11 +21,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/nats-io/jwt/v2"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,97 +36,99 @@ import (
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
-// finalize deletes the creds Secret at once, then releases the object when the account's JWT
-// revokes the key. The account controller does the revoking (it watches deletionTimestamp); its
-// status update re-queues this user through the usersByAccount index.
+// finalize removes the finalizer of a NatsUser written before creds Secrets carried
+// naming.SecretFinalizer. The Secret is the record the account controller revokes from, so the
+// user is released at once when its Secrets carry (or are given) that finalizer, or it has none.
+// Only a Secret already being deleted without it makes the user wait for its revocation here.
 func (c *Controller) finalize(ctx context.Context, user *natsv1alpha1.NatsUser) error {
 	if !slices.Contains(user.Finalizers, naming.UserFinalizer) {
 		return nil
 	}
-	// A user waiting for its revocation is synced again on every revocation batch of its
-	// account; its Secrets are confirmed gone once, not with a GET per sync.
-	if _, gone := c.credsDeleted.Load(user.UID); !gone {
-		if err := c.deleteCredsSecrets(ctx, user); err != nil {
-			return err
-		}
-		c.credsDeleted.Store(user.UID, struct{}{})
+	recorded, err := c.recordInSecrets(ctx, user)
+	if err != nil {
+		return err
 	}
-	done, why, keyless := c.revoked(user)
-	if !done {
-		return controllerhelpers.Requeue("%s", why)
-	}
-	if keyless != nil {
-		if err := c.recordPendingRevocation(ctx, keyless, user); err != nil {
-			return err
+	why := "its creds Secrets record the key"
+	if !recorded {
+		var done bool
+		if done, why = c.revoked(user); !done {
+			return controllerhelpers.Requeue("%s", why)
 		}
 	}
 	if err := controllerhelpers.RemoveFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
-	c.credsDeleted.Delete(user.UID)
 	klog.FromContext(ctx).V(2).Info("Removed finalizer", "publicKey", user.Status.PublicKey, "because", why)
 	return nil
 }
 
-// deleteCredsSecrets deletes the Secrets this user controls under its current and its recorded
-// name. Others' Secrets of those names are left alone.
-func (c *Controller) deleteCredsSecrets(ctx context.Context, user *natsv1alpha1.NatsUser) error {
+// recordInSecrets gives the Secrets this user controls, under its current and its recorded
+// name, the finalizer and account-key label they lack. It reports false when one cannot take
+// them: it is being deleted already, or the user never learned its account's key.
+func (c *Controller) recordInSecrets(ctx context.Context, user *natsv1alpha1.NatsUser) (bool, error) {
 	names := []string{naming.UserCredsSecret(user)}
 	if n := user.Status.SecretName; n != "" && n != names[0] {
 		names = append(names, n)
 	}
+	recorded := true
 	for _, name := range names {
 		s, err := c.getSecret(ctx, user.Namespace, name)
-		if apierrors.IsNotFound(err) {
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return false, err
+		case !metav1.IsControlledBy(s, user) || slices.Contains(s.Finalizers, naming.SecretFinalizer):
+			continue
+		case s.DeletionTimestamp != nil || user.Status.AccountPublicKey == "":
+			recorded = false
 			continue
 		}
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+			"resourceVersion": s.ResourceVersion,
+			"finalizers":      append(slices.Clone(s.Finalizers), naming.SecretFinalizer),
+			"labels":          map[string]string{naming.LabelAccountKey: user.Status.AccountPublicKey},
+		}})
 		if err != nil {
-			return err
+			return false, err
 		}
-		if metav1.IsControlledBy(s, user) {
-			if err := c.deleteSecret(ctx, s); err != nil {
-				return err
-			}
+		if _, err := c.kubeClient.CoreV1().Secrets(s.Namespace).Patch(ctx, s.Name, types.MergePatchType, patch,
+			metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
+			return false, fmt.Errorf("record the key in creds Secret %s: %w", s.Name, err)
 		}
 	}
-	return nil
+	return recorded, nil
 }
 
-// revoked reports whether the finalizer may go, and why (or what it waits for). It never waits
-// for something that cannot come: without an issued key, an account or its operator nobody can
-// revoke, and nobody needs to. When only the account's key Secret is missing, the account still
-// serves the user's JWT, so the finalizer may go only once keyless, the account, records the
-// revocation it must make when its keys are back.
-func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (done bool, why string, keyless *natsv1alpha1.NatsAccount) {
+// revoked reports whether a legacy user whose Secret could not record its key may go, and why
+// (or what it waits for). It never waits for something that cannot come: without an issued
+// key, an account, its keys or its operator nobody can revoke.
+func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (done bool, why string) {
 	pub := user.Status.PublicKey
 	if pub == "" {
-		return true, "no key was issued", nil
+		return true, "no key was issued"
 	}
 	ref := naming.UserAccount(user)
 	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
 	switch {
 	case err != nil:
-		return true, "the account is gone", nil
+		return true, "the account is gone"
 	case acc.DeletionTimestamp != nil:
-		return true, "the account is being deleted", nil
+		return true, "the account is being deleted"
 	case acc.Status.PublicKey == "" || (user.Status.AccountPublicKey != "" && acc.Status.PublicKey != user.Status.AccountPublicKey):
-		return true, "the account has another identity than the one the user was issued for", nil
+		return true, "the account has another identity than the one the user was issued for"
 	}
 	if _, err := c.operators.NatsOperators(acc.Namespace).Get(acc.Spec.OperatorRef.Name); err != nil {
-		return true, "the account's operator is gone", nil
+		return true, "the account's operator is gone"
 	}
 	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil {
-		return true, "the account's keys are gone; the account records the revocation for when they are back", acc
+		return true, "the account's keys are gone"
 	}
-	waiting := fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)
 	claims := c.accountClaims.get(acc)
-	if claims == nil {
-		return false, waiting, nil
+	if claims != nil && natsjwt.IsRevoked(claims.Revocations, pub, revokeUpTo(user)) {
+		return true, "the account revoked the key"
 	}
-	if natsjwt.IsRevoked(claims.Revocations, pub, revokeUpTo(user)) {
-		return true, "the account revoked the key", nil
-	}
-	return false, waiting, nil
+	return false, fmt.Sprintf("waiting for NatsAccount %s/%s to revoke %s", acc.Namespace, acc.Name, pub)
 }
 
 // revokeUpTo is the time a deleted user's key is revoked up to: the account revokes up to
@@ -139,30 +139,6 @@ func revokeUpTo(user *natsv1alpha1.NatsUser) int64 {
 		return max(user.Status.IssuedAt.Unix(), user.DeletionTimestamp.Unix())
 	}
 	return user.DeletionTimestamp.Unix()
-}
-
-// recordPendingRevocation adds the user's key to the account's pending revocations (one
-// annotation per key, see naming.AnnotationPendingRevocationPrefix) and says so in a Warning event
-// on the account: until its key Secret is restored nothing can sign the JWT that revokes it, and
-// its users' creds keep working.
-func (c *Controller) recordPendingRevocation(ctx context.Context, acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) error {
-	key := naming.AnnotationPendingRevocationPrefix + user.Status.PublicKey
-	upTo := strconv.FormatInt(revokeUpTo(user), 10)
-	if acc.Annotations[key] == upTo {
-		return nil
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{key: upTo}}})
-	if err != nil {
-		return err
-	}
-	if _, err := c.natsClient.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: controllerutil.FieldManager}); err != nil {
-		return fmt.Errorf("record the pending revocation of %s on NatsAccount %s/%s: %w", user.Status.PublicKey, acc.Namespace, acc.Name, err)
-	}
-	c.recorder.Eventf(acc, corev1.EventTypeWarning, "RevocationPending",
-		"NatsUser %s/%s was deleted while this account's key Secret %s is missing; its key %s stays valid until the Secret is restored, then it is revoked",
-		user.Namespace, user.Name, naming.AccountKeysSecret(acc.Name), user.Status.PublicKey)
-	return nil
 }
 
 // accountClaimsCache keeps the decoded JWT of each account, per resourceVersion. An account

@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/nats-io/jwt/v2"
@@ -35,6 +36,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -53,6 +55,7 @@ type creds struct {
 	// accountRevokedAt is what the account's current JWT revokes this key up to (its entry or
 	// "*"); a current JWT issued at or before it is re-issued.
 	accountRevokedAt int64
+	accountPub       string // the account's public key, the Secret's LabelAccountKey
 }
 
 // currentCreds finds the user's identity: the seed in the Secret it controls, or a new key when
@@ -214,6 +217,7 @@ func credsSecret(user *natsv1alpha1.NatsUser, cur *creds) (*corev1.Secret, error
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: cur.name, Namespace: user.Namespace, Labels: labels, Annotations: annotations,
+			Finalizers:      []string{naming.SecretFinalizer},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(user, natsv1alpha1.SchemeGroupVersion.WithKind("NatsUser"))},
 		},
 		Type: corev1.SecretTypeOpaque,
@@ -231,6 +235,9 @@ func credsMetadata(user *natsv1alpha1.NatsUser, cur *creds) (labels, annotations
 	// such a Secret just goes without the informational user label.
 	if len(validation.IsValidLabelValue(user.Name)) == 0 {
 		labels[naming.LabelUser] = user.Name
+	}
+	if cur.accountPub != "" {
+		labels[naming.LabelAccountKey] = cur.accountPub
 	}
 	annotations = map[string]string{naming.AnnotationClaimsHash: cur.hash}
 	if cur.revokedBefore > 0 {
@@ -271,7 +278,15 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		c.memo.put(cur.secret, credsChecked, memoEntry{ok: true})
 		return nil
 	}
+	if cur.secret.DeletionTimestamp != nil {
+		// No finalizer may be added to a Secret being deleted; once the account has revoked its
+		// key and released it, the user is KeysMissing.
+		return controllerhelpers.Requeue("creds Secret %s is being deleted", cur.secret.Name)
+	}
 	updated := cur.secret.DeepCopy()
+	if !slices.Contains(updated.Finalizers, naming.SecretFinalizer) {
+		updated.Finalizers = append(updated.Finalizers, naming.SecretFinalizer)
+	}
 	if adopt {
 		updated.OwnerReferences = append(updated.OwnerReferences, desired.OwnerReferences...)
 		logger.Info("Re-adopting creds Secret whose owner reference was removed", "secret", desired.Name, "publicKey", cur.pub)
@@ -301,10 +316,12 @@ func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds
 	}
 	labels, annotations := credsMetadata(user, cur)
 	return string(have.Data[naming.UserJWT]) == cur.token && bytes.Equal(have.Data[naming.UserSeed], cur.seed) &&
-		containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations)
+		containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations) &&
+		slices.Contains(have.Finalizers, naming.SecretFinalizer)
 }
 
-// secretUpToDate reports whether have already holds desired's data, labels and annotations.
+// secretUpToDate reports whether have already holds desired's data, labels, annotations and
+// finalizer (a Secret written before the finalizer existed migrates with one update).
 // Labels and annotations others added are left alone; the controller reference was checked when
 // the Secret was read. have may come from the cache, where user.creds is only a digest
 // (CompactCredsSecret).
@@ -318,7 +335,8 @@ func secretUpToDate(have, desired *corev1.Secret) bool {
 			return false
 		}
 	}
-	return containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations)
+	return containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations) &&
+		slices.Contains(have.Finalizers, naming.SecretFinalizer)
 }
 
 // credsDigestPrefix marks a user.creds value that the cache replaced by its digest; a creds
@@ -346,9 +364,13 @@ func CompactCredsSecret(obj any) (any, error) {
 	return obj, nil
 }
 
-// deleteSecret deletes a creds Secret, only the very object we looked at (UID precondition).
+// deleteSecret deletes a creds Secret whose key moved to another Secret, only the very object we
+// looked at (UID precondition). Its finalizer goes first: the key it records lives on.
 func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
 	c.memo.forget(s.UID)
+	if err := controllerhelpers.RemoveFinalizer(ctx, s, naming.SecretFinalizer, controllerutil.FieldManager, controllerutil.SecretPatcher(c.kubeClient, s.Namespace)); err != nil {
+		return fmt.Errorf("release creds Secret %s: %w", s.Name, err)
+	}
 	err := c.kubeClient.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name,
 		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &s.UID}})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -18,7 +18,6 @@ package user
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,14 +27,13 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
-	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
-// sync reconciles one NatsUser. A new user converges in three writes: the finalizer patch, the
-// creds Secret and the status. A resync of a converged user writes nothing.
+// sync reconciles one NatsUser. A new user converges in two writes: the creds Secret (which,
+// with its finalizer, is the durable record of the issued key) and the status. A resync of a
+// converged user writes nothing.
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	logger := klog.LoggerWithValues(klog.FromContext(ctx), "natsUser", klog.KRef(key.Namespace, key.Name))
 	ctx = klog.NewContext(ctx, logger)
@@ -47,7 +45,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if apierrors.IsNotFound(err) {
 		logger.V(2).Info("NatsUser is gone")
 		c.superseded.Forget(key)
-		return nil
+		return c.releaseOrphans(ctx, key)
 	}
 	if err != nil {
 		return err
@@ -59,16 +57,12 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	user := cached.DeepCopy()
 
-	// 2. A deleted user gives up its Secret and waits for the account to revoke its key.
+	// 2. A deleted user leaves its key to the account controller, which revokes what its creds
+	// Secret records; only a legacy finalizer is left to remove.
 	if user.DeletionTimestamp != nil {
 		return c.finalize(ctx, user)
 	}
-	// 3. The finalizer goes on before any credentials exist, so none can outlive the object
-	// without being revoked.
-	if err := controllerhelpers.AddFinalizer(ctx, user, naming.UserFinalizer, controllerutil.FieldManager, c.patchUser(user)); err != nil {
-		return fmt.Errorf("add finalizer: %w", err)
-	}
-	// 4. Issue or re-issue the credentials into a copy of the status, then record the result.
+	// 3. Issue or re-issue the credentials into a copy of the status, then record the result.
 	status := user.Status.DeepCopy()
 	next, err := c.reconcile(ctx, user, status)
 	return c.finish(ctx, user, status, next, err)
@@ -94,6 +88,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return 0, err
 	}
+	cur.accountPub = acc.Status.PublicKey
 	if claims := c.accountClaims.get(acc); claims != nil && cur.pub != "" {
 		cur.accountRevokedAt = natsjwt.RevokedAt(claims.Revocations, cur.pub)
 	}
@@ -138,7 +133,7 @@ func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, st
 	return queueErr
 }
 
-// patchUser returns the finalizer patch function for user. It copies the new resourceVersion
+// patchUser returns the finalizer patch function for user (the legacy finalizer's removal). It copies the new resourceVersion
 // into user, because the status update at the end of the same sync must carry it.
 func (c *Controller) patchUser(user *natsv1alpha1.NatsUser) controllerhelpers.PatchFunc {
 	return func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {

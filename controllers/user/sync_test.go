@@ -86,7 +86,9 @@ func (f *userFixture) creds(t *testing.T) *jwt.UserClaims {
 	return claims
 }
 
-// TestSyncFirstIssue: a new user converges in three writes (finalizer, creds Secret, status),
+// TestSyncFirstIssue: a new user converges in two writes (creds Secret, status): the Secret,
+// with its finalizer and account-key label, is the record of the key, and the NatsUser gets no
+// finalizer;
 // without an uncached Secret read and without an event (QuietFirstReady); the resync that
 // follows writes nothing.
 func TestSyncFirstIssue(t *testing.T) {
@@ -94,19 +96,20 @@ func TestSyncFirstIssue(t *testing.T) {
 	if err := f.sync(t); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	f.ExpectWrites("patch natsusers api", "create secrets api", "update natsusers/status api")
+	f.ExpectWrites("create secrets api", "update natsusers/status api")
 	f.ExpectNoRead("secrets")
 	f.ExpectEvents()
 
 	got := f.User(ns, "api")
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionTrue, ReasonIssued)
-	if !slices.Contains(got.Finalizers, naming.UserFinalizer) {
-		t.Errorf("finalizers %v", got.Finalizers)
+	if len(got.Finalizers) != 0 {
+		t.Errorf("finalizers %v, want none", got.Finalizers)
 	}
 	s := f.Secret(ns, "api")
 	if s == nil || len(s.Data[naming.UserCreds]) == 0 || !metav1.IsControlledBy(s, got) ||
-		s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
-		t.Fatalf("creds Secret %+v", s)
+		s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds || s.Labels[naming.LabelAccountKey] != f.acc.Status.PublicKey ||
+		!slices.Equal(s.Finalizers, []string{naming.SecretFinalizer}) {
+		t.Fatalf("creds Secret labels %v finalizers %v", s.Labels, s.Finalizers)
 	}
 	kp, err := natsjwt.ParseSeed(s.Data[naming.UserSeed], natsjwt.KindUser)
 	if err != nil {
@@ -139,7 +142,7 @@ func TestSyncInvalidSpec(t *testing.T) {
 	if err := f.sync(t); !controllerhelpers.IsTerminal(err) {
 		t.Fatalf("sync: %v, want a terminal error", err)
 	}
-	f.ExpectWrites("patch natsusers api", "update natsusers/status api")
+	f.ExpectWrites("update natsusers/status api")
 	f.ExpectEvents("Warning " + ReasonInvalidSpec)
 	got := f.User(ns, "api")
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionFalse, ReasonInvalidSpec)
@@ -153,7 +156,6 @@ func TestSyncInvalidSpec(t *testing.T) {
 func TestSyncKeysMissing(t *testing.T) {
 	var pub string
 	f := newUserFixture(t, func(_ *natsv1alpha1.NatsAccount, u *natsv1alpha1.NatsUser) {
-		u.Finalizers = []string{naming.UserFinalizer}
 		_, pub = testfixtures.NewKey(t, natsjwt.KindUser)
 		u.Status.PublicKey = pub
 	})

@@ -48,7 +48,7 @@ type planStep struct {
 }
 
 // plan is what the floor replays: the controller's writes, by kind, in the order a sync makes
-// them (finalizer, Secret, status).
+// them (Secret, status; a NatsUser finalizer patch only for users of earlier versions).
 type plan struct {
 	Users int
 	Steps []planStep
@@ -223,7 +223,8 @@ func (f *floor) replayUser(ctx context.Context, p plan, i int, obj *natsv1alpha1
 			var err error
 			switch k := s.Key; {
 			case k.Resource == "natsusers" && k.Subresource == "" && k.Verb == "PATCH":
-				// The controller's own finalizer, so the floor's patch has the same size.
+				// The legacy NatsUser finalizer (only users of earlier versions are patched), so
+				// the floor's patch has the same size.
 				patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{
 					"finalizers": []string{naming.UserFinalizer}, "resourceVersion": obj.ResourceVersion}})
 				var u *natsv1alpha1.NatsUser
@@ -266,6 +267,8 @@ func (f *floor) replayUser(ctx context.Context, p plan, i int, obj *natsv1alpha1
 				c := &corev1.Secret{
 					ObjectMeta: metav1.ObjectMeta{Name: obj.Name, Namespace: obj.Namespace,
 						Labels: tmplSecret.Labels, Annotations: tmplSecret.Annotations},
+					// No revoke-key finalizer: the floor's copies record no key, and the
+					// account controller ignores creds Secrets without it.
 					Type: tmplSecret.Type, Data: tmplSecret.Data,
 				}
 				if j > 0 {

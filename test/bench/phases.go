@@ -264,7 +264,7 @@ func (r *run) deleteAll(ctx context.Context) (*deleteAllResult, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	r.logf("deleted %d NatsUsers in %s; waiting for the finalizers", r.users, time.Since(began).Round(time.Millisecond))
+	r.logf("deleted %d NatsUsers in %s; waiting for them and their creds Secrets to go", r.users, time.Since(began).Round(time.Millisecond))
 	waitCtx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	lastReport := time.Now()

@@ -43,9 +43,11 @@ func TestAccountRecreatedKeepsRevocations(t *testing.T) {
 	if err := users.Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the deleted user is released", func() bool {
+	// Its creds Secret is released once the account JWT revokes its key.
+	waitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
 		_, err := users.Get(ctx, "gone", metav1.GetOptions{})
-		return apierrors.IsNotFound(err)
+		_, serr := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "gone", metav1.GetOptions{})
+		return apierrors.IsNotFound(err) && apierrors.IsNotFound(serr)
 	})
 
 	if err := accounts.Delete(ctx, "app", metav1.DeleteOptions{}); err != nil {

@@ -29,7 +29,7 @@ import (
 // TestAccountRevocations proves the revocation contract with the user controller: when an edit
 // re-issues a user's credentials (status.revokedBefore), the account JWT revokes the key up to
 // revokedBefore-1s, which covers the old JWT and spares the new one; when the user is deleted,
-// the account revokes the key up to its last issue, and the user's finalizer lets go.
+// the account revokes the key up to its last issue, and then releases its creds Secret.
 func TestAccountRevocations(t *testing.T) {
 	ctx := testContext(t)
 	ns := controlPlane.NewNamespace(t)
@@ -68,9 +68,11 @@ func TestAccountRevocations(t *testing.T) {
 	if err := users.Delete(ctx, "svc", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the deleted user's finalizer is released", func() bool {
+	// The user goes at once; its creds Secret is released once the account JWT revokes its key.
+	waitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
 		_, err := users.Get(ctx, "svc", metav1.GetOptions{})
-		return apierrors.IsNotFound(err)
+		_, serr := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "svc", metav1.GetOptions{})
+		return apierrors.IsNotFound(err) && apierrors.IsNotFound(serr)
 	})
 	acc = getAccount(t, ctx, ns, "app")
 	if revs := decodeAccount(t, acc).Revocations; !natsjwt.IsRevoked(revs, pub, second.Status.IssuedAt.Unix()) || revs[pub] <= want {

@@ -52,7 +52,7 @@ var controllerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsusers"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsoperators/status", "natsaccounts/status", "natsusers/status"}, Verbs: []string{"update"}},
 	{APIGroups: []string{"natsauth.io"}, Resources: []string{"natsoperators/finalizers", "natsaccounts/finalizers", "natsusers/finalizers"}, Verbs: []string{"update"}},
-	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "update", "delete"}},
+	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 	{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 }
 

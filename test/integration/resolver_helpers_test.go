@@ -126,6 +126,8 @@ type resolverEnv struct {
 	credsFile string
 	// patience bounds the waits for the controllers and the resolver; 0 means waitFor's 30s.
 	patience time.Duration
+	// stopControllers stops the controllers newResolverEnv started (startControllers).
+	stopControllers func()
 }
 
 // waitFor is waitFor bounded by e.patience.
@@ -144,8 +146,8 @@ func (e *resolverEnv) waitFor(what string, cond func() bool) {
 // resolver binary repairs servers here.
 func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec), controller ...func(*app.Options)) *resolverEnv {
 	t.Helper()
-	startControllers(t, controller...)
-	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t)}
+	stop := startControllers(t, controller...)
+	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t), stopControllers: stop}
 	e.op = createOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		if mut != nil {
 			mut(s)

@@ -18,6 +18,7 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -87,8 +89,10 @@ func testUserValidForRenewal(t *testing.T) {
 	}
 }
 
-// testUserDeletionWaitsForRevocation: deleting a user removes its Secret at once and keeps the
-// object until the account's JWT revokes the key.
+// testUserDeletionWaitsForRevocation: a deleted user is gone at once (it has no finalizer), and
+// its creds Secret, the record of its key, is kept by its finalizer until the account's JWT
+// revokes the key; then the account controller releases and deletes it (this apiserver has no
+// garbage collector).
 func testUserDeletionWaitsForRevocation(t *testing.T) {
 	e := newUserEnv(t)
 	ns := controlPlane.NewNamespace(t)
@@ -98,22 +102,18 @@ func testUserDeletionWaitsForRevocation(t *testing.T) {
 	if err := e.nats.NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, "leaving", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
-	waitFor(t, e.ctx, "the creds Secret is deleted", func() bool {
-		_, err := e.secret(ns, "leaving")
+	waitFor(t, e.ctx, "the NatsUser is gone", func() bool {
+		_, err := e.getUser(ns, "leaving")
 		return apierrors.IsNotFound(err)
 	})
-	e.consistently(2*time.Second, "the user waits for the revocation", func() bool {
-		u, err := e.getUser(ns, "leaving")
-		return err == nil && u.DeletionTimestamp != nil
+	e.consistently(2*time.Second, "the creds Secret waits for the revocation", func() bool {
+		s, err := e.secret(ns, "leaving")
+		return err == nil && slices.Contains(s.Finalizers, naming.SecretFinalizer)
 	})
-	deleting, err := e.getUser(ns, "leaving")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What the account controller does: revoke up to max(issuedAt, deletionTimestamp).
-	acc.revoke(e, ready.Status.PublicKey, max(ready.Status.IssuedAt.Unix(), deleting.DeletionTimestamp.Unix()))
-	waitFor(t, e.ctx, "the finalizer is released after the revocation", func() bool {
-		_, err := e.getUser(ns, "leaving")
+	// What the account controller does: revoke the Secret's key up to its JWT's iat.
+	acc.revoke(e, ready.Status.PublicKey, ready.Status.IssuedAt.Unix())
+	waitFor(t, e.ctx, "the creds Secret is released after the revocation", func() bool {
+		_, err := e.secret(ns, "leaving")
 		return apierrors.IsNotFound(err)
 	})
 }

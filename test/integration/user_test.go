@@ -78,8 +78,12 @@ func testUserIssueResyncEdit(t *testing.T) {
 		u.Spec.SecretName = "api-creds"
 	}))
 	ready := e.waitReady(ns, "api")
-	if !slices.Contains(ready.Finalizers, naming.UserFinalizer) {
-		t.Errorf("finalizers = %v, want %s", ready.Finalizers, naming.UserFinalizer)
+	// The creds Secret, not a NatsUser finalizer, records the issued key.
+	if len(ready.Finalizers) != 0 {
+		t.Errorf("finalizers = %v, want none", ready.Finalizers)
+	}
+	if s := e.mustSecret(ns, "api-creds"); !slices.Contains(s.Finalizers, naming.SecretFinalizer) || s.Labels[naming.LabelAccountKey] != acc.pub {
+		t.Errorf("creds Secret finalizers %v, account-key label %q; want %s and %s", s.Finalizers, s.Labels[naming.LabelAccountKey], naming.SecretFinalizer, acc.pub)
 	}
 	st := ready.Status
 	if st.SecretName != "api-creds" || st.AccountPublicKey != acc.pub || st.ClaimsHash == "" || st.IssuedAt == nil ||

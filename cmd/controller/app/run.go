@@ -170,6 +170,9 @@ func newControllers(deps controllerutil.Deps, accountCfg account.Config) ([]cont
 	if err := deps.Users.Informer().AddIndexers(naming.UserIndexers()); err != nil {
 		return nil, fmt.Errorf("user indexers: %w", err)
 	}
+	if err := deps.Secrets.Informer().AddIndexers(naming.SecretIndexers()); err != nil {
+		return nil, fmt.Errorf("secret indexers: %w", err)
+	}
 	opc, err := operator.NewController(deps)
 	if err != nil {
 		return nil, err

@@ -96,6 +96,9 @@ func New(t testing.TB, objs ...runtime.Object) *Fixture {
 	if err := f.deps.Users.Informer().AddIndexers(naming.UserIndexers()); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.deps.Secrets.Informer().AddIndexers(naming.SecretIndexers()); err != nil {
+		t.Fatal(err)
+	}
 	f.Sync()
 	return f
 }
