@@ -60,13 +60,9 @@ func Run(ctx context.Context, opts *Options) error {
 	m := metrics.New()
 	metrics.RegisterWorkqueueMetrics(m)
 
-	listener, err := serve.Listen(opts.MetricsBindAddress)
+	listener, probeListener, err := serve.ListenBoth(opts.MetricsBindAddress, opts.HealthProbeBindAddress)
 	if err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
-	}
-	probeListener, err := serve.Listen(opts.HealthProbeBindAddress)
-	if err != nil {
-		return fmt.Errorf("health probe listener: %w", err)
+		return err
 	}
 	ready := serve.NewReadiness("caches not synced")
 

@@ -21,6 +21,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -66,6 +67,21 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, nil
 	}
 	return net.Listen("tcp", addr)
+}
+
+// ListenBoth opens the metrics and the health probe listeners of a binary (each may be off, see
+// Listen), closing the first when the second fails.
+func ListenBoth(metricsAddr, probeAddr string) (metrics, probe net.Listener, err error) {
+	if metrics, err = Listen(metricsAddr); err != nil {
+		return nil, nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	if probe, err = Listen(probeAddr); err != nil {
+		if metrics != nil {
+			metrics.Close()
+		}
+		return nil, nil, fmt.Errorf("health probe listener: %w", err)
+	}
+	return metrics, probe, nil
 }
 
 // Profiling adds Go's /debug/pprof handlers to a server; pass it to Run behind a flag only: the

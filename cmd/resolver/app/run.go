@@ -19,7 +19,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,13 +66,9 @@ func Run(ctx context.Context, opts *Options) error {
 	metrics.RegisterWorkqueueMetrics(m)
 	rm := resolver.NewMetrics(m)
 
-	listener, err := serve.Listen(opts.MetricsBindAddress)
+	listener, probeListener, err := serve.ListenBoth(opts.MetricsBindAddress, opts.HealthProbeBindAddress)
 	if err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
-	}
-	probeListener, err := serve.Listen(opts.HealthProbeBindAddress)
-	if err != nil {
-		return fmt.Errorf("health probe listener: %w", err)
+		return err
 	}
 	recorder, stopEvents, err := kube.EventRecorder(ctx, kubeClient, Component)
 	if err != nil {
