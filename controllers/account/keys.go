@@ -136,8 +136,9 @@ func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
 			naming.LabelSecretType: naming.SecretTypeKeys,
 			naming.LabelAccount:    acc.Name,
 		},
-		Keys:      keys,
-		MustExist: acc.Status.PublicKey != "",
+		Annotations: map[string]string{naming.AnnotationCreatedFor: string(acc.UID)},
+		Keys:        keys,
+		MustExist:   acc.Status.PublicKey != "",
 	}
 	if acc.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
 		spec.Owner = metav1.NewControllerRef(acc, natsv1alpha1.SchemeGroupVersion.WithKind("NatsAccount"))

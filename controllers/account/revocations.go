@@ -102,11 +102,22 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 	return list, added, recheck
 }
 
-// adoptedAt returns the account's creation time (unix seconds) when its key Secret is older than
-// the object, that is, retained from an earlier NatsAccount of the same name; zero otherwise.
+// adoptedAt returns the account's creation time (unix seconds) when its key Secret was retained
+// from an earlier NatsAccount of the same name; zero otherwise. The Secret names the UID it was
+// created for; one from before that annotation is adopted when it is older than the object
+// (creation times have whole seconds, so a re-creation within the second would look new).
 func (c *Controller) adoptedAt(acc *natsv1alpha1.NatsAccount) int64 {
 	secret, err := c.secretLister.Secrets(acc.Namespace).Get(accountKeySecret(acc).Name)
-	if err != nil || !secret.CreationTimestamp.Before(&acc.CreationTimestamp) {
+	if err != nil {
+		return 0
+	}
+	if uid, ok := secret.Annotations[naming.AnnotationCreatedFor]; ok {
+		if uid == string(acc.UID) {
+			return 0
+		}
+		return acc.CreationTimestamp.Unix()
+	}
+	if !secret.CreationTimestamp.Before(&acc.CreationTimestamp) {
 		return 0
 	}
 	return acc.CreationTimestamp.Unix()

@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -131,5 +133,32 @@ func TestRevocationsCompaction(t *testing.T) {
 				t.Error("the live user's current JWT is revoked")
 			}
 		})
+	}
+}
+
+// TestAdoptedAt: a key Secret created for another NatsAccount UID is adopted even when both were
+// created in the same second; one created for this account is not; a Secret from before the
+// created-for annotation falls back to comparing creation times.
+func TestAdoptedAt(t *testing.T) {
+	created := metav1.NewTime(time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC))
+	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "acc", UID: "new", CreationTimestamp: created}}
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		secretAge   time.Duration
+		adopted     bool
+	}{
+		{"created for an earlier account in the same second", map[string]string{naming.AnnotationCreatedFor: "old"}, 0, true},
+		{"created for this account", map[string]string{naming.AnnotationCreatedFor: "new"}, 0, false},
+		{"legacy Secret of the same second", nil, 0, false},
+		{"legacy Secret older than the account", nil, time.Hour, true},
+	} {
+		secrets := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+		_ = secrets.Add(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: naming.AccountKeysSecret("acc"),
+			Annotations: tc.annotations, CreationTimestamp: metav1.NewTime(created.Add(-tc.secretAge))}})
+		c := &Controller{secretLister: corelisters.NewSecretLister(secrets)}
+		if got := c.adoptedAt(acc) != 0; got != tc.adopted {
+			t.Errorf("%s: adopted %v, want %v", tc.name, got, tc.adopted)
+		}
 	}
 }

@@ -49,6 +49,8 @@ var (
 type KeySecret struct {
 	Namespace, Name string
 	Labels          map[string]string
+	// Annotations are written when the Secret is created and never changed afterwards.
+	Annotations map[string]string
 	// Owner, when set, makes the Secret garbage-collected with its object (keyDeletionPolicy
 	// Delete); when nil any owner reference to OwnerUID is removed so the keys are retained.
 	Owner *metav1.OwnerReference
@@ -98,7 +100,7 @@ func (s *KeyStore) create(ctx context.Context, spec KeySecret) (map[string]nkeys
 		return nil, err
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, Labels: spec.Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, Labels: spec.Labels, Annotations: spec.Annotations},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
 	}

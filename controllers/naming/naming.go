@@ -64,6 +64,9 @@ const (
 	// deleted while the account's key Secret was missing. One annotation per key, so concurrent
 	// deletions add theirs with merge patches that cannot overwrite each other.
 	AnnotationPendingRevocationPrefix = "pending-revocation.natsauth.io/"
+	// AnnotationCreatedFor on an account key Secret is the UID of the NatsAccount it was created
+	// for, so a re-created account knows it adopted retained keys even within the same second.
+	AnnotationCreatedFor = "natsauth.io/created-for"
 )
 
 // PendingRevocations returns the keys an account's annotations ask it to revoke, with the time

@@ -43,6 +43,8 @@ func TestNamesAreStable(t *testing.T) {
 		{AnnotationChecksum, "natsauth.io/config-checksum"},
 		{AnnotationClaimsHash, "natsauth.io/claims-hash"},
 		{AnnotationRevokedBefore, "natsauth.io/revoked-before"},
+		{AnnotationPendingRevocationPrefix, "pending-revocation.natsauth.io/"},
+		{AnnotationCreatedFor, "natsauth.io/created-for"},
 		{SecretTypeKeys, "keys"},
 		{SecretTypeCreds, "creds"},
 		{SecretTypeServerConfig, "server-config"},
