@@ -124,6 +124,10 @@ func TestDeletedWhileAccountKeysMissingIsRevokedLater(t *testing.T) {
 		_, err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Get(e.ctx, "api", metav1.GetOptions{})
 		return apierrors.IsNotFound(err) && e.account("orders").Annotations[pendingKey] != ""
 	})
+	// Events are sent asynchronously: wait for the warning, then check it was not repeated.
+	waitFor(t, e.ctx, "a RevocationPending warning on the account", func() bool {
+		return warningEvents(t, e.ctx, e.ns, "orders", "RevocationPending") > 0
+	})
 	if n := warningEvents(t, e.ctx, e.ns, "orders", "RevocationPending"); n != 1 {
 		t.Errorf("%d RevocationPending warnings on the account, want 1", n)
 	}
