@@ -61,7 +61,7 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 // bearerAllowed refuses a bearer-token user, directly or through a scoped key's template, of an
 // account whose limits disallow bearer tokens: nats-server would refuse every connection made
 // with such credentials, so Ready=True would be a lie.
-func bearerAllowed(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) error {
+func bearerAllowed(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser, s *signer) error {
 	if acc.Spec.Limits == nil || !acc.Spec.Limits.DisallowBearer {
 		return nil
 	}
@@ -69,11 +69,9 @@ func bearerAllowed(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) e
 		return failed(ReasonInvalidSpec, "spec.bearerToken is true but NatsAccount %s/%s sets limits.disallowBearer, so the server would refuse these credentials; "+
 			"set bearerToken to false, or ask the account's administrator to allow bearer tokens", acc.Namespace, acc.Name)
 	}
-	for _, k := range acc.Spec.SigningKeys {
-		if k.Name == user.Spec.SigningKey && k.Scope != nil && k.Scope.Template.BearerToken {
-			return failed(ReasonInvalidSpec, "signing key %q of NatsAccount %s/%s issues bearer tokens but the account sets limits.disallowBearer, so the server would refuse these credentials",
-				k.Name, acc.Namespace, acc.Name)
-		}
+	if s.bearer {
+		return failed(ReasonInvalidSpec, "signing key %q of NatsAccount %s/%s issues bearer tokens but the account sets limits.disallowBearer, so the server would refuse these credentials",
+			s.name, acc.Namespace, acc.Name)
 	}
 	return nil
 }
@@ -84,6 +82,7 @@ type signer struct {
 	key    nkeys.KeyPair
 	pub    string
 	scoped bool
+	bearer bool // a scoped key whose template issues bearer tokens
 }
 
 // signingKey returns the signing key spec.signingKey names (the default key when empty) from the
@@ -99,7 +98,9 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 			return nil, failed(ReasonSigningKeyNotFound, "NatsAccount %s/%s has no signing key %q in spec.signingKeys; correct spec.signingKey",
 				acc.Namespace, acc.Name, s.name)
 		}
-		s.scoped = acc.Spec.SigningKeys[i].Scope != nil
+		if scope := acc.Spec.SigningKeys[i].Scope; scope != nil {
+			s.scoped, s.bearer = true, scope.Template.BearerToken
+		}
 	}
 	secret, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name))
 	if apierrors.IsNotFound(err) {

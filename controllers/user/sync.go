@@ -81,7 +81,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return 0, err
 	}
-	if err := bearerAllowed(acc, user); err != nil {
+	if err := bearerAllowed(acc, user, signer); err != nil {
 		return 0, err
 	}
 	cur, err := c.currentCreds(ctx, user, status)
