@@ -159,7 +159,7 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 		return nil
 	}
 	prev := previousIssuedAt(cur, status)
-	revoke := why != issueRenewal && why != issueRevoked && prev > 0
+	revoke := revokesEarlier(why, status, d) && prev > 0
 	if revoke {
 		if ok, wait := natsjwt.CanIssueAfter(prev, now); !ok {
 			return controllerhelpers.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
@@ -194,6 +194,22 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	klog.FromContext(ctx).V(2).Info("Issued user JWT", "publicKey", cur.pub, "claimsHash", d.hash,
 		"why", why, "signingKey", s.name, "revokesEarlier", revoke)
 	return nil
+}
+
+// revokesEarlier says whether the JWT replacing the current one must revoke the key's earlier
+// JWTs. Only a change of what they grant needs it. A renewal and the account's own revocation do
+// not, nor does a repair of a Secret whose JWT was lost or tampered with while status still
+// records that it was issued for these claims: the earlier JWT grants what the new one grants,
+// and revoking it would re-sign the account (the system account, for the resolver's creds) and
+// cut off clients that still hold it, for nothing.
+func revokesEarlier(why string, status *natsv1alpha1.NatsUserStatus, d *desired) bool {
+	switch why {
+	case issueRenewal, issueRevoked:
+		return false
+	case issueRepair:
+		return status.ClaimsHash == "" || status.ClaimsHash != d.hash
+	}
+	return true
 }
 
 // previousIssuedAt is the iat of the JWT being replaced: from the Secret, else as last recorded.

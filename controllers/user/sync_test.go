@@ -215,3 +215,36 @@ func TestSyncRenewal(t *testing.T) {
 		t.Errorf("status.expiresAt %v, JWT expires %d", got.Status.ExpiresAt, renewed.Expires)
 	}
 }
+
+// TestSyncRepairRevokesNothing: a creds Secret whose JWT was tampered with gets a new JWT for the
+// same key and claims, and the earlier JWTs stay valid: they grant what the new one grants, and a
+// revocation would make the account re-sign (the system account, for the resolver's creds).
+func TestSyncRepairRevokesNothing(t *testing.T) {
+	f := newUserFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	first := f.creds(t)
+	f.Settle()
+
+	tampered := f.Secret(ns, "api").DeepCopy()
+	tampered.Data[naming.UserJWT] = []byte("not a JWT")
+	f.Put(tampered)
+	f.Settle()
+	f.Clock.Step(2 * time.Second)
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	// The status is written too when the new JWT's iat (wall clock, set by jwt/v2) is in a
+	// later second.
+	if w := f.Writes(); len(w) == 0 || w[0] != "update secrets api" {
+		t.Errorf("writes %v, want the Secret's update first", w)
+	}
+	if repaired := f.creds(t); repaired.Subject != first.Subject {
+		t.Errorf("repaired JWT for %s, was %s", repaired.Subject, first.Subject)
+	}
+	got := f.User(ns, "api")
+	if got.Status.RevokedBefore != nil || f.Secret(ns, "api").Annotations[naming.AnnotationRevokedBefore] != "" {
+		t.Errorf("a repair revoked earlier JWTs: %+v", got.Status)
+	}
+}

@@ -19,12 +19,16 @@ package integration
 import (
 	"maps"
 	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
 // TestServerConfigIsRecreated: a deleted <op>-server-config Secret comes back with the same
@@ -89,5 +93,61 @@ func TestCredsSecretIsReadopted(t *testing.T) {
 	}
 	if got := readyUser(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
 		t.Errorf("public key changed from %s to %s", u.Status.PublicKey, got.Status.PublicKey)
+	}
+}
+
+// TestTamperedSecretsRewriteOnlyThemselves: tampering with owned Secrets (a tenant's creds, the
+// resolver's creds in the system account, the server config) repairs those Secrets and nothing
+// else. A repaired creds Secret gets a JWT for the same key and claims and revokes nothing, so
+// neither the tenant's account nor the system account is re-signed (revoking the lost JWT, as a
+// repair once did, re-signed the system account and pushed it to every server).
+func TestTamperedSecretsRewriteOnlyThemselves(t *testing.T) {
+	startControllers(t)
+	ns := controlPlane.NewNamespace(t)
+	ctx := testContext(t)
+	op := createOperator(t, ns, "main", nil)
+	readyAccount(t, ns, "orders", "main")
+	createReadyUser(t, ctx, ns, "api", "orders")
+	readyUser(t, ns, naming.ResolverUser(op.Name))
+	accounts := []string{"orders", naming.SystemAccount(op.Name)}
+	signed := map[string]string{}
+	for _, name := range accounts {
+		signed[name] = waitAccountReady(t, ctx, ns, name).Status.JWT
+	}
+	config := getSecret(t, ns, op.Status.ServerConfigSecret)
+
+	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
+	tamper := map[string]string{"api": naming.UserJWT, naming.ResolverCredsSecret(op.Name): naming.UserJWT,
+		config.Name: "auth.conf"}
+	for name, key := range tamper {
+		s := getSecret(t, ns, name)
+		s.Data[key] = []byte("tampered")
+		if _, err := secrets.Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, "every tampered Secret is repaired", func() bool {
+		for _, user := range []string{"api", naming.ResolverUser(op.Name)} {
+			u := readyUser(t, ns, user)
+			claims, err := jwt.DecodeUserClaims(string(getSecret(t, ns, u.Status.SecretName).Data[naming.UserJWT]))
+			if err != nil || claims.Subject != u.Status.PublicKey {
+				return false
+			}
+		}
+		return string(getSecret(t, ns, config.Name).Data["auth.conf"]) == string(config.Data["auth.conf"])
+	})
+	consistently(t, ctx, "no account is re-signed", 3*time.Second, func() bool {
+		for _, name := range accounts {
+			if got := getAccount(t, ctx, ns, name); got.Status.JWT != signed[name] {
+				t.Errorf("NatsAccount %s was re-signed: %s", name, got.Status.JWT)
+				return false
+			}
+		}
+		return true
+	})
+	for _, user := range []string{"api", naming.ResolverUser(op.Name)} {
+		if u := readyUser(t, ns, user); u.Status.RevokedBefore != nil {
+			t.Errorf("NatsUser %s: the repair revoked earlier JWTs (revokedBefore %v)", user, u.Status.RevokedBefore)
+		}
 	}
 }
