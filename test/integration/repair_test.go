@@ -110,9 +110,10 @@ func TestTamperedSecretsRewriteOnlyThemselves(t *testing.T) {
 	createReadyUser(t, ctx, ns, "api", "orders")
 	readyUser(t, ns, naming.ResolverUser(op.Name))
 	accounts := []string{"orders", naming.SystemAccount(op.Name)}
-	signed := map[string]string{}
+	signed, versions := map[string]string{}, map[string]string{}
 	for _, name := range accounts {
-		signed[name] = waitAccountReady(t, ctx, ns, name).Status.JWT
+		acc := waitAccountReady(t, ctx, ns, name)
+		signed[name], versions[name] = acc.Status.JWT, acc.ResourceVersion
 	}
 	config := getSecret(t, ns, op.Status.ServerConfigSecret)
 
@@ -136,10 +137,15 @@ func TestTamperedSecretsRewriteOnlyThemselves(t *testing.T) {
 		}
 		return string(getSecret(t, ns, config.Name).Data["auth.conf"]) == string(config.Data["auth.conf"])
 	})
-	consistently(t, ctx, "no account is re-signed", 3*time.Second, func() bool {
+	consistently(t, ctx, "no account is written", 3*time.Second, func() bool {
 		for _, name := range accounts {
-			if got := getAccount(t, ctx, ns, name); got.Status.JWT != signed[name] {
+			got := getAccount(t, ctx, ns, name)
+			if got.Status.JWT != signed[name] {
 				t.Errorf("NatsAccount %s was re-signed: %s", name, got.Status.JWT)
+				return false
+			}
+			if got.ResourceVersion != versions[name] {
+				t.Errorf("NatsAccount %s was written (resourceVersion %s, was %s)", name, got.ResourceVersion, versions[name])
 				return false
 			}
 		}
