@@ -100,7 +100,7 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if err != nil {
 		return controllerhelpers.Outcome{}, err
 	}
-	op.Status.ClaimsHash = hash
+	op.Status.ClaimsHash, op.Status.JWT = hash, operatorJWT
 	cfg := serverConfig{operatorJWT: operatorJWT, systemPub: sys.Status.PublicKey, systemJWT: sys.Status.JWT,
 		resolver: op.Spec.Resolver, operatorName: op.Name, operatorSpace: op.Namespace}
 	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
@@ -151,14 +151,16 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 }
 
 // operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
+// The current one is status.jwt, or, for an operator issued by an earlier version, the one in the
+// server-config Secret.
 func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOperator, claims *jwt.OperatorClaims, hash string, identity natsjwtKey) (string, error) {
-	if s, err := c.secrets.Secrets(op.Namespace).Get(naming.ServerConfigSecret(op.Name)); err == nil && op.Status.ClaimsHash == hash {
-		if current := string(s.Data[naming.OperatorJWT]); current != "" {
-			if decoded, err := jwt.DecodeOperatorClaims(current); err == nil {
-				if h, err := natsjwt.Hash(decoded); err == nil && h == hash {
-					return current, nil
-				}
-			}
+	if op.Status.ClaimsHash == hash {
+		current := op.Status.JWT
+		if s, err := c.secrets.Secrets(op.Namespace).Get(naming.ServerConfigSecret(op.Name)); err == nil && current == "" {
+			current = string(s.Data[naming.OperatorJWT])
+		}
+		if sameClaims(current, hash, op.Status.PublicKey) {
+			return current, nil
 		}
 	}
 	token, _, err := natsjwt.Sign(claims, identity)
@@ -168,6 +170,16 @@ func (c *Controller) operatorJWT(ctx context.Context, op *natsv1alpha1.NatsOpera
 	c.deps.IssueMetrics.JWTsSigned("operator", 1)
 	klog.FromContext(ctx).V(2).Info("Issued operator JWT", "claimsHash", hash)
 	return token, nil
+}
+
+// sameClaims reports whether token is an operator JWT of subject whose claims hash to hash.
+func sameClaims(token, hash, subject string) bool {
+	decoded, err := jwt.DecodeOperatorClaims(token)
+	if err != nil || decoded.Subject != subject {
+		return false
+	}
+	h, err := natsjwt.Hash(decoded)
+	return err == nil && h == hash
 }
 
 func (c *Controller) updateStatus(ctx context.Context, cached, op *natsv1alpha1.NatsOperator) error {

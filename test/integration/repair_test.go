@@ -32,7 +32,8 @@ import (
 )
 
 // TestServerConfigIsRecreated: a deleted <op>-server-config Secret comes back with the same
-// content and checksum, so servers that mount it are not left without their auth config.
+// content and checksum, so servers that mount it are not left without their auth config, and
+// keep an operator JWT they can reload (the same one, from status.jwt).
 func TestServerConfigIsRecreated(t *testing.T) {
 	startControllers(t)
 	ns := controlPlane.NewNamespace(t)
@@ -40,6 +41,13 @@ func TestServerConfigIsRecreated(t *testing.T) {
 	op := createOperator(t, ns, "main", nil)
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
 	before := getSecret(t, ns, op.Status.ServerConfigSecret)
+	// A JWT signed again now would differ (its iat is in a later second): the operator JWT must
+	// be reused, since nats-server cannot reload another one.
+	claims, err := jwt.DecodeOperatorClaims(string(before.Data[naming.OperatorJWT]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "a second later than the operator JWT's iat", func() bool { return time.Now().Unix() > claims.IssuedAt })
 	if err := secrets.Delete(ctx, before.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -174,6 +174,11 @@ type NatsOperatorStatus struct {
 	// nats-servers need the new operator JWT and so a restart.
 	// +optional
 	ClaimsHash string `json:"claimsHash,omitempty"`
+	// jwt is the issued operator JWT (public, like an account's). It is kept here so that a
+	// re-created server-config Secret carries the same JWT: nats-server cannot reload another
+	// operator JWT, even one that differs only in its issue time.
+	// +optional
+	JWT string `json:"jwt,omitempty"`
 	// conditions describe the operator's state; Ready is True when everything is issued.
 	// +optional
 	// +listType=map
