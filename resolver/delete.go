@@ -18,24 +18,17 @@ package resolver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/nats-io/jwt/v2"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/klog/v2"
-	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // ErrInvalidDeleteRequest: status.deleteRequest does not decode, is not self-signed, or does not
@@ -49,7 +42,6 @@ var ErrInvalidDeleteRequest = errors.New("invalid delete request")
 // there is nothing to do: the controller decided the servers keep the JWT, or has not signed
 // the request yet, and its status write re-queues the account.
 func (c *Controller) deleteAccount(ctx context.Context, key cache.ObjectName, acc *natsv1alpha1.NatsAccount) error {
-	logger := klog.FromContext(ctx)
 	// The servers are about to lose the account: drift checks must not push it back.
 	c.state.forget(key)
 	req := acc.Status.DeleteRequest
@@ -81,49 +73,11 @@ func (c *Controller) deleteAccount(ctx context.Context, key cache.ObjectName, ac
 		if errors.Is(err, ErrUntrustedIssuer) {
 			reason = ReasonUntrustedIssuer
 		}
-		if werr := c.reportDeleted(ctx, acc, pushedStatus{status: metav1.ConditionFalse, reason: reason, message: conditionMessage(err.Error())}); werr != nil {
-			return werr
-		}
-		return controllerhelpers.Terminal(err)
+		return c.refuse(ctx, deletedCond, acc, reason, err)
 	}
-	failed := pushedStatus{status: metav1.ConditionFalse, reason: ReasonDeleteFailed}
-	if !c.nats.Connected() {
-		failed.message = msgNotConnected
-		if err := c.reportDeleted(ctx, acc, failed); err != nil {
-			return err
-		}
-		return controllerhelpers.Requeue("%v", errNotConnected)
-	}
-	view, err := c.serverView(ctx)
-	if err != nil {
-		failed.message = conditionMessage(err.Error())
-		return errors.Join(fmt.Errorf("count servers: %w", err), c.reportDeleted(ctx, acc, failed))
-	}
-	deleteCtx, cancel := context.WithTimeout(ctx, c.pushTimeout)
-	res, err := c.nats.Delete(deleteCtx, req, len(view.expected))
-	cancel()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	rep := summarize(view.expected, res, err)
-	if c.metrics != nil {
-		c.metrics.Deletes.WithLabelValues(rep.result()).Inc()
-	}
-	want := deletedStatus(rep)
-	logger.V(2).Info("Sent delete request", "publicKey", acc.Status.PublicKey, "acknowledged", rep.acked,
-		"expected", rep.expected, "result", rep.result(), "lastReply", lastReply(res))
-	if rep.complete() {
+	return c.deliver(ctx, delivery{op: &deleteOp, acc: acc, token: req, pub: acc.Status.PublicKey, acked: func(string) {
 		c.state.recordDeleted(key, digest)
-	}
-	if err := c.reportDeleted(ctx, acc, want); err != nil {
-		return err
-	}
-	if !rep.complete() {
-		// Retried with backoff until every server acknowledged, or the object is gone (the
-		// controller stops waiting at its deadline).
-		return fmt.Errorf("delete account %s: %s", acc.Status.PublicKey, want.message)
-	}
-	return nil
+	}})
 }
 
 // deletedStatus turns a delete's report into the Deleted condition, such as "deleted from 3 of
@@ -162,54 +116,6 @@ func trustedDeleteRequest(token, accountPub string, signingKeys []string) error 
 	}
 	if pub, _ := list[0].(string); accountPub == "" || pub != accountPub {
 		return fmt.Errorf("%w: it names %v, not the account %s", ErrInvalidDeleteRequest, list[0], accountPub)
-	}
-	return nil
-}
-
-// deletedCondition is pushedCondition for the Deleted condition.
-func deletedCondition(acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.Time) (metav1.Condition, bool) {
-	cond := metav1.Condition{
-		Type: natsv1alpha1.ConditionDeleted, Status: want.status, Reason: want.reason, Message: want.message,
-		ObservedGeneration: acc.Generation, LastTransitionTime: metav1.NewTime(now),
-	}
-	prev := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionDeleted)
-	if prev != nil && prev.Status == cond.Status {
-		cond.LastTransitionTime = prev.LastTransitionTime
-	}
-	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason ||
-		prev.Message != cond.Message || prev.ObservedGeneration != cond.ObservedGeneration
-	return cond, changed
-}
-
-// reportDeleted writes the Deleted condition when it differs, and emits a Warning when it turns
-// to a failure. The success is announced by the controller, when it lets the object go.
-func (c *Controller) reportDeleted(ctx context.Context, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
-	key := cache.ObjectName{Namespace: cached.Namespace, Name: cached.Name}
-	cond, changed := deletedCondition(cached, want, c.clock.Now())
-	if !changed || c.state.applyPending(natsv1alpha1.ConditionDeleted, key, cached.ResourceVersion, want) {
-		return nil
-	}
-	body, err := json.Marshal(statusApply{
-		APIVersion: natsv1alpha1.SchemeGroupVersion.String(), Kind: "NatsAccount",
-		Metadata: applyMeta{Name: cached.Name, Namespace: cached.Namespace, UID: cached.UID},
-		Status:   applyStatusPart{Conditions: []metav1.Condition{cond}},
-	})
-	if err != nil {
-		return fmt.Errorf("encode Deleted status: %w", err)
-	}
-	_, err = c.client.NatsauthV1alpha1().NatsAccounts(cached.Namespace).Patch(ctx, cached.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: DeleteFieldManager, Force: ptr.To(true)}, "status")
-	if apierrors.IsNotFound(err) {
-		// The controller let the account go meanwhile (its deadline); nothing left to report on.
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("apply Deleted status: %w", err)
-	}
-	c.state.recordApply(natsv1alpha1.ConditionDeleted, key, cached.ResourceVersion, want)
-	prev := meta.FindStatusCondition(cached.Status.Conditions, natsv1alpha1.ConditionDeleted)
-	if cond.Status == metav1.ConditionFalse && (prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason) {
-		c.recorder.Event(cached, corev1.EventTypeWarning, cond.Reason, cond.Message)
 	}
 	return nil
 }

@@ -44,6 +44,14 @@ limitations under the License.
 // cache resolver: it is left out of drift checks, because it lists only what it happens to have
 // cached.
 //
+// # Deleted accounts
+//
+// An account being deleted is never pushed again. When the controller left a delete request in
+// status.deleteRequest, the request takes the same path as a push (deliver: one request to every
+// expected server, the outcome in a condition, retried with backoff until every server
+// acknowledged) to $SYS.REQ.CLAIMS.DELETE, and its outcome is the Deleted condition, applied
+// under DeleteFieldManager. The two differ only in what is sent and recorded (operation).
+//
 // # Lookups
 //
 // The controller also answers $SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP from its informer cache, for

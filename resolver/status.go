@@ -23,6 +23,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -42,52 +43,95 @@ type pushedStatus struct {
 	hash string
 }
 
-// pushedCondition returns the Pushed condition for want and whether it, or the hash, differs
-// from what acc's status says. The transition time moves only when the status flips, so
-// repeating an outcome writes nothing and triggers no update event.
-func pushedCondition(acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.Time) (metav1.Condition, bool) {
+// ownedCondition is a condition the resolver owns on NatsAccount status, and how it is written.
+type ownedCondition struct {
+	// condType is the condition type.
+	condType string
+	// manager is the field manager of its apply.
+	manager string
+	// withHash: status.pushedClaimsHash is written with it (Pushed).
+	withHash bool
+	// announceTrue: a turn to True is a Normal event. A completed delete is announced by the
+	// controller, when it lets the object go.
+	announceTrue bool
+	// goneOK: an account gone before the write leaves nothing to report on (Deleted: the
+	// controller let it go at its deadline). A push retries and then finds it gone.
+	goneOK bool
+}
+
+// The two conditions the resolver writes.
+var (
+	pushedCond  = ownedCondition{condType: natsv1alpha1.ConditionPushed, manager: FieldManager, withHash: true, announceTrue: true}
+	deletedCond = ownedCondition{condType: natsv1alpha1.ConditionDeleted, manager: DeleteFieldManager, goneOK: true}
+)
+
+// keptHash is the pushedClaimsHash to write when a delivery is incomplete: unchanged.
+func (k ownedCondition) keptHash(acc *natsv1alpha1.NatsAccount) string {
+	if k.withHash {
+		return acc.Status.PushedClaimsHash
+	}
+	return ""
+}
+
+// ackedHash is the pushedClaimsHash to write when every server acknowledged.
+func (k ownedCondition) ackedHash(acc *natsv1alpha1.NatsAccount) string {
+	if k.withHash {
+		return acc.Status.ClaimsHash
+	}
+	return ""
+}
+
+// conditionFor returns kind's condition for want and whether it, or the hash, differs from
+// what acc's status says. The transition time moves only when the status flips, so repeating
+// an outcome writes nothing and triggers no update event.
+func conditionFor(kind ownedCondition, acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.Time) (metav1.Condition, bool) {
 	cond := metav1.Condition{
-		Type: natsv1alpha1.ConditionPushed, Status: want.status, Reason: want.reason, Message: want.message,
+		Type: kind.condType, Status: want.status, Reason: want.reason, Message: want.message,
 		ObservedGeneration: acc.Generation, LastTransitionTime: metav1.NewTime(now),
 	}
-	prev := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionPushed)
+	prev := meta.FindStatusCondition(acc.Status.Conditions, kind.condType)
 	if prev != nil && prev.Status == cond.Status {
 		cond.LastTransitionTime = prev.LastTransitionTime
 	}
 	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason ||
 		prev.Message != cond.Message || prev.ObservedGeneration != cond.ObservedGeneration ||
-		acc.Status.PushedClaimsHash != want.hash
+		(kind.withHash && acc.Status.PushedClaimsHash != want.hash)
 	return cond, changed
 }
 
-// report writes want into cached's status when it differs, and emits an event when the
-// condition's status or reason changed.
-func (c *Controller) report(ctx context.Context, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
+// applyCondition writes want as kind's condition into cached's status when it differs, and
+// emits an event when the condition's status or reason changed: a Warning for False, a Normal
+// for True where kind announces it.
+func (c *Controller) applyCondition(ctx context.Context, kind ownedCondition, cached *natsv1alpha1.NatsAccount, want pushedStatus) error {
 	key := cache.ObjectName{Namespace: cached.Namespace, Name: cached.Name}
-	cond, changed := pushedCondition(cached, want, c.clock.Now())
-	if !changed || c.state.applyPending(natsv1alpha1.ConditionPushed, key, cached.ResourceVersion, want) {
+	cond, changed := conditionFor(kind, cached, want, c.clock.Now())
+	if !changed || c.state.applyPending(kind.condType, key, cached.ResourceVersion, want) {
 		return nil
 	}
-	if err := c.applyStatus(ctx, cached, cond, want.hash); err != nil {
+	err := c.applyStatus(ctx, kind, cached, cond, want.hash)
+	if kind.goneOK && apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	c.state.recordApply(natsv1alpha1.ConditionPushed, key, cached.ResourceVersion, want)
-	prev := meta.FindStatusCondition(cached.Status.Conditions, natsv1alpha1.ConditionPushed)
+	c.state.recordApply(kind.condType, key, cached.ResourceVersion, want)
+	prev := meta.FindStatusCondition(cached.Status.Conditions, kind.condType)
 	if prev != nil && prev.Status == cond.Status && prev.Reason == cond.Reason {
 		return nil
 	}
-	switch cond.Status {
-	case metav1.ConditionTrue:
+	switch {
+	case cond.Status == metav1.ConditionTrue && kind.announceTrue:
 		c.recorder.Event(cached, corev1.EventTypeNormal, cond.Reason, cond.Message)
-	case metav1.ConditionFalse:
+	case cond.Status == metav1.ConditionFalse:
 		c.recorder.Event(cached, corev1.EventTypeWarning, cond.Reason, cond.Message)
 	}
 	return nil
 }
 
-// statusApply is the server-side apply configuration of the resolver's fields. Only the Pushed
-// entry of conditions is listed: conditions is a map keyed by type, so apply merges it with the
-// controller's entries, and every field this manager stops listing would be removed.
+// statusApply is the server-side apply configuration of the resolver's fields. Only the entry
+// of the condition written is listed: conditions is a map keyed by type, so apply merges it
+// with the controller's entries, and every field this manager stops listing would be removed.
 type statusApply struct {
 	APIVersion string          `json:"apiVersion"`
 	Kind       string          `json:"kind"`
@@ -108,22 +152,26 @@ type applyStatusPart struct {
 	PushedClaimsHash string             `json:"pushedClaimsHash,omitempty"`
 }
 
-// applyStatus writes the Pushed condition and pushedClaimsHash with server-side apply on the
-// status subresource, under the resolver's field manager. Force takes the fields over should
-// another manager have set them; nothing else writes them on purpose.
-func (c *Controller) applyStatus(ctx context.Context, acc *natsv1alpha1.NatsAccount, cond metav1.Condition, hash string) error {
+// applyStatus writes cond (and, for Pushed, pushedClaimsHash) with server-side apply on the
+// status subresource, under kind's field manager. Force takes the fields over should another
+// manager have set them; nothing else writes them on purpose.
+func (c *Controller) applyStatus(ctx context.Context, kind ownedCondition, acc *natsv1alpha1.NatsAccount, cond metav1.Condition, hash string) error {
+	part := applyStatusPart{Conditions: []metav1.Condition{cond}}
+	if kind.withHash {
+		part.PushedClaimsHash = hash
+	}
 	body, err := json.Marshal(statusApply{
 		APIVersion: natsv1alpha1.SchemeGroupVersion.String(), Kind: "NatsAccount",
 		Metadata: applyMeta{Name: acc.Name, Namespace: acc.Namespace, UID: acc.UID},
-		Status:   applyStatusPart{Conditions: []metav1.Condition{cond}, PushedClaimsHash: hash},
+		Status:   part,
 	})
 	if err != nil {
-		return fmt.Errorf("encode Pushed status: %w", err)
+		return fmt.Errorf("encode %s status: %w", kind.condType, err)
 	}
 	_, err = c.client.NatsauthV1alpha1().NatsAccounts(acc.Namespace).Patch(ctx, acc.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: FieldManager, Force: ptr.To(true)}, "status")
+		metav1.PatchOptions{FieldManager: kind.manager, Force: ptr.To(true)}, "status")
 	if err != nil {
-		return fmt.Errorf("apply Pushed status: %w", err)
+		return fmt.Errorf("apply %s status: %w", kind.condType, err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestPushedCondition(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := acc.DeepCopy()
 			a.Generation = tc.generation
-			cond, changed := pushedCondition(a, tc.want, now)
+			cond, changed := conditionFor(pushedCond, a, tc.want, now)
 			if changed != tc.wantChanged {
 				t.Errorf("changed %t, want %t", changed, tc.wantChanged)
 			}
@@ -65,8 +65,18 @@ func TestPushedCondition(t *testing.T) {
 		})
 	}
 	t.Run("a first outcome is a change", func(t *testing.T) {
-		if _, changed := pushedCondition(&natsv1alpha1.NatsAccount{}, same, now); !changed {
+		if _, changed := conditionFor(pushedCond, &natsv1alpha1.NatsAccount{}, same, now); !changed {
 			t.Error("no Pushed condition yet, but nothing to write")
+		}
+	})
+	t.Run("the Deleted condition ignores pushedClaimsHash", func(t *testing.T) {
+		deleted := metav1.Condition{Type: natsv1alpha1.ConditionDeleted, Status: metav1.ConditionTrue, Reason: ReasonDeletedFromServers,
+			Message: "deleted from 3 of 3 servers", ObservedGeneration: 2, LastTransitionTime: earlier}
+		a := acc.DeepCopy()
+		a.Status.Conditions = append(a.Status.Conditions, deleted)
+		want := pushedStatus{status: deleted.Status, reason: deleted.Reason, message: deleted.Message}
+		if cond, changed := conditionFor(deletedCond, a, want, now); changed || cond.Type != natsv1alpha1.ConditionDeleted {
+			t.Errorf("condition %+v, changed %t: want the unchanged Deleted condition", cond, changed)
 		}
 	})
 }

@@ -90,20 +90,17 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return fmt.Errorf("read operator: %w", err)
 	}
 	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
-		return c.report(ctx, acc, pushedStatus{metav1.ConditionUnknown, ReasonPushNotSupported, msgMemoryResolver, acc.Status.PushedClaimsHash})
+		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionUnknown, ReasonPushNotSupported, msgMemoryResolver, acc.Status.PushedClaimsHash})
 	}
 	claims, err := trustedClaims(acc.Status.JWT, acc.Status.PublicKey, op.Status.SigningKeys)
 	if err != nil {
 		c.state.forget(key)
-		if werr := c.report(ctx, acc, pushedStatus{metav1.ConditionFalse, trustReason(err), conditionMessage(err.Error()), acc.Status.PushedClaimsHash}); werr != nil {
-			return werr
-		}
-		return controllerhelpers.Terminal(err)
+		return c.refuse(ctx, pushedCond, acc, trustReason(err), err)
 	}
 	digest := tokenDigest(acc.Status.JWT)
 	if rec, ok := c.state.lookup(key); ok && !force && rec.digest == digest {
 		// Every server acknowledged this token; at most the status lags after a failed write.
-		return c.report(ctx, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message, acc.Status.ClaimsHash})
+		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message, acc.Status.ClaimsHash})
 	}
 	err = c.pushAccount(ctx, key, acc, digest, claims.Subject)
 	rec, ok := c.state.lookup(key)
@@ -120,49 +117,13 @@ func (c *Controller) setPending(key cache.ObjectName, pending bool) {
 	}
 }
 
-// pushAccount pushes acc's JWT to every expected server and records the outcome: the Pushed
-// condition, and pushedClaimsHash only when every server acknowledged. An incomplete push is
-// an error, so the queue retries it with backoff for as long as it takes.
+// pushAccount pushes acc's JWT to every expected server (deliver) and, once every server
+// acknowledged it, remembers the token so that later syncs of the same JWT push nothing.
 func (c *Controller) pushAccount(ctx context.Context, key cache.ObjectName, acc *natsv1alpha1.NatsAccount, digest, pub string) error {
-	logger := klog.FromContext(ctx)
 	c.state.forget(key)
-	failed := pushedStatus{status: metav1.ConditionFalse, reason: ReasonPushFailed, hash: acc.Status.PushedClaimsHash}
-	if !c.nats.Connected() {
-		failed.message = msgNotConnected
-		if err := c.report(ctx, acc, failed); err != nil {
-			return err
-		}
-		return controllerhelpers.Requeue("%v", errNotConnected)
-	}
-	view, err := c.serverView(ctx)
-	if err != nil {
-		failed.message = conditionMessage(err.Error())
-		return errors.Join(fmt.Errorf("count servers: %w", err), c.report(ctx, acc, failed))
-	}
-	pushCtx, cancel := context.WithTimeout(ctx, c.pushTimeout)
-	res, err := c.nats.Update(pushCtx, acc.Status.JWT, len(view.expected))
-	cancel()
-	if ctx.Err() != nil {
-		// Shutting down: the silence is ours, not the servers'; report nothing.
-		return ctx.Err()
-	}
-	rep := summarize(view.expected, res, err)
-	c.observePush(res, rep)
-	status, reason, message := rep.condition()
-	want := pushedStatus{status, reason, message, acc.Status.PushedClaimsHash}
-	if rep.complete() {
-		want.hash = acc.Status.ClaimsHash
+	return c.deliver(ctx, delivery{op: &pushOp, acc: acc, token: acc.Status.JWT, pub: pub, acked: func(message string) {
 		c.state.record(key, pushRecord{digest: digest, account: pub, message: message})
-	}
-	logger.V(2).Info("Pushed account JWT", "publicKey", pub, "claimsHash", acc.Status.ClaimsHash,
-		"acknowledged", rep.acked, "expected", rep.expected, "result", rep.result(), "lastReply", lastReply(res))
-	if err := c.report(ctx, acc, want); err != nil {
-		return err
-	}
-	if !rep.complete() {
-		return fmt.Errorf("push account %s: %s", pub, message)
-	}
-	return nil
+	}})
 }
 
 // serverView returns the servers a push must reach, and re-pushes everything when one of them
@@ -215,21 +176,6 @@ func (c *Controller) afterPing(ctx context.Context, view serverView) {
 	n := c.forceAll(ctx, RepairServerRestarted)
 	if c.metrics != nil {
 		c.metrics.DriftRepairs.WithLabelValues(RepairServerRestarted).Add(float64(n))
-	}
-}
-
-// observePush records a push in the metrics and learns which servers are cache resolvers.
-func (c *Controller) observePush(res natssys.Result, rep pushReport) {
-	for _, sr := range res.Replies {
-		if sr.Outcome == natssys.OutcomeSkipped {
-			c.servers.markCache(sr.Server.Name)
-		}
-		if sr.OK && c.metrics != nil {
-			c.metrics.AckLatency.WithLabelValues(sr.Server.Name).Observe(sr.Latency.Seconds())
-		}
-	}
-	if c.metrics != nil {
-		c.metrics.Pushes.WithLabelValues(rep.result()).Inc()
 	}
 }
 

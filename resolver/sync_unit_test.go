@@ -19,6 +19,8 @@ package resolver
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,7 @@ import (
 	natsfake "github.com/natsauth/nats-auth-operator/generated/clientset/versioned/fake"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/internal/metrics"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 )
@@ -44,10 +47,12 @@ import (
 // controller's NATS interface answered in memory (servers that acknowledge or not). What needs
 // a real nats-server (the $SYS protocol, lookups, drift) stays in natssys and test/integration.
 
-// fakeNATS answers as servers of which the first acks acknowledge every request.
+// fakeNATS answers as servers of which the first acks acknowledge every request, the next
+// refuse refuse it and the rest stay silent: like the real client, a request then collects
+// replies until its deadline (the controller's push timeout) and reports them incomplete.
 type fakeNATS struct {
 	servers          []natssys.ServerInfo
-	acks             int
+	acks, refuse     int
 	disconnected     bool
 	updates, deletes []string
 }
@@ -62,24 +67,42 @@ func (n *fakeNATS) ServeLookups(ctx context.Context, _ func(string) (string, boo
 	return nil
 }
 
-func (n *fakeNATS) Update(_ context.Context, token string, expected int) (natssys.Result, error) {
+func (n *fakeNATS) Update(ctx context.Context, token string, expected int) (natssys.Result, error) {
 	n.updates = append(n.updates, token)
-	return n.result(expected), nil
+	return n.result(ctx, expected)
 }
 
-func (n *fakeNATS) Delete(_ context.Context, token string, expected int) (natssys.Result, error) {
+func (n *fakeNATS) Delete(ctx context.Context, token string, expected int) (natssys.Result, error) {
 	n.deletes = append(n.deletes, token)
-	return n.result(expected), nil
+	return n.result(ctx, expected)
 }
 
-func (n *fakeNATS) result(expected int) natssys.Result {
+// refusal is what a refusing fake server answers.
+const refusal = "refused by the test"
+
+func (n *fakeNATS) result(ctx context.Context, expected int) (natssys.Result, error) {
 	res := natssys.Result{Expected: expected}
-	for _, s := range n.servers[:n.acks] {
-		res.Replies = append(res.Replies, natssys.ServerResult{Server: s, OK: true, Outcome: natssys.OutcomeApplied})
-		res.Applied++
+	for i, s := range n.servers {
+		switch {
+		case i < n.acks:
+			res.Replies = append(res.Replies, natssys.ServerResult{Server: s, OK: true, Outcome: natssys.OutcomeApplied, Code: 200})
+			res.Applied++
+		case i < n.acks+n.refuse:
+			err := &natssys.ReplyError{Server: s.Name, Code: 500, Description: refusal}
+			res.Replies = append(res.Replies, natssys.ServerResult{Server: s, Outcome: natssys.OutcomeFailed, Code: 500,
+				Message: refusal, Err: err})
+			res.Failed++
+		}
 	}
-	res.Missing = expected - n.acks
-	return res
+	if got := len(res.Replies); got < expected {
+		if _, ok := ctx.Deadline(); !ok {
+			return res, errors.New("fakeNATS: a request without a deadline would wait forever for silent servers")
+		}
+		<-ctx.Done()
+		res.Missing = expected - got
+		return res, &natssys.IncompleteError{Subject: "$SYS.REQ.CLAIMS", Expected: expected, Got: got, Cause: ctx.Err()}
+	}
+	return res, nil
 }
 
 // resolverFixture is the operator nats/main with one signing key, its account nats/orders
@@ -87,6 +110,7 @@ func (n *fakeNATS) result(expected int) natssys.Result {
 // a test may still edit it before syncing.
 type resolverFixture struct {
 	c        *Controller
+	metrics  *metrics.Metrics
 	client   *natsfake.Clientset
 	nats     *fakeNATS
 	recorder *record.FakeRecorder
@@ -115,9 +139,11 @@ func newResolverFixture(t *testing.T, edit func(op *natsv1alpha1.NatsOperator, a
 	f := &resolverFixture{client: natsfake.NewSimpleClientset(op, acc), recorder: record.NewFakeRecorder(10), signing: signing, acc: acc,
 		nats: &fakeNATS{servers: []natssys.ServerInfo{{Name: "a", ID: "A"}, {Name: "b", ID: "B"}, {Name: "c", ID: "C"}}, acks: 3}}
 	v1 := natsinformers.NewSharedInformerFactory(f.client, 0).Natsauth().V1alpha1()
+	f.metrics = metrics.New()
+	// Silent servers keep a request waiting for the whole push timeout; keep it short.
 	f.c, err = NewController(Config{NatsClient: f.client, Operator: cache.ObjectName{Namespace: "nats", Name: "main"},
 		Operators: v1.NatsOperators(), Accounts: v1.NatsAccounts(), NATS: f.nats, Recorder: f.recorder,
-		Clock: clocktesting.NewFakeClock(time.Now())})
+		Resolver: NewMetrics(f.metrics), Clock: clocktesting.NewFakeClock(time.Now()), PushTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,5 +317,198 @@ func TestSyncDeletesAccount(t *testing.T) {
 	}
 	if err := f.sync(t); err != nil || len(f.nats.deletes) != 1 {
 		t.Errorf("second sync: %v, %d deletes", err, len(f.nats.deletes))
+	}
+}
+
+// deletingFixture is newResolverFixture with the account being deleted and the controller's
+// delete request in its status.
+func deletingFixture(t *testing.T) *resolverFixture {
+	f := newResolverFixture(t, func(_ *natsv1alpha1.NatsOperator, acc *natsv1alpha1.NatsAccount) {
+		now := metav1.Now()
+		acc.DeletionTimestamp, acc.Finalizers = &now, []string{"natsauth.io/account-cleanup"}
+	})
+	req, err := natsjwt.DeleteRequest(f.signing, []string{f.acc.Status.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.acc.Status.DeleteRequest = req
+	return f
+}
+
+// metric returns the value of the resolver counter or gauge name with the given result label
+// ("" for none).
+func (f *resolverFixture) metric(t *testing.T, name, result string) float64 {
+	t.Helper()
+	families, err := f.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := m.GetLabel()
+			if result == "" && len(labels) == 0 {
+				return m.GetGauge().GetValue()
+			}
+			if len(labels) == 1 && labels[0].GetName() == "result" && labels[0].GetValue() == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// deliverCase is one operation in TestDeliver: how to build its fixture and what it records.
+type deliverCase struct {
+	name      string
+	fixture   func(t *testing.T) *resolverFixture
+	sent      func(n *fakeNATS) []string
+	manager   string
+	condType  string
+	counter   string
+	withHash  bool
+	announced bool // a complete delivery emits a Normal event
+	// reasons for complete, partial and failed deliveries, and the complete message.
+	ok, partial, failed, okMessage string
+}
+
+var deliverCases = []deliverCase{
+	{name: "push", fixture: func(t *testing.T) *resolverFixture { return newResolverFixture(t, nil) },
+		sent: func(n *fakeNATS) []string { return n.updates }, manager: FieldManager, condType: natsv1alpha1.ConditionPushed,
+		counter: "natsauth_resolver_pushes_total", withHash: true, announced: true,
+		ok: ReasonPushed, partial: ReasonPartiallyPushed, failed: ReasonPushFailed, okMessage: "acknowledged by 3 of 3 servers"},
+	{name: "delete", fixture: deletingFixture,
+		sent: func(n *fakeNATS) []string { return n.deletes }, manager: DeleteFieldManager, condType: natsv1alpha1.ConditionDeleted,
+		counter: "natsauth_resolver_deletes_total",
+		ok:      ReasonDeletedFromServers, partial: ReasonPartiallyDeleted, failed: ReasonDeleteFailed, okMessage: "deleted from 3 of 3 servers"},
+}
+
+// TestDeliver: push and delete share one pipeline (deliver). For both: a delivery every
+// server acknowledged sets the condition True, once; one a server refused, or one a silent
+// server let run into the push timeout, sets it False with the servers named, counts as
+// partial, stays in the backlog and is retried (an error that is not terminal) until a
+// retry reaches every server; one no server answered is a failure.
+func TestDeliver(t *testing.T) {
+	const refusedMessage = "2 of 3 servers; c: nats-server c refused (500): " + refusal
+	scenarios := []struct {
+		name         string
+		acks, refuse int
+		// result is the counter's label; the condition is True only for PushSuccess.
+		result  string
+		message string
+		reason  func(deliverCase) string
+		pending float64
+	}{
+		{"all servers acknowledge", 3, 0, PushSuccess, "", func(d deliverCase) string { return d.ok }, 0},
+		{"one server refuses", 2, 1, PushPartial, refusedMessage, func(d deliverCase) string { return d.partial }, 1},
+		{"one server silent until the timeout", 2, 0, PushPartial, "2 of 3 servers; missing: c",
+			func(d deliverCase) string { return d.partial }, 1},
+		{"no server answers", 0, 0, PushFailed, "0 of 3 servers; missing: a, b, c", func(d deliverCase) string { return d.failed }, 1},
+	}
+	for _, op := range deliverCases {
+		for _, sc := range scenarios {
+			t.Run(op.name+"/"+sc.name, func(t *testing.T) {
+				f := op.fixture(t)
+				f.nats.acks, f.nats.refuse = sc.acks, sc.refuse
+				err := f.sync(t)
+				if len(op.sent(f.nats)) != 1 || len(f.nats.updates)+len(f.nats.deletes) != 1 {
+					t.Fatalf("sent %d updates and %d deletes, want one %s", len(f.nats.updates), len(f.nats.deletes), op.name)
+				}
+				status := metav1.ConditionFalse
+				if sc.result == PushSuccess {
+					status = metav1.ConditionTrue
+				}
+				body := f.expectApply(t, op.manager, op.condType, status, sc.reason(op))
+				if got := f.metric(t, op.counter, sc.result); got != 1 {
+					t.Errorf("%s{result=%q} = %v, want 1", op.counter, sc.result, got)
+				}
+				if got := f.metric(t, "natsauth_resolver_pending_pushes", ""); got != sc.pending {
+					t.Errorf("pending_pushes = %v, want %v", got, sc.pending)
+				}
+				ev := f.events()
+				if sc.result == PushSuccess {
+					checkDelivered(t, op, f, err, body, ev)
+					return
+				}
+				checkIncomplete(t, f, err, body, ev, sc.message)
+				// The retry reaches every server now: the condition turns True and the backlog empties.
+				f.nats.acks, f.nats.refuse = 3, 0
+				if err := f.sync(t); err != nil {
+					t.Fatalf("retry: %v", err)
+				}
+				f.expectApply(t, op.manager, op.condType, metav1.ConditionTrue, op.ok)
+				if got := f.metric(t, "natsauth_resolver_pending_pushes", ""); got != 0 || len(op.sent(f.nats)) != 2 {
+					t.Errorf("after the retry: pending_pushes = %v, %d sent", got, len(op.sent(f.nats)))
+				}
+			})
+		}
+	}
+}
+
+// checkDelivered checks a complete delivery: no error, the complete message, pushedClaimsHash
+// only for a push, a Normal event only where the resolver announces it.
+func checkDelivered(t *testing.T, op deliverCase, f *resolverFixture, err error, body statusApply, ev []string) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("sync: %v", err)
+	}
+	if msg := body.Status.Conditions[0].Message; msg != op.okMessage {
+		t.Errorf("message %q, want %q", msg, op.okMessage)
+	}
+	wantHash := ""
+	if op.withHash {
+		wantHash = f.acc.Status.ClaimsHash
+	}
+	if body.Status.PushedClaimsHash != wantHash {
+		t.Errorf("pushedClaimsHash %q, want %q", body.Status.PushedClaimsHash, wantHash)
+	}
+	if (len(ev) == 1) != op.announced || len(ev) > 1 {
+		t.Errorf("events %q", ev)
+	}
+	// The servers have it: the same cached account sends nothing again.
+	if err := f.sync(t); err != nil || len(op.sent(f.nats)) != 1 {
+		t.Errorf("second sync: %v, %d sent", err, len(op.sent(f.nats)))
+	}
+}
+
+// checkIncomplete checks an incomplete delivery: an error the queue retries with backoff (not
+// terminal, not a plain requeue), the servers named, no hash, a Warning.
+func checkIncomplete(t *testing.T, f *resolverFixture, err error, body statusApply, ev []string, message string) {
+	t.Helper()
+	if _, requeue := controllerhelpers.AsRequeue(err); err == nil || requeue || controllerhelpers.IsTerminal(err) {
+		t.Errorf("sync: %v, want an error retried with backoff", err)
+	}
+	if msg := body.Status.Conditions[0].Message; msg != message {
+		t.Errorf("message %q, want %q", msg, message)
+	}
+	if body.Status.PushedClaimsHash != "" {
+		t.Errorf("pushedClaimsHash %q set by an incomplete delivery", body.Status.PushedClaimsHash)
+	}
+	if len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning ") {
+		t.Errorf("events %q, want one Warning", ev)
+	}
+}
+
+// TestDeliverNotConnected: while NATS is down nothing is sent; both operations report it and
+// requeue the account (the reconnect pushes everything again).
+func TestDeliverNotConnected(t *testing.T) {
+	for _, op := range deliverCases {
+		t.Run(op.name, func(t *testing.T) {
+			f := op.fixture(t)
+			f.nats.disconnected = true
+			err := f.sync(t)
+			if _, ok := controllerhelpers.AsRequeue(err); !ok {
+				t.Errorf("sync: %v, want a requeue", err)
+			}
+			body := f.expectApply(t, op.manager, op.condType, metav1.ConditionFalse, op.failed)
+			if msg := body.Status.Conditions[0].Message; msg != msgNotConnected || len(op.sent(f.nats)) != 0 {
+				t.Errorf("message %q, %d sent", msg, len(op.sent(f.nats)))
+			}
+			if got := f.metric(t, "natsauth_resolver_pending_pushes", ""); got != 1 {
+				t.Errorf("pending_pushes = %v, want 1", got)
+			}
+		})
 	}
 }

@@ -67,9 +67,12 @@ type options struct {
 	ResolverBin   string
 	// Workers, QPS and Burst are the controller's --workers, --kube-api-qps and
 	// --kube-api-burst, which the floor uses too; zero means the controller's defaults.
-	Workers     int
-	QPS         int
-	Burst       int
+	Workers int
+	QPS     int
+	Burst   int
+	// RunsDir holds the run logs --record appends to, one file per UTC date; RecordPath, when
+	// set, is the one file to append to instead.
+	RunsDir     string
 	RecordPath  string
 	Workloads   []string
 	Users       []int // empty: the workload's own count
@@ -228,10 +231,11 @@ func runAll(ctx context.Context, opts options) ([]result, error) {
 		fmt.Fprintf(opts.Out, "\n%s\n", formatResults(results))
 	}
 	if opts.Record && len(results)+len(sections) > 0 {
-		if err := record(opts, results, sections, time.Since(began)); err != nil {
+		path, err := record(opts, results, sections, time.Since(began), time.Now())
+		if err != nil {
 			return results, err
 		}
-		fmt.Fprintf(opts.Out, "recorded in %s\n", opts.RecordPath)
+		fmt.Fprintf(opts.Out, "recorded in %s\n", path)
 	}
 	return results, nil
 }

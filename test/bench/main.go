@@ -21,7 +21,8 @@ limitations under the License.
 // a quiet window after convergence, the controller's peak RSS and CPU, and the raw floor: plain
 // client-go replaying the controller's writes at the controller's QPS, in the same run, so that
 // the ratio means something on a noisy machine. It prints a table with the targets of issue 6
-// and, with --record, appends it to BENCHMARKS.md.
+// and, with --record, appends it to the day's run log in test/bench/runs (BENCHMARKS.md has the
+// method and the current table).
 //
 // It lives under test/ because it starts its processes with test/testbed, which the binaries
 // must not link.
@@ -64,8 +65,8 @@ func main() {
 	flag.StringVar(&users, "users", "", "Users per run, comma separated (e.g. 1000,2000,5000 for the scaling series); default: the workload's own count (W1: 1000).")
 	flag.DurationVar(&opts.QuietWindow, "quiet-window", opts.QuietWindow, "How long to count writes after convergence (target: none).")
 	flag.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "Bound on the convergence of one run.")
-	flag.BoolVar(&opts.Record, "record", false, "Append the table and the command to BENCHMARKS.md.")
-	flag.StringVar(&opts.RecordPath, "record-file", opts.RecordPath, "The file --record appends to.")
+	flag.BoolVar(&opts.Record, "record", false, "Append the table and the command to test/bench/runs/<UTC date>.md.")
+	flag.StringVar(&opts.RecordPath, "record-file", opts.RecordPath, "The file --record appends to instead of the day's file in test/bench/runs.")
 	flag.StringVar(&opts.StateDir, "state-dir", opts.StateDir, "Directory for the controller's log of each run (kept).")
 	flag.StringVar(&opts.ControllerBin, "controller", opts.ControllerBin, "Controller binary.")
 	flag.IntVar(&opts.Workers, "workers", 0, "Controller --workers, also used by the floor (default: the controller's default).")
@@ -148,7 +149,7 @@ func defaultOptions(root string) options {
 		StateDir:      filepath.Join(bin, "bench"),
 		ControllerBin: filepath.Join(bin, "controller"),
 		ResolverBin:   filepath.Join(bin, "resolver"),
-		RecordPath:    filepath.Join(root, "BENCHMARKS.md"),
+		RunsDir:       filepath.Join(root, "test", "bench", "runs"),
 		QuietWindow:   60 * time.Second,
 		Timeout:       10 * time.Minute,
 		Out:           os.Stdout,

@@ -19,6 +19,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -184,16 +185,29 @@ func formatDetails(results []result) string {
 	return b.String()
 }
 
-// record appends the table, the details and the command to the record file.
-func record(opts options, results []result, sections []string, took time.Duration) error {
-	f, err := os.OpenFile(opts.RecordPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+// record appends the table, the details and the command to the run log of the day (or
+// --record-file) and returns its path. BENCHMARKS.md keeps the method and the current table;
+// the logs of every run go to test/bench/runs, one file per UTC date.
+func record(opts options, results []result, sections []string, took time.Duration, now time.Time) (string, error) {
+	path := opts.RecordPath
+	if path == "" {
+		path = filepath.Join(opts.RunsDir, now.UTC().Format(time.DateOnly)+".md")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return path, err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return path, err
 	}
 	defer f.Close()
-	host, _ := os.Hostname()
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 && opts.RecordPath == "" {
+		fmt.Fprintf(&b, "# Benchmark runs of %s\n\nRecorded by `make bench BENCH_ARGS=\"... --record\"`; the method is in [BENCHMARKS.md](../../../BENCHMARKS.md).\n",
+			now.UTC().Format(time.DateOnly))
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "\n## %s\n\n", now.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Command: `%s` (took %s; %d CPUs, %s/%s, host %s)\n\n", opts.Command, took.Round(time.Second), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, host)
 	if opts.Note != "" {
 		fmt.Fprintf(&b, "Note: %s\n\n", opts.Note)
@@ -204,9 +218,8 @@ func record(opts options, results []result, sections []string, took time.Duratio
 	for _, s := range sections {
 		fmt.Fprintf(&b, "\n%s\n", s)
 	}
-	_, err = f.WriteString(b.String())
-	if err != nil {
-		return err
+	if _, err := f.WriteString(b.String()); err != nil {
+		return path, err
 	}
-	return f.Close()
+	return path, f.Close()
 }

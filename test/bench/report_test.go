@@ -17,6 +17,9 @@ limitations under the License.
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +54,37 @@ func TestFullRunNamesWorkloads(t *testing.T) {
 				t.Errorf("%s: bad size", e)
 			}
 		}
+	}
+}
+
+// --record appends to the day's run log under the runs directory, with a heading once per file,
+// and never to BENCHMARKS.md.
+func TestRecordAppendsToTheDaysRunLog(t *testing.T) {
+	opts := options{RunsDir: filepath.Join(t.TempDir(), "runs"), Command: "make bench", Note: "test"}
+	day := time.Date(2026, 12, 4, 1, 2, 0, 0, time.UTC)
+	rows := []result{{Workload: "W1", Users: 10, Accounts: 1, Converge: time.Second, Floor: time.Second}}
+	var path string
+	for i, at := range []time.Time{day, day.Add(time.Hour)} {
+		p, err := record(opts, rows, []string{"section " + strconv.Itoa(i)}, time.Minute, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path = p
+	}
+	if want := filepath.Join(opts.RunsDir, "2026-12-04.md"); path != want {
+		t.Fatalf("recorded in %s, want %s", path, want)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"## 2026-12-04 01:02 UTC", "## 2026-12-04 02:02 UTC", "section 0", "section 1", "Command: `make bench`"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("run log lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "# Benchmark runs of 2026-12-04\n"); n != 1 || !strings.HasPrefix(text, "# Benchmark runs") {
+		t.Errorf("heading %d times:\n%s", n, text)
 	}
 }
