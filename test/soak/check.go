@@ -163,7 +163,7 @@ func (s *soak) checkRound(ctx context.Context) *round {
 		return r
 	}
 	s.checkConnections(ctx, r, valid)
-	s.checkOldCreds(ctx, r, valid)
+	s.checkOldCreds(ctx, r, w, valid)
 	return r
 }
 

@@ -156,12 +156,18 @@ func waitViolation(errs <-chan error, subj string) error {
 	}
 }
 
-// checkOldCreds tries every creds the tracker saw that is no longer a live user's current creds
-// (the user was deleted, or re-issued after an edit) on every server: each must be refused.
-func (s *soak) checkOldCreds(_ context.Context, r *round, valid []validUserCreds) {
+// checkOldCreds tries every creds the tracker saw that is no longer a valid user's current creds
+// (the user was deleted, re-issued after an edit, or its namespace is no longer allowed) on every
+// server: each must be refused. A JWT a repair replaced for the same claims counts as the one
+// that replaced it.
+func (s *soak) checkOldCreds(_ context.Context, r *round, w *world, valid []validUserCreds) {
 	current := map[string]bool{}
 	for _, u := range valid {
 		current[u.jwt] = true
+	}
+	disallowed := map[types.UID]bool{}
+	for _, u := range w.users {
+		disallowed[u.UID] = expectedReason(w, u) == "NamespaceNotAllowed"
 	}
 	live, err := s.liveUserJWTs()
 	if err != nil {
@@ -171,12 +177,15 @@ func (s *soak) checkOldCreds(_ context.Context, r *round, valid []validUserCreds
 	_, all, _ := s.tracker.snapshot()
 	var old []*credsObs
 	for _, c := range all {
-		if current[c.jwt] {
+		token := s.tracker.successor(c.jwt)
+		if current[token] {
 			continue
 		}
-		// A live user that is not valid right now (its account is gone) keeps its creds Secret:
-		// those creds are neither deleted nor re-issued.
-		if cur, ok := live[c.owner]; ok && cur == c.jwt {
+		// A live user that is not valid right now because its account is gone keeps its creds
+		// Secret: those creds are neither deleted nor re-issued, and the server no longer has
+		// the account. A user in a namespace its account no longer allows keeps them too, but
+		// they must be refused (the account revokes the key).
+		if cur, ok := live[c.owner]; ok && cur == token && !disallowed[c.owner] {
 			continue
 		}
 		old = append(old, c)

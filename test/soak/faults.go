@@ -32,7 +32,8 @@ const (
 	faultFreezeNats     = "freeze nats-server (SIGSTOP/SIGCONT)"
 )
 
-var faultKinds = []string{faultKillController, faultKillResolver, faultRestartAPI, faultRestartNats, faultRestartWipe, faultFreezeNats}
+var faultKinds = []string{faultKillController, faultKillResolver, faultRestartAPI, faultRestartNats, faultRestartWipe, faultFreezeNats,
+	faultDeleteConfig, faultStripOwner, faultTamperCreds, faultKeysMissing, faultControllersDown}
 
 // injectFaults injects one fault at a time. The first round injects every kind once in random
 // order, so even a short run sees each; later kinds are drawn the same way. A kind that could not
@@ -90,6 +91,16 @@ func (s *soak) inject(ctx context.Context, kind string) (string, error) {
 		}
 		sleep(ctx, s.between(0, 2*time.Second))
 		return srv.Name(), srv.StartAgain()
+	case faultDeleteConfig:
+		return s.deleteServerConfig(ctx)
+	case faultStripOwner:
+		return s.stripCredsOwner(ctx)
+	case faultTamperCreds:
+		return s.tamperCreds(ctx)
+	case faultKeysMissing:
+		return s.deleteUserWithoutKeys(ctx)
+	case faultControllersDown:
+		return s.deleteUsersOffline(ctx)
 	case faultFreezeNats:
 		srv := s.servers[s.intn(len(s.servers))]
 		if err := srv.Pause(); err != nil {

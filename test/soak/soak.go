@@ -77,6 +77,9 @@ type soak struct {
 	rng   *rand.Rand
 	rngMu sync.Mutex
 
+	pinnedMu sync.Mutex
+	pinned   map[string]bool // accounts a fault needs kept (pinAccount)
+
 	cp       *testbed.ControlPlane
 	kube     kubernetes.Interface
 	natsauth natsclientset.Interface

@@ -49,6 +49,8 @@ type tracker struct {
 	seeds        map[string]bool               // every seed seen, for the scans of logs, events and status
 	creds        map[string]*credsObs          // by user JWT
 	incarnations map[string]map[types.UID]bool // NatsAccount name -> the UIDs it had
+	expected     map[string]bool               // key Secrets a fault deletes and restores itself
+	repaired     map[string]string             // user JWT -> the JWT a repair replaced it with
 }
 
 // credsObs is one version of a user's creds Secret.
@@ -62,7 +64,8 @@ type credsObs struct {
 
 func (s *soak) startTracker(ctx context.Context) error {
 	t := &tracker{st: s.stats, identities: map[string]string{}, keySecrets: map[string]bool{},
-		seeds: map[string]bool{}, creds: map[string]*credsObs{}, incarnations: map[string]map[types.UID]bool{}}
+		seeds: map[string]bool{}, creds: map[string]*credsObs{}, incarnations: map[string]map[types.UID]bool{},
+		expected: map[string]bool{}, repaired: map[string]string{}}
 	s.tracker = t
 	stop := make(chan struct{})
 	s.onStop(func() { close(stop) })
@@ -217,7 +220,45 @@ func (t *tracker) secretDeleted(obj any) {
 	if !ok || sec.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {
 		return
 	}
+	t.mu.Lock()
+	planned := t.expected[sec.Namespace+"/"+sec.Name]
+	delete(t.expected, sec.Namespace+"/"+sec.Name)
+	t.mu.Unlock()
+	if planned {
+		return
+	}
 	t.st.violation("no key Secret is lost", "Secret %s/%s was deleted", sec.Namespace, sec.Name)
+}
+
+// expectDeletion tells the tracker that a fault deletes key Secret key (namespace/name) and
+// restores it; the invariant that it still exists at the end holds as for every other.
+func (t *tracker) expectDeletion(key string) {
+	t.mu.Lock()
+	t.expected[key] = true
+	t.mu.Unlock()
+}
+
+// repairedAs records that the controller replaced a tampered-with creds Secret's JWT old with
+// next, for the same key and claims. The old JWT grants what next grants and is not revoked: it
+// counts as current while next does.
+func (t *tracker) repairedAs(old, next string) {
+	t.mu.Lock()
+	t.repaired[old] = next
+	t.mu.Unlock()
+}
+
+// successor returns the JWT that repairs replaced token with in the end (token itself if none).
+func (t *tracker) successor(token string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for seen := 0; seen <= len(t.repaired); seen++ {
+		next, ok := t.repaired[token]
+		if !ok {
+			break
+		}
+		token = next
+	}
+	return token
 }
 
 // seedPublic returns the public key of a seed and remembers the seed for the scans; "" when b is

@@ -50,9 +50,9 @@ const (
 // userNamespaces are where valid users live: the account's own namespace and two tenants.
 var userNamespaces = []string{opNS, tenantA, tenantB}
 
-// allowedNamespaces is the allowedUserNamespaces of account acc-i: every account allows tenant
-// A, odd ones also tenant B, none allows tenantDeny. It never changes, so the checks can tell
-// from a user's namespace and account alone whether it may bind.
+// allowedNamespaces is the allowedUserNamespaces account acc-i is created with: every account
+// allows tenant A, odd ones also tenant B, none allows tenantDeny. Edits toggle tenant B
+// (toggleTenantB); the checks read the live spec.
 func allowedNamespaces(i int) []string {
 	if i%2 == 1 {
 		return []string{tenantA, tenantB}
@@ -73,6 +73,7 @@ func (s *soak) workload(ctx context.Context) {
 	ops := []weightedOp{
 		{"create account", 5, s.createAccount},
 		{"edit account", 6, s.editAccount},
+		{"toggle tenant B in an account's allowedUserNamespaces", 2, s.toggleTenantB},
 		{"delete account", 3, s.deleteAccount},
 		{"create invalid account", 2, s.createBadAccount},
 		{"delete invalid account", 1, s.deleteBadAccount},
@@ -199,6 +200,9 @@ func (s *soak) deleteAccount(ctx context.Context) (string, error) {
 		return "", err
 	}
 	name := names[s.intn(len(names))]
+	if s.isPinned(name) {
+		return "", errSkipped
+	}
 	err = s.natsauth.NatsauthV1alpha1().NatsAccounts(opNS).Delete(ctx, name, metav1.DeleteOptions{})
 	return name, ignoreNotFound(err)
 }
@@ -221,10 +225,14 @@ func (s *soak) createBadAccount(ctx context.Context) (string, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: opNS, Annotations: map[string]string{annIntent: "InvalidSpec"}},
 		Spec:       natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: opName}},
 	}
-	if s.intn(2) == 0 {
+	switch s.intn(3) {
+	case 0:
 		acc.Spec.Mappings = []natsv1alpha1.Mapping{{From: "orders", To: []natsv1alpha1.MappingDestination{
 			{Subject: "orders.a", Weight: ptr.To[int32](60)}, {Subject: "orders.b", Weight: ptr.To[int32](50)}}}}
-	} else {
+	case 1: // nats-server refuses such an account JWT; the controller must not sign it
+		acc.Spec.Mappings = []natsv1alpha1.Mapping{{From: "orders.*", To: []natsv1alpha1.MappingDestination{
+			{Subject: "shipped.{{wildcard(2)}}"}}}}
+	default:
 		acc.Spec.Exports = []natsv1alpha1.Export{{Subject: "svc.>", Type: natsv1alpha1.ExportService},
 			{Subject: "svc.orders", Type: natsv1alpha1.ExportService}}
 	}
@@ -283,13 +291,36 @@ func setUserVersion(u *natsv1alpha1.NatsUser, v int) {
 	}
 }
 
-// mayBind reports whether users of namespace ns may bind to pool account acc.
-func mayBind(ns, acc string) bool {
+// mayBind reports whether users of namespace ns may bind to pool account acc now.
+func (s *soak) mayBind(ctx context.Context, ns, acc string) bool {
 	if ns == opNS {
 		return true
 	}
-	i, err := strconv.Atoi(acc[len("acc-"):])
-	return err == nil && slices.Contains(allowedNamespaces(i), ns)
+	a, err := s.natsauth.NatsauthV1alpha1().NatsAccounts(opNS).Get(ctx, acc, metav1.GetOptions{})
+	return err == nil && slices.Contains(a.Spec.AllowedUserNamespaces, ns)
+}
+
+// toggleTenantB removes tenant B from an account's allowedUserNamespaces, or adds it back: the
+// users there become NamespaceNotAllowed and their creds must be refused at once (the account
+// revokes their keys), or are re-issued.
+func (s *soak) toggleTenantB(ctx context.Context) (string, error) {
+	names, err := s.liveAccounts(ctx)
+	if err != nil || len(names) == 0 {
+		return "", err
+	}
+	name := names[s.intn(len(names))]
+	acc, err := s.natsauth.NatsauthV1alpha1().NatsAccounts(opNS).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	allowed := acc.Spec.AllowedUserNamespaces
+	if i := slices.Index(allowed, tenantB); i >= 0 {
+		acc.Spec.AllowedUserNamespaces = slices.Delete(slices.Clone(allowed), i, i+1)
+	} else {
+		acc.Spec.AllowedUserNamespaces = append(slices.Clone(allowed), tenantB)
+	}
+	_, err = s.natsauth.NatsauthV1alpha1().NatsAccounts(opNS).Update(ctx, acc, metav1.UpdateOptions{})
+	return name, ignoreConflicts(err)
 }
 
 func (s *soak) createUser(ctx context.Context) (string, error) {
@@ -300,7 +331,7 @@ func (s *soak) createUser(ctx context.Context) (string, error) {
 	}
 	var allowed []string
 	for _, a := range accs {
-		if mayBind(ns, a) {
+		if s.mayBind(ctx, ns, a) {
 			allowed = append(allowed, a)
 		}
 	}
@@ -333,10 +364,9 @@ func (s *soak) createInvalidUser(ctx context.Context) (string, error) {
 	kind := kinds[s.intn(len(kinds))]
 	ns := opNS
 	if kind == "NamespaceNotAllowed" {
+		// Only the never-allowed namespace: tenant B comes and goes (toggleTenantB), and a user
+		// meant to be refused must never have had creds.
 		ns = tenantDeny
-		if !mayBind(tenantB, acc) && s.intn(2) == 0 {
-			ns = tenantB
-		}
 	}
 	names, err := s.userNames(ctx, ns)
 	if err != nil {
@@ -367,18 +397,38 @@ func (s *soak) createInvalidUser(ctx context.Context) (string, error) {
 	return ns + "/" + name, ignoreConflicts(err)
 }
 
-// createSchemaInvalidUser sends a user with a subject holding a space: the apiserver must refuse
-// it, and accepting it is a violation.
+// schemaInvalid are edits of a valid user that the apiserver must refuse: subjects with a space
+// or control characters, a tag with a control character, a negative response TTL.
+var schemaInvalid = []struct {
+	what string
+	edit func(u *natsv1alpha1.NatsUser)
+}{
+	{"a subject with a space", func(u *natsv1alpha1.NatsUser) {
+		u.Spec.Permissions.Pub.Allow = []natsv1alpha1.Subject{"orders created"}
+	}},
+	{"a subject with a NUL", func(u *natsv1alpha1.NatsUser) { u.Spec.Permissions.Pub.Allow = []natsv1alpha1.Subject{"orders.\x00"} }},
+	{"a subject with an ESC", func(u *natsv1alpha1.NatsUser) {
+		u.Spec.Permissions.Sub.Allow = []natsv1alpha1.SubscribeSubject{"orders.\x1b[31m"}
+	}},
+	{"a tag with a control character", func(u *natsv1alpha1.NatsUser) { u.Spec.Tags = []natsv1alpha1.Tag{"team:\x07"} }},
+	{"a negative response TTL", func(u *natsv1alpha1.NatsUser) {
+		u.Spec.Permissions.Resp = &natsv1alpha1.ResponsePermission{MaxMsgs: 1, TTL: &metav1.Duration{Duration: -time.Second}}
+	}},
+}
+
+// createSchemaInvalidUser sends a user the schema must refuse (schemaInvalid); accepting it is a
+// violation.
 func (s *soak) createSchemaInvalidUser(ctx context.Context) (string, error) {
 	u := validUser(tenantA, "schema-bad", "acc-0", 0)
-	u.Spec.Permissions.Pub.Allow = []natsv1alpha1.Subject{"orders created"}
+	bad := schemaInvalid[s.intn(len(schemaInvalid))]
+	bad.edit(u)
 	_, err := s.natsauth.NatsauthV1alpha1().NatsUsers(tenantA).Create(ctx, u, metav1.CreateOptions{})
 	switch {
 	case apierrors.IsInvalid(err):
-		s.stats.check("the schema refuses invalid subjects", 1)
+		s.stats.check("the schema refuses invalid input", 1)
 		return u.Name, nil
 	case err == nil:
-		s.stats.violation("the schema refuses invalid subjects", "NatsUser %s/%s with pub allow %q was accepted", tenantA, u.Name, "orders created")
+		s.stats.violation("the schema refuses invalid input", "NatsUser %s/%s with %s was accepted", tenantA, u.Name, bad.what)
 		_ = s.natsauth.NatsauthV1alpha1().NatsUsers(tenantA).Delete(ctx, u.Name, metav1.DeleteOptions{})
 		return u.Name, nil
 	}
