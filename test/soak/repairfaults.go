@@ -380,4 +380,3 @@ func sameGrants(token string, claims *jwt.UserClaims) bool {
 	b, errB := json.Marshal(claims.User)
 	return errA == nil && errB == nil && string(a) == string(b) && was.Expires == claims.Expires
 }
-
