@@ -64,7 +64,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 	events := &controllerhelpers.EventBuffer{}
 	release := func(eventType, reason, message string) error {
 		if reason != "" {
-			events.Event(acc, eventType, reason, truncate(message))
+			events.Event(acc, eventType, reason, controllerhelpers.Truncate(message))
 		}
 		if err := controllerhelpers.RemoveFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 			return fmt.Errorf("remove finalizer: %w", err)
@@ -144,9 +144,8 @@ var errOperatorKeysGone = errors.New("the operator's signing key is not availabl
 // signing key, the key the servers trust for account JWTs.
 func (c *Controller) signDeleteRequest(acc *natsv1alpha1.NatsAccount) (string, error) {
 	signer, _, err := c.operatorSigner(acc)
-	var nr *notReady
-	if errors.As(err, &nr) {
-		return "", fmt.Errorf("%w: %s", errOperatorKeysGone, nr.message)
+	if nr, ok := controllerhelpers.AsNotReady(err); ok {
+		return "", fmt.Errorf("%w: %s", errOperatorKeysGone, nr.Message)
 	}
 	if err != nil {
 		return "", err

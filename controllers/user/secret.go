@@ -69,7 +69,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 	}
 	switch {
 	case err == nil && !metav1.IsControlledBy(secret, user) && !adoptable(secret, user, status):
-		return nil, failed(ReasonSecretConflict,
+		return nil, controllerhelpers.Failed(ReasonSecretConflict,
 			"Secret %s exists and is not controlled by this NatsUser, so it is left untouched; choose another spec.secretName or remove that Secret",
 			cur.name)
 	case apierrors.IsNotFound(err):
@@ -80,7 +80,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 	}
 	if secret == nil {
 		if status.PublicKey != "" {
-			return nil, failed(ReasonKeysMissing,
+			return nil, controllerhelpers.Failed(ReasonKeysMissing,
 				"Secret %s with the seed of %s is gone; restore it, or delete and re-create this NatsUser to get a new identity",
 				cur.name, status.PublicKey)
 		}
@@ -173,7 +173,7 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 	if !known {
 		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
 		if err != nil {
-			return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
+			return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
 				secret.Name, naming.UserSeed, err)
 		}
 		if e.pub, err = kp.PublicKey(); err != nil {
@@ -186,7 +186,7 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 	}
 	cur.pub = e.pub
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
-		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
+		return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
 	}
 	if e.jwt != nil {

@@ -28,27 +28,27 @@ import (
 // TestSetConditionEvents pins which transitions emit an event: failures warn once, first readiness
 // is announced unless QuietFirstReady, recovery always is, and an unchanged outcome is silent.
 func TestSetConditionEvents(t *testing.T) {
-	issued := Outcome{Ready: true, Reason: "Issued", Message: "ok"}
+	issued := outcome{ready: true, reason: "Issued", message: "ok"}
 	quiet := issued
-	quiet.QuietFirstReady = true
-	failed := Outcome{Reason: "InvalidSpec", Message: "bad"}
-	waiting := Outcome{Reason: "AccountNotReady", Message: "wait", Waiting: true}
+	quiet.quietFirstReady = true
+	failed := outcome{reason: "InvalidSpec", message: "bad"}
+	waiting := outcome{reason: "AccountNotReady", message: "wait", waiting: true}
 	for _, tc := range []struct {
 		name  string
-		steps []Outcome
+		steps []outcome
 		want  []string
 	}{
-		{"first ready", []Outcome{issued}, []string{"Normal Issued ok"}},
-		{"first ready, quiet", []Outcome{quiet}, nil},
-		{"resync is silent", []Outcome{issued, issued}, []string{"Normal Issued ok"}},
-		{"failure then recovery", []Outcome{failed, failed, quiet}, []string{"Warning InvalidSpec bad", "Normal Issued ok"}},
-		{"waiting is silent, then quiet ready after it is announced", []Outcome{waiting, quiet}, []string{"Normal Issued ok"}},
+		{"first ready", []outcome{issued}, []string{"Normal Issued ok"}},
+		{"first ready, quiet", []outcome{quiet}, nil},
+		{"resync is silent", []outcome{issued, issued}, []string{"Normal Issued ok"}},
+		{"failure then recovery", []outcome{failed, failed, quiet}, []string{"Warning InvalidSpec bad", "Normal Issued ok"}},
+		{"waiting is silent, then quiet ready after it is announced", []outcome{waiting, quiet}, []string{"Normal Issued ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := record.NewFakeRecorder(10)
 			var conds []metav1.Condition
 			for _, o := range tc.steps {
-				SetCondition(&conds, "Ready", 1, o, rec, &corev1.Secret{})
+				setCondition(&conds, "Ready", 1, o, rec, &corev1.Secret{})
 			}
 			close(rec.Events)
 			var got []string
