@@ -114,7 +114,7 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	if !ok {
 		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
 	}
-	if e, ok := c.memo.get(secret, naming.AccountSigningSeed(s.name)); ok {
+	if e, ok := memoGet(&c.memo, secret, naming.AccountSigningSeed(s.name)); ok {
 		s.key, s.pub = e.key, e.pub
 		return s, nil
 	}
@@ -125,7 +125,7 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err
 	}
-	c.memo.put(secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
+	memoPut(&c.memo, secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
 	return s, nil
 }
 

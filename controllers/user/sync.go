@@ -44,7 +44,6 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	cached, err := c.users.NatsUsers(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		logger.V(2).Info("NatsUser is gone")
-		c.superseded.Forget(key)
 		return c.releaseOrphans(ctx, key)
 	}
 	if err != nil {
@@ -89,7 +88,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 		return 0, err
 	}
 	cur.accountPub = acc.Status.PublicKey
-	if claims := c.accountClaims.get(acc); claims != nil && cur.pub != "" {
+	if claims := c.accountClaims(acc); claims != nil && cur.pub != "" {
 		cur.accountRevokedAt = natsjwt.RevokedAt(claims.Revocations, cur.pub)
 	}
 	desired, err := desiredClaims(user, acc.Status.PublicKey, maxUserLifetime(acc), signer.scoped, cur.pub, now)

@@ -21,7 +21,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 )
 
@@ -64,30 +63,5 @@ func TestSetConditionEvents(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestSuperseded pins the cache-lag rule: recorded versions are stale until the cache shows any
-// other version, which clears the record.
-func TestSuperseded(t *testing.T) {
-	var s Superseded
-	key := cache.ObjectName{Namespace: "ns", Name: "u"}
-	if s.Stale(key, "1") {
-		t.Fatal("nothing recorded yet")
-	}
-	s.Record(key, "1", "2")
-	if !s.Stale(key, "1") || !s.Stale(key, "2") {
-		t.Fatal("versions this controller replaced must be stale")
-	}
-	if s.Stale(key, "3") {
-		t.Fatal("the version it wrote is current")
-	}
-	if s.Stale(key, "1") {
-		t.Fatal("once the cache caught up the record is gone")
-	}
-	s.Record(key, "4")
-	s.Forget(key)
-	if s.Stale(key, "4") {
-		t.Fatal("Forget drops the record")
 	}
 }
