@@ -70,7 +70,7 @@ type Controller struct {
 	runner *controllerhelpers.Runner
 
 	// In-memory state next to the informers' caches (controllers/DESIGN.md, "Controller
-	// state"). Each entry goes with its object's delete notification (NewController).
+	// state"). Each entry goes with its object's delete notification (eventHandlers).
 	//
 	// superseded skips syncs of user versions this controller already replaced (informer lag).
 	superseded controllerhelpers.Superseded
