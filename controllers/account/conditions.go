@@ -16,15 +16,9 @@ limitations under the License.
 
 package account
 
-import (
-	"fmt"
-	"time"
-	"unicode/utf8"
+import "time"
 
-	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
-)
-
-// Reasons of the Ready condition and of the events SetReady emits with them.
+// Reasons of the Ready condition and of the events that report its transitions.
 const (
 	// ReasonIssued: the account JWT matches the spec and is signed by the operator's signing key.
 	ReasonIssued = "Issued"
@@ -57,49 +51,3 @@ const (
 // foreignSecretRecheck is how often a SecretConflict is looked at again: the Secret informer
 // only sees managed Secrets, so the removal of the foreign one produces no event.
 const foreignSecretRecheck = 5 * time.Minute
-
-// maxMessageLength bounds condition and event messages; a spec with hundreds of problems must
-// not produce a status that the apiserver refuses.
-const maxMessageLength = 4096
-
-// notReady is a sync outcome the user must see: the Ready condition's reason and message, and
-// what the worker does next (result). Its message never holds key material.
-type notReady struct {
-	reason  string
-	message string
-	// waiting marks an outcome that resolves on its own (another object is still being
-	// issued): condition only, no Warning event.
-	waiting bool
-	result  error
-}
-
-func (e *notReady) Error() string { return e.reason + ": " + e.message }
-
-// terminal is a not-ready outcome only a change of this or another watched object can fix.
-func terminal(reason, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return &notReady{reason: reason, message: msg, result: controllerhelpers.Terminal(fmt.Errorf("%s: %s", reason, msg))}
-}
-
-// waitingFor is a not-ready outcome that is expected to resolve by itself; the key is retried
-// with backoff meanwhile.
-func waitingFor(reason, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return &notReady{reason: reason, message: msg, waiting: true, result: controllerhelpers.Requeue("%s", msg)}
-}
-
-// outcome converts e into the input of controllerhelpers.SetReady.
-func (e *notReady) outcome() controllerhelpers.Outcome {
-	return controllerhelpers.Outcome{Reason: e.reason, Message: truncate(e.message), Waiting: e.waiting}
-}
-
-func truncate(s string) string {
-	if len(s) <= maxMessageLength {
-		return s
-	}
-	cut := maxMessageLength - len("...")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}

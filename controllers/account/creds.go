@@ -33,6 +33,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -133,17 +134,17 @@ func revokePending(list map[string]int64, pending map[string]int64) map[string]i
 // settleCreds runs after the account's status is stored: it clears the pending revocations and
 // releases the dead creds Secrets the stored JWT revokes, and, when the JWT cannot be signed for
 // good, those nobody can revoke now (the keys are recorded on the account first when only the
-// account's keys are missing). syncErr is the sync's outcome, nr its notReady form if any.
-func (c *Controller) settleCreds(ctx context.Context, acc *natsv1alpha1.NatsAccount, syncErr error, nr *notReady) error {
-	if syncErr == nil {
+// account's keys are missing). nr is the sync's NotReady outcome, nil when the account is issued.
+func (c *Controller) settleCreds(ctx context.Context, acc *natsv1alpha1.NatsAccount, nr *controllerhelpers.NotReady) error {
+	if nr == nil {
 		if err := c.clearPendingRevocations(ctx, acc); err != nil {
 			return err
 		}
 	}
 	switch {
-	case nr != nil && nr.reason == ReasonKeysMissing:
+	case nr != nil && nr.Reason == ReasonKeysMissing:
 		return c.releasePending(ctx, acc)
-	case nr != nil && nr.reason == ReasonOperatorNotFound:
+	case nr != nil && nr.Reason == ReasonOperatorNotFound:
 		return c.releaseDead(ctx, acc, "the account's operator is gone")
 	}
 	claims := currentClaims(klog.FromContext(ctx), acc)
@@ -208,7 +209,7 @@ func (c *Controller) releasePending(ctx context.Context, acc *natsv1alpha1.NatsA
 		}
 		c.deps.Recorder.Eventf(acc, corev1.EventTypeWarning, "RevocationPending",
 			"%d user key(s) of gone NatsUsers (creds Secrets %s) need revoking while this account's key Secret %s is missing; they stay valid until the Secret is restored, then they are revoked",
-			len(pending), truncate(strings.Join(names, ", ")), naming.AccountKeysSecret(acc.Name))
+			len(pending), controllerhelpers.Truncate(strings.Join(names, ", ")), naming.AccountKeysSecret(acc.Name))
 	}
 	for _, d := range dead {
 		if err := c.release(ctx, d, "recorded as a pending revocation"); err != nil {

@@ -60,55 +60,41 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
 		return nil
 	}
-	logger := klog.FromContext(ctx)
-	events := &controllerhelpers.EventBuffer{}
-	release := func(eventType, reason, message string) error {
-		if reason != "" {
-			events.Event(acc, eventType, reason, truncate(message))
-		}
-		if err := controllerhelpers.RemoveFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
-			return fmt.Errorf("remove finalizer: %w", err)
-		}
-		// The event is emitted only once the finalizer is gone, so a failed patch and its retry
-		// cannot report the same outcome twice.
-		events.Flush(c.deps.Recorder)
-		logger.V(2).Info("Removed finalizer", "publicKey", acc.Status.PublicKey, "reason", reason, "message", message)
-		return nil
-	}
-	notDeleted := func(format string, args ...any) error {
-		msg := fmt.Sprintf("the account JWT of %s stays on the nats-servers: ", acc.Status.PublicKey) + fmt.Sprintf(format, args...)
-		return release(corev1.EventTypeWarning, ReasonNotDeletedOnServers, msg)
-	}
-
+	r := finalizerRelease{c: c, acc: acc}
 	// The servers refuse to delete the system account, and nothing else than a JWT the
 	// controller issued can be on them.
 	if _, system := acc.Labels[naming.LabelSystemAccount]; system || acc.Status.PublicKey == "" {
-		return release("", "", "")
+		return r.release(ctx, "", "", "")
 	}
 	ns, opName := acc.Namespace, acc.Spec.OperatorRef.Name
 	op, err := c.operatorLister.NatsOperators(ns).Get(opName)
 	if apierrors.IsNotFound(err) {
-		return notDeleted("NatsOperator %s/%s is gone, so nothing can sign a delete request", ns, opName)
+		return r.notDeleted(ctx, "NatsOperator %s/%s is gone, so nothing can sign a delete request", ns, opName)
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory:
-		return release(corev1.EventTypeWarning, ReasonNotDeletedOnServers, fmt.Sprintf("the operator's servers run the memory "+
+		return r.release(ctx, corev1.EventTypeWarning, ReasonNotDeletedOnServers, fmt.Sprintf("the operator's servers run the memory "+
 			"resolver: account %s disappears from the resolver_preload of auth.conf and is removed when the servers reload it",
 			acc.Status.PublicKey))
 	case op.Spec.Resolver.Type == natsv1alpha1.ResolverCache:
-		return notDeleted("the operator's servers run the cache resolver; the resolver no longer answers lookups of it, "+
+		return r.notDeleted(ctx, "the operator's servers run the cache resolver; the resolver no longer answers lookups of it, "+
 			"so a server drops it when its cache entry expires (spec.resolver.ttl of NatsOperator %s/%s)", ns, opName)
 	case !op.Spec.Resolver.AllowDelete:
-		return notDeleted("set spec.resolver.allowDelete on the NatsOperator %s/%s to delete accounts from the servers", ns, opName)
+		return r.notDeleted(ctx, "set spec.resolver.allowDelete on the NatsOperator %s/%s to delete accounts from the servers", ns, opName)
 	}
+	return c.deleteFromServers(ctx, cached, acc, r)
+}
 
+// deleteFromServers stores the signed delete request for the resolver once, then releases the
+// finalizer when the resolver's Deleted condition is True, or at the deadline.
+func (c *Controller) deleteFromServers(ctx context.Context, cached, acc *natsv1alpha1.NatsAccount, r finalizerRelease) error {
 	if acc.Status.DeleteRequest == "" {
 		token, err := c.signDeleteRequest(acc)
 		if errors.Is(err, errOperatorKeysGone) {
-			return notDeleted("%v", err)
+			return r.notDeleted(ctx, "%v", err)
 		}
 		if err != nil {
 			return err
@@ -117,12 +103,12 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 		if err := c.updateStatus(ctx, cached, acc); err != nil {
 			return err
 		}
-		logger.V(2).Info("Requested deletion from the servers", "publicKey", acc.Status.PublicKey)
+		klog.FromContext(ctx).V(2).Info("Requested deletion from the servers", "publicKey", acc.Status.PublicKey)
 	}
 
 	deleted := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionDeleted)
 	if deleted != nil && deleted.Status == metav1.ConditionTrue {
-		return release(corev1.EventTypeNormal, ReasonDeletedFromServers, fmt.Sprintf("account %s: %s", acc.Status.PublicKey, deleted.Message))
+		return r.release(ctx, corev1.EventTypeNormal, ReasonDeletedFromServers, fmt.Sprintf("account %s: %s", acc.Status.PublicKey, deleted.Message))
 	}
 	remaining := acc.DeletionTimestamp.Add(c.deleteTimeout).Sub(c.deps.Clock.Now())
 	if remaining > 0 {
@@ -133,7 +119,32 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 	if deleted != nil {
 		last = fmt.Sprintf("the resolver's last result: %s: %s", deleted.Reason, deleted.Message)
 	}
-	return notDeleted("no deletion from every server was reported within %s; %s", c.deleteTimeout, last)
+	return r.notDeleted(ctx, "no deletion from every server was reported within %s; %s", c.deleteTimeout, last)
+}
+
+// finalizerRelease removes the account finalizer of acc, reporting why with one event.
+type finalizerRelease struct {
+	c   *Controller
+	acc *natsv1alpha1.NatsAccount
+}
+
+// release removes the finalizer, then emits the event (none when reason is empty): a failed
+// patch and its retry cannot report the same outcome twice.
+func (r finalizerRelease) release(ctx context.Context, eventType, reason, message string) error {
+	if err := controllerhelpers.RemoveFinalizer(ctx, r.acc, naming.AccountFinalizer, controllerutil.FieldManager, r.c.patchAccount(r.acc)); err != nil {
+		return fmt.Errorf("remove finalizer: %w", err)
+	}
+	if reason != "" {
+		r.c.deps.Recorder.Event(r.acc, eventType, reason, controllerhelpers.Truncate(message))
+	}
+	klog.FromContext(ctx).V(2).Info("Removed finalizer", "publicKey", r.acc.Status.PublicKey, "reason", reason, "message", message)
+	return nil
+}
+
+// notDeleted releases the finalizer with a Warning that the JWT stays on the servers, and why.
+func (r finalizerRelease) notDeleted(ctx context.Context, format string, args ...any) error {
+	msg := fmt.Sprintf("the account JWT of %s stays on the nats-servers: ", r.acc.Status.PublicKey) + fmt.Sprintf(format, args...)
+	return r.release(ctx, corev1.EventTypeWarning, ReasonNotDeletedOnServers, msg)
 }
 
 // errOperatorKeysGone means the operator's signing key cannot be read, so no delete request
@@ -144,9 +155,8 @@ var errOperatorKeysGone = errors.New("the operator's signing key is not availabl
 // signing key, the key the servers trust for account JWTs.
 func (c *Controller) signDeleteRequest(acc *natsv1alpha1.NatsAccount) (string, error) {
 	signer, _, err := c.operatorSigner(acc)
-	var nr *notReady
-	if errors.As(err, &nr) {
-		return "", fmt.Errorf("%w: %s", errOperatorKeysGone, nr.message)
+	if nr, ok := controllerhelpers.AsNotReady(err); ok {
+		return "", fmt.Errorf("%w: %s", errOperatorKeysGone, nr.Message)
 	}
 	if err != nil {
 		return "", err

@@ -28,6 +28,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -99,7 +100,7 @@ func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.
 		out[i].Token = token
 	}
 	if len(problems) > 0 {
-		return nil, minted, terminal(ReasonImportNotResolved, "%s", strings.Join(problems, "; "))
+		return nil, minted, controllerhelpers.Failed(ReasonImportNotResolved, "%s", strings.Join(problems, "; "))
 	}
 	return out, minted, nil
 }
@@ -166,7 +167,7 @@ func (c *Controller) activation(acc, exporter *natsv1alpha1.NatsAccount, imp nat
 	}
 	claims, err := natsjwt.ActivationClaims(want.importer, want.subject, want.kind, want.exporter, time.Time{})
 	if errors.Is(err, natsjwt.ErrInvalidSpec) {
-		return "", false, terminal(ReasonInvalidSpec, "activation for import of %q: %v", imp.Subject, err)
+		return "", false, controllerhelpers.Failed(ReasonInvalidSpec, "activation for import of %q: %v", imp.Subject, err)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("build activation claims: %w", err)
@@ -186,23 +187,23 @@ func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.K
 	ref := exporter.Namespace + "/" + exporter.Name
 	secret, err := c.secretLister.Secrets(exporter.Namespace).Get(name)
 	if apierrors.IsNotFound(err) {
-		return nil, waitingFor(ReasonImportNotResolved, "waiting for the key Secret of NatsAccount %s", ref)
+		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for the key Secret of NatsAccount %s", ref)
 	}
 	if err != nil {
 		return nil, err
 	}
 	seed, ok := secret.Data[naming.AccountSigningSeed(naming.DefaultSigningKey)]
 	if !ok {
-		return nil, waitingFor(ReasonImportNotResolved, "waiting for the default signing key of NatsAccount %s", ref)
+		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for the default signing key of NatsAccount %s", ref)
 	}
 	kp, err := natsjwt.ParseSeed(seed, natsjwt.KindAccount)
 	if err != nil {
-		return nil, terminal(ReasonImportNotResolved, "the key Secret of NatsAccount %s is invalid: %v", ref, err)
+		return nil, controllerhelpers.Failed(ReasonImportNotResolved, "the key Secret of NatsAccount %s is invalid: %v", ref, err)
 	}
 	pub, err := kp.PublicKey()
 	if err != nil || !advertises(exporter, pub) {
 		kp.Wipe()
-		return nil, waitingFor(ReasonImportNotResolved, "waiting for NatsAccount %s to report its default signing key", ref)
+		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for NatsAccount %s to report its default signing key", ref)
 	}
 	return kp, nil
 }

@@ -37,14 +37,14 @@ import (
 func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPair, string, error) {
 	ns, name := acc.Namespace, acc.Spec.OperatorRef.Name
 	if _, err := c.operatorLister.NatsOperators(ns).Get(name); apierrors.IsNotFound(err) {
-		return nil, "", terminal(ReasonOperatorNotFound, "NatsOperator %s/%s does not exist; create it or fix spec.operatorRef", ns, name)
+		return nil, "", controllerhelpers.Failed(ReasonOperatorNotFound, "NatsOperator %s/%s does not exist; create it or fix spec.operatorRef", ns, name)
 	} else if err != nil {
 		return nil, "", err
 	}
 	secretName := naming.OperatorKeysSecret(name)
 	secret, err := c.secretLister.Secrets(ns).Get(secretName)
 	if apierrors.IsNotFound(err) {
-		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to create Secret %s/%s", ns, secretName)
+		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for the operator controller to create Secret %s/%s", ns, secretName)
 	}
 	if err != nil {
 		return nil, "", err
@@ -52,13 +52,13 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 	signingSeed, okSigning := secret.Data[naming.OperatorSigningSeed]
 	identitySeed, okIdentity := secret.Data[naming.OperatorIdentitySeed]
 	if !okSigning || !okIdentity {
-		return nil, "", waitingFor(ReasonOperatorNotReady, "waiting for the operator controller to store %s and %s in Secret %s/%s",
+		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for the operator controller to store %s and %s in Secret %s/%s",
 			naming.OperatorIdentitySeed, naming.OperatorSigningSeed, ns, secretName)
 	}
 	// Only the public key of the identity is needed; the pair is wiped at once.
 	identity, err := natsjwt.ParseSeed(identitySeed, natsjwt.KindOperator)
 	if err != nil {
-		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorIdentitySeed, err)
+		return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorIdentitySeed, err)
 	}
 	operatorPub, err := identity.PublicKey()
 	identity.Wipe()
@@ -67,7 +67,7 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 	}
 	signer, err := natsjwt.ParseSeed(signingSeed, natsjwt.KindOperator)
 	if err != nil {
-		return nil, "", terminal(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorSigningSeed, err)
+		return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorSigningSeed, err)
 	}
 	return signer, operatorPub, nil
 }
@@ -81,18 +81,16 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 	ref := acc.Namespace + "/" + spec.Name
 	switch {
 	case errors.Is(err, controllerutil.ErrKeysMissing):
-		return terminal(ReasonKeysMissing, "Secret %s with the keys of account %s is gone; restore it (a new identity would orphan the "+
+		return controllerhelpers.Failed(ReasonKeysMissing, "Secret %s with the keys of account %s is gone; restore it (a new identity would orphan the "+
 			"account's JetStream data and break its users), or delete and re-create the NatsAccount to accept a new identity",
 			ref, acc.Status.PublicKey)
 	case errors.Is(err, controllerutil.ErrSecretNotManaged):
-		e := terminal(ReasonSecretConflict, "Secret %s exists and is not managed by nats-auth-operator; it is never taken over: "+
-			"rename or delete it", ref).(*notReady)
 		// The Secret informer only sees managed Secrets, so the removal of this one makes no
 		// event: look again later.
-		e.result = controllerhelpers.RequeueAfter(foreignSecretRecheck, "%s", e.message)
-		return e
+		return &controllerhelpers.NotReady{Reason: ReasonSecretConflict, RecheckAfter: foreignSecretRecheck,
+			Message: fmt.Sprintf("Secret %s exists and is not managed by nats-auth-operator; it is never taken over: rename or delete it", ref)}
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return terminal(ReasonKeysInvalid, "%v; restore the original seed", err)
+		return controllerhelpers.Failed(ReasonKeysInvalid, "%v; restore the original seed", err)
 	case err != nil:
 		return err
 	}
@@ -106,7 +104,7 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 		return fmt.Errorf("account identity key: %w", err)
 	}
 	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
-		return terminal(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
+		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
 			"(the account is never re-signed with another identity)", ref, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
 	statuses, err := signingKeyStatuses(acc, pairs)

@@ -66,38 +66,23 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err := controllerhelpers.AddFinalizer(ctx, acc, naming.AccountFinalizer, controllerutil.FieldManager, c.patchAccount(acc)); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
-	// Events wait until the status that records their transition is stored: a sync that runs on
-	// a stale cache recomputes the same transition, and its status write fails with Conflict.
-	events := &controllerhelpers.EventBuffer{}
 	res, err := c.issue(ctx, acc)
-	var nr *notReady
-	switch {
-	case err == nil:
-		controllerhelpers.SetCondition(&acc.Status.Conditions, natsv1alpha1.ConditionReady, acc.Generation, controllerhelpers.Outcome{
-			Ready: true, Reason: ReasonIssued, Message: res.message,
-		}, events, acc)
-	case errors.As(err, &nr):
-		controllerhelpers.SetCondition(&acc.Status.Conditions, natsv1alpha1.ConditionReady, acc.Generation, nr.outcome(), events, acc)
-		err = nr.result
-	}
-	acc.Status.ObservedGeneration = acc.Generation
-	if uerr := c.updateStatus(ctx, cached, acc); uerr != nil {
-		// The Terminal or Requeue in err must not hide this: the status is retried.
-		return uerr
-	}
-	events.Flush(c.deps.Recorder)
-	res.record(c.deps.IssueMetrics)
-	if serr := c.settleCreds(ctx, acc, err, nr); serr != nil {
-		return serr
-	}
-	if err == nil && res.recheck > 0 {
-		return controllerhelpers.RequeueAfter(res.recheck, "revocations can be compacted then")
-	}
-	return err
+	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
+		ConditionType: natsv1alpha1.ConditionReady, Object: acc, Generation: acc.Generation,
+		Conditions: &acc.Status.Conditions, ObservedGeneration: &acc.Status.ObservedGeneration,
+		// The write carries the cached resourceVersion: a stale cache ends in Conflict.
+		Write:    func(ctx context.Context) error { return c.updateStatus(ctx, cached, acc) },
+		Recorder: c.deps.Recorder,
+		AfterWrite: func(ctx context.Context, nr *controllerhelpers.NotReady) error {
+			res.record(c.deps.IssueMetrics)
+			return c.settleCreds(ctx, acc, nr)
+		},
+	}, err, controllerhelpers.Ready{Reason: ReasonIssued, Message: res.message,
+		RecheckAfter: res.recheck, RecheckWhy: "revocations can be compacted then"})
 }
 
 // issue runs steps (c) to (i) of the account sync on acc, a deep copy, and fills acc.Status on
-// the way. It returns a *notReady for everything the user has to see.
+// the way. It returns a controllerhelpers.NotReady for everything the user has to see.
 func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (issueResult, error) {
 	var res issueResult
 	signer, operatorPub, err := c.operatorSigner(acc)
@@ -133,7 +118,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, fmt.Errorf("build account claims: %w", err)
 	}
 	if len(issues) > 0 {
-		return res, terminal(ReasonInvalidSpec, "%s", issuesMessage(issues))
+		return res, controllerhelpers.Failed(ReasonInvalidSpec, "%s", issuesMessage(issues))
 	}
 	res.newRevocations = added
 	if err := c.sign(ctx, acc, claims, current, signer, &res); err != nil {
@@ -164,9 +149,9 @@ func (c *Controller) sign(ctx context.Context, acc *natsv1alpha1.NatsAccount, cl
 	token, _, err := natsjwt.Sign(claims, signer)
 	switch {
 	case errors.Is(err, natsjwt.ErrExpired):
-		return terminal(ReasonInvalidSpec, "spec.expiration: %v", err)
+		return controllerhelpers.Failed(ReasonInvalidSpec, "spec.expiration: %v", err)
 	case errors.Is(err, natsjwt.ErrInvalidSpec):
-		return terminal(ReasonInvalidSpec, "%v", err)
+		return controllerhelpers.Failed(ReasonInvalidSpec, "%v", err)
 	case err != nil:
 		return fmt.Errorf("sign account claims: %w", err)
 	}

@@ -40,21 +40,17 @@ const (
 // natsjwtKey is an operator key pair.
 type natsjwtKey = nkeys.KeyPair
 
-// keyOutcome maps key Secret failures to a condition with an action for the user.
-func keyOutcome(err error, secret string) (controllerhelpers.Outcome, bool) {
+// keyError maps key Secret failures to a NotReady with an action for the user; other errors
+// (API calls) are returned as they are.
+func keyError(err error, secret string) error {
 	switch {
 	case errors.Is(err, controllerutil.ErrKeysMissing):
-		return controllerhelpers.Outcome{Reason: ReasonKeysMissing, Message: "the operator key Secret " + secret +
-			" is gone but the status names a public key; restore it from backup (a new key would break every nats-server that trusts this operator)"}, true
+		return controllerhelpers.Failed(ReasonKeysMissing, "the operator key Secret %s is gone but the status names a public key; "+
+			"restore it from backup (a new key would break every nats-server that trusts this operator)", secret)
 	case errors.Is(err, controllerutil.ErrSecretNotManaged):
-		return controllerhelpers.Outcome{Reason: ReasonSecretConflict, Message: "Secret " + secret +
-			" exists and was not created by nats-auth-operator; rename or remove it"}, true
+		return controllerhelpers.Failed(ReasonSecretConflict, "Secret %s exists and was not created by nats-auth-operator; rename or remove it", secret)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return controllerhelpers.Outcome{Reason: ReasonKeysInvalid, Message: err.Error()}, true
+		return controllerhelpers.Failed(ReasonKeysInvalid, "%s", err.Error())
 	}
-	return controllerhelpers.Outcome{}, false
-}
-
-func invalidSpec(err error) controllerhelpers.Outcome {
-	return controllerhelpers.Outcome{Reason: ReasonInvalidSpec, Message: "spec is invalid: " + err.Error()}
+	return err
 }

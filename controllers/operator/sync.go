@@ -18,7 +18,6 @@ package operator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/jwt/v2"
@@ -54,51 +53,44 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return nil
 	}
 	op := cached.DeepCopy()
-	outcome, syncErr := c.reconcile(ctx, op)
-	if outcome.Reason == "" {
-		// A transient failure (API or cache): retry with backoff and leave the condition as the
-		// last conclusive sync wrote it.
-		return syncErr
-	}
-	op.Status.ObservedGeneration = op.Generation
-	events := &controllerhelpers.EventBuffer{}
-	controllerhelpers.SetCondition(&op.Status.Conditions, natsv1alpha1.ConditionReady, op.Generation, outcome, events, cached)
-	if err := c.updateStatus(ctx, cached, op); err != nil {
-		return errors.Join(syncErr, err)
-	}
-	// Only once the transition is stored, so a retried sync does not repeat the event.
-	events.Flush(c.deps.Recorder)
-	return syncErr
+	ready, err := c.reconcile(ctx, op)
+	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
+		ConditionType: natsv1alpha1.ConditionReady, Object: cached, Generation: op.Generation,
+		Conditions: &op.Status.Conditions, ObservedGeneration: &op.Status.ObservedGeneration,
+		Write:    func(ctx context.Context) error { return c.updateStatus(ctx, cached, op) },
+		Recorder: c.deps.Recorder,
+	}, err, ready)
 }
 
-// reconcile does the work and fills op.Status; the outcome becomes the Ready condition.
-func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (controllerhelpers.Outcome, error) {
-	identity, signing, outcome, err := c.ensureKeys(ctx, op)
-	if err != nil || outcome != nil {
-		return deref(outcome), err
+// reconcile does the work and fills op.Status; a controllerhelpers.NotReady error is what the
+// user has to see, and ready is the condition of an issued operator.
+func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (ready controllerhelpers.Ready, err error) {
+	identity, signing, err := c.ensureKeys(ctx, op)
+	if err != nil {
+		return ready, err
 	}
-	if outcome, err := c.ensureSystemObjects(ctx, op); err != nil || outcome != nil {
-		return deref(outcome), err
+	if err := c.ensureSystemObjects(ctx, op); err != nil {
+		return ready, err
 	}
 	sys, err := c.accounts.NatsAccounts(op.Namespace).Get(naming.SystemAccount(op.Name))
 	if err != nil || sys.Status.PublicKey == "" || sys.Status.JWT == "" {
 		// The account controller issues it; its status update re-queues this operator.
-		return controllerhelpers.Outcome{Reason: ReasonWaitingForSystemAccount, Waiting: true,
-			Message: "waiting for the system account " + naming.SystemAccount(op.Name) + " to be issued"}, nil
+		return ready, controllerhelpers.WaitingFor(ReasonWaitingForSystemAccount,
+			"waiting for the system account %s to be issued", naming.SystemAccount(op.Name))
 	}
 	op.Status.SystemAccount = sys.Status.PublicKey
 
 	claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, sys.Status.PublicKey))
 	if err != nil {
-		return invalidSpec(err), controllerhelpers.Terminal(err)
+		return ready, controllerhelpers.Failed(ReasonInvalidSpec, "spec is invalid: %v", err)
 	}
 	hash, err := natsjwt.Hash(claims)
 	if err != nil {
-		return controllerhelpers.Outcome{}, err
+		return ready, err
 	}
 	operatorJWT, err := c.operatorJWT(ctx, op, claims, hash, identity)
 	if err != nil {
-		return controllerhelpers.Outcome{}, err
+		return ready, err
 	}
 	op.Status.ClaimsHash, op.Status.JWT = hash, operatorJWT
 	cfg := serverConfig{operatorJWT: operatorJWT, systemPub: sys.Status.PublicKey, systemJWT: sys.Status.JWT,
@@ -106,16 +98,16 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
 		cfg.preload = c.accountJWTs(op)
 	}
-	if outcome, err := c.ensureServerConfig(ctx, op, cfg); err != nil || outcome != nil {
-		return deref(outcome), err
+	if err := c.ensureServerConfig(ctx, op, cfg); err != nil {
+		return ready, err
 	}
 	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
-	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued,
+	return controllerhelpers.Ready{Reason: ReasonIssued,
 		Message: "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)}, nil
 }
 
 // ensureKeys returns the identity and signing keys, creating them once.
-func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, outcome *controllerhelpers.Outcome, err error) {
+func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, err error) {
 	spec := controllerutil.KeySecret{
 		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
 		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, naming.OperatorSigningSeed: natsjwt.KindOperator},
@@ -127,27 +119,24 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	if err != nil {
-		if o, ok := keyOutcome(err, naming.OperatorKeysSecret(op.Name)); ok {
-			return nil, nil, &o, controllerhelpers.Terminal(err)
-		}
-		return nil, nil, nil, err
+		return nil, nil, keyError(err, naming.OperatorKeysSecret(op.Name))
 	}
 	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[naming.OperatorSigningSeed]
 	pub, err := identity.PublicKey()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
-		err := fmt.Errorf("key Secret %s holds operator %s but the status names %s", naming.OperatorKeysSecret(op.Name), pub, op.Status.PublicKey)
-		return nil, nil, &controllerhelpers.Outcome{Reason: ReasonKeysMismatch, Message: err.Error()}, controllerhelpers.Terminal(err)
+		return nil, nil, controllerhelpers.Failed(ReasonKeysMismatch, "key Secret %s holds operator %s but the status names %s",
+			naming.OperatorKeysSecret(op.Name), pub, op.Status.PublicKey)
 	}
 	signingPub, err := signing.PublicKey()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	op.Status.PublicKey = pub
 	op.Status.SigningKeys = append([]string{signingPub}, op.Spec.SigningKeys...)
-	return identity, signing, nil, nil
+	return identity, signing, nil
 }
 
 // operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
@@ -192,11 +181,4 @@ func (c *Controller) updateStatus(ctx context.Context, cached, op *natsv1alpha1.
 		return fmt.Errorf("update status: %w", err)
 	}
 	return nil
-}
-
-func deref(o *controllerhelpers.Outcome) controllerhelpers.Outcome {
-	if o == nil {
-		return controllerhelpers.Outcome{}
-	}
-	return *o
 }

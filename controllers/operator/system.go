@@ -51,25 +51,25 @@ func operatorSpec(op *natsv1alpha1.NatsOperator, signing natsjwtKey, systemPub s
 
 // ensureSystemObjects creates or restores the system account and the resolver user. Objects of
 // those names that the operator does not control are never taken over.
-func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.NatsOperator) (*controllerhelpers.Outcome, error) {
+func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.NatsOperator) error {
 	accounts := c.deps.NatsClient.NatsauthV1alpha1().NatsAccounts(op.Namespace)
 	wantAcc := desiredSystemAccount(op)
 	acc, err := c.accounts.NatsAccounts(op.Namespace).Get(wantAcc.Name)
 	switch {
 	case apierrors.IsNotFound(err):
 		if _, err := accounts.Create(ctx, wantAcc, metav1.CreateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
-			return nil, fmt.Errorf("create system account: %w", err)
+			return fmt.Errorf("create system account: %w", err)
 		}
 	case err != nil:
-		return nil, err
+		return err
 	case !metav1.IsControlledBy(acc, op):
-		return conflict("NatsAccount", wantAcc.Name), controllerhelpers.Terminal(fmt.Errorf("NatsAccount %s is not controlled by the operator", wantAcc.Name))
+		return conflict("NatsAccount", wantAcc.Name)
 	case !equality.Semantic.DeepEqual(acc.Spec, wantAcc.Spec) || !hasLabels(acc.Labels, wantAcc.Labels):
 		upd := acc.DeepCopy()
 		upd.Spec = wantAcc.Spec
 		upd.Labels = mergeLabels(upd.Labels, wantAcc.Labels)
 		if _, err := accounts.Update(ctx, upd, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
-			return nil, fmt.Errorf("restore system account: %w", err)
+			return fmt.Errorf("restore system account: %w", err)
 		}
 	}
 
@@ -79,26 +79,25 @@ func (c *Controller) ensureSystemObjects(ctx context.Context, op *natsv1alpha1.N
 	switch {
 	case apierrors.IsNotFound(err):
 		if _, err := users.Create(ctx, wantUser, metav1.CreateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
-			return nil, fmt.Errorf("create resolver user: %w", err)
+			return fmt.Errorf("create resolver user: %w", err)
 		}
 	case err != nil:
-		return nil, err
+		return err
 	case !metav1.IsControlledBy(user, op):
-		return conflict("NatsUser", wantUser.Name), controllerhelpers.Terminal(fmt.Errorf("NatsUser %s is not controlled by the operator", wantUser.Name))
+		return conflict("NatsUser", wantUser.Name)
 	case !equality.Semantic.DeepEqual(user.Spec, wantUser.Spec) || !hasLabels(user.Labels, wantUser.Labels):
 		upd := user.DeepCopy()
 		upd.Spec = wantUser.Spec
 		upd.Labels = mergeLabels(upd.Labels, wantUser.Labels)
 		if _, err := users.Update(ctx, upd, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
-			return nil, fmt.Errorf("restore resolver user: %w", err)
+			return fmt.Errorf("restore resolver user: %w", err)
 		}
 	}
-	return nil, nil
+	return nil
 }
 
-func conflict(kind, name string) *controllerhelpers.Outcome {
-	return &controllerhelpers.Outcome{Reason: ReasonSystemObjectConflict,
-		Message: fmt.Sprintf("%s %s exists and is not controlled by this NatsOperator; rename or remove it", kind, name)}
+func conflict(kind, name string) error {
+	return controllerhelpers.Failed(ReasonSystemObjectConflict, "%s %s exists and is not controlled by this NatsOperator; rename or remove it", kind, name)
 }
 
 // accountJWTs returns the issued JWTs of the operator's accounts (memory resolver preloads).
@@ -114,7 +113,7 @@ func (c *Controller) accountJWTs(op *natsv1alpha1.NatsOperator) map[string]strin
 }
 
 // ensureServerConfig writes the server-config Secret when it differs from the desired one.
-func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.NatsOperator, cfg serverConfig) (*controllerhelpers.Outcome, error) {
+func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.NatsOperator, cfg serverConfig) error {
 	want := desiredServerConfigSecret(op, cfg)
 	secrets := c.deps.KubeClient.CoreV1().Secrets(op.Namespace)
 	have, err := c.secrets.Secrets(op.Namespace).Get(want.Name)
@@ -123,19 +122,18 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 		have, err = secrets.Get(ctx, want.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = secrets.Create(ctx, want, metav1.CreateOptions{FieldManager: controllerutil.FieldManager})
-			return nil, err
+			return err
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !metav1.IsControlledBy(have, op) {
-		err := fmt.Errorf("Secret %s exists and is not controlled by this NatsOperator", want.Name)
-		return &controllerhelpers.Outcome{Reason: ReasonSecretConflict, Message: err.Error() + "; rename or remove it"}, controllerhelpers.Terminal(err)
+		return controllerhelpers.Failed(ReasonSecretConflict, "Secret %s exists and is not controlled by this NatsOperator; rename or remove it", want.Name)
 	}
 	if equality.Semantic.DeepEqual(have.Data, want.Data) && hasLabels(have.Labels, want.Labels) &&
 		have.Annotations[naming.AnnotationChecksum] == want.Annotations[naming.AnnotationChecksum] {
-		return nil, nil
+		return nil
 	}
 	upd := have.DeepCopy()
 	upd.Data = want.Data
@@ -145,7 +143,7 @@ func (c *Controller) ensureServerConfig(ctx context.Context, op *natsv1alpha1.Na
 	}
 	upd.Annotations[naming.AnnotationChecksum] = want.Annotations[naming.AnnotationChecksum]
 	_, err = secrets.Update(ctx, upd, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager})
-	return nil, err
+	return err
 }
 
 func hasLabels(have, want map[string]string) bool {

@@ -17,7 +17,6 @@ limitations under the License.
 package user
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,57 +52,13 @@ const (
 	ReasonExpired = "Expired"
 )
 
-// notReady is a failure the user sees as Ready=False with an actionable reason and message.
-// Spec problems are terminal (the next edit re-queues the user); waiting ones resolve by
-// themselves and are retried without a Warning event.
-type notReady struct {
-	reason  string
-	message string
-	waiting bool
-}
-
-func (e *notReady) Error() string { return e.reason + ": " + e.message }
-
-// failed reports a problem only a change of the user, its account or its Secret can fix.
-func failed(reason, format string, args ...any) error {
-	return &notReady{reason: reason, message: fmt.Sprintf(format, args...)}
-}
-
-// waitingFor reports that an input is not there yet; the object that brings it re-queues us.
-func waitingFor(reason, format string, args ...any) error {
-	return &notReady{reason: reason, message: fmt.Sprintf(format, args...), waiting: true}
-}
-
-// asNotReady returns the notReady inside err, if any.
-func asNotReady(err error) (*notReady, bool) {
-	var nr *notReady
-	ok := errors.As(err, &nr)
-	return nr, ok
-}
-
-// outcomeOf maps a sync error to the Ready outcome to record and the error for the queue. ok is
-// false for transient errors, which keep the current condition: a failed API call says nothing
-// about the user's credentials. A nil error is ok with an empty outcome for the caller to fill.
-func outcomeOf(err error) (outcome controllerhelpers.Outcome, queueErr error, ok bool) {
-	if err == nil {
-		return controllerhelpers.Outcome{}, nil, true
-	}
-	nr, isNotReady := asNotReady(err)
-	if !isNotReady {
-		return controllerhelpers.Outcome{}, err, false
-	}
-	outcome = controllerhelpers.Outcome{Reason: nr.reason, Message: nr.message, Waiting: nr.waiting}
-	if nr.waiting {
-		return outcome, controllerhelpers.Requeue("%s", nr.message), true
-	}
-	return outcome, controllerhelpers.Terminal(err), true
-}
-
-// issuedOutcome is the Ready outcome of a converged user. The message names only public data.
-func issuedOutcome(secretName, publicKey string, expires time.Time) controllerhelpers.Outcome {
+// issued is the Ready outcome of a converged user; next, when set, is when its credentials are
+// due for renewal or expire. The message names only public data.
+func issued(secretName, publicKey string, expires time.Time, next time.Duration) controllerhelpers.Ready {
 	msg := fmt.Sprintf("Secret %s holds the credentials of %s", secretName, publicKey)
 	if !expires.IsZero() {
 		msg += ", valid until " + expires.UTC().Format(time.RFC3339)
 	}
-	return controllerhelpers.Outcome{Ready: true, Reason: ReasonIssued, Message: msg, QuietFirstReady: true}
+	return controllerhelpers.Ready{Reason: ReasonIssued, Message: msg, QuietFirstReady: true,
+		RecheckAfter: next, RecheckWhy: "credentials are due for renewal or expire"}
 }

@@ -24,9 +24,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/kubernetes"
@@ -68,16 +68,20 @@ type Controller struct {
 	clock    clock.PassiveClock
 
 	runner *controllerhelpers.Runner
-	// superseded skips syncs of versions this controller already replaced (informer lag).
+
+	// In-memory state next to the informers' caches (controllers/DESIGN.md, "Controller
+	// state"). Each entry goes with its object's delete notification (eventHandlers).
+	//
+	// superseded skips syncs of user versions this controller already replaced (informer lag).
 	superseded controllerhelpers.Superseded
-	// accountClaims decodes each account's JWT once per version, for the re-issue and the
-	// legacy finalizer's checks.
-	accountClaims accountClaimsCache
+	// accountClaimsMemo holds each account's decoded JWT, per version, for the re-issue and the
+	// legacy finalizer's checks (accountClaims).
+	accountClaimsMemo controllerhelpers.Memo[*jwt.AccountClaims]
 	// memo keeps what each Secret version's seeds and JWT decoded to.
 	memo secretMemo
-	// createConflicts holds the UIDs of users whose Secret create met an existing Secret; their
+	// createConflicts marks the user versions whose Secret create met an existing Secret; their
 	// next cache miss is confirmed with a GET (mustConfirmMiss).
-	createConflicts sync.Map
+	createConflicts controllerhelpers.Memo[struct{}]
 }
 
 // NewController registers the event handlers (and the usersByCredsSecret and credsSecretsByUser
@@ -111,15 +115,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		Name: ControllerName, Queue: queue, Sync: c.sync, MaxSyncDuration: maxSyncDuration,
 		Observer: controllerhelpers.MetricsObserver(deps.Metrics),
 	}
-	regs := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandlerFuncs
-	}{
-		{userInformer, controllerhelpers.EnqueueHandler(queue)},
-		{deps.Accounts.Informer(), c.accountHandler(queue)},
-		{secretInformer, controllerhelpers.MapHandler(queue, c.usersOfSecret)},
-	}
-	for _, r := range regs {
+	for _, r := range c.eventHandlers(deps, queue) {
 		reg, err := r.informer.AddEventHandler(r.handler)
 		if err != nil {
 			return nil, fmt.Errorf("add %s event handler: %w", ControllerName, err)
@@ -129,6 +125,22 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
 	}
 	return c, nil
+}
+
+// registration is an event handler and the informer it is registered on.
+type registration struct {
+	informer cache.SharedIndexInformer
+	handler  cache.ResourceEventHandlerFuncs
+}
+
+// eventHandlers are the controller's handlers: they queue the users an event matters to, and a
+// delete notification first drops the controller's state of the deleted object.
+func (c *Controller) eventHandlers(deps controllerutil.Deps, queue workqueue.TypedInterface[cache.ObjectName]) []registration {
+	return []registration{
+		{deps.Users.Informer(), controllerhelpers.OnDelete(controllerhelpers.EnqueueHandler(queue), c.superseded.Forget, c.createConflicts.Forget)},
+		{deps.Accounts.Informer(), controllerhelpers.OnDelete(c.accountHandler(queue), c.accountClaimsMemo.Forget)},
+		{deps.Secrets.Informer(), controllerhelpers.OnDelete(controllerhelpers.MapHandler(queue, c.usersOfSecret), c.memo.Forget)},
+	}
 }
 
 // Run processes the queue with workers until ctx ends.
@@ -161,7 +173,6 @@ func (c *Controller) accountHandler(q workqueue.TypedInterface[cache.ObjectName]
 				obj = tomb.Obj
 			}
 			if acc, ok := obj.(*natsv1alpha1.NatsAccount); ok {
-				c.accountClaims.forget(acc.UID)
 				for _, k := range c.orphanOwners(acc.Status.PublicKey) {
 					q.Add(k)
 				}

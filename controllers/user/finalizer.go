@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/nats-io/jwt/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -124,7 +123,7 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (done bool, why string
 	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil {
 		return true, "the account's keys are gone"
 	}
-	claims := c.accountClaims.get(acc)
+	claims := c.accountClaims(acc)
 	if claims != nil && natsjwt.IsRevoked(claims.Revocations, pub, revokeUpTo(user)) {
 		return true, "the account revoked the key"
 	}
@@ -141,44 +140,17 @@ func revokeUpTo(user *natsv1alpha1.NatsUser) int64 {
 	return user.DeletionTimestamp.Unix()
 }
 
-// accountClaimsCache keeps the decoded JWT of each account, per resourceVersion. An account
-// with ten thousand revocations has a JWT of most of a MiB; when its users are deleted together
-// each of them checks it, and decoding it once per user would cost seconds of CPU per batch.
-type accountClaimsCache struct {
-	mu      sync.Mutex
-	entries map[types.UID]cachedClaims
-}
-
-type cachedClaims struct {
-	resourceVersion string
-	claims          *jwt.AccountClaims // nil: the JWT does not decode or names another account
-}
-
-// get returns the decoded, verified JWT in acc's status, or nil when there is none usable.
-// The returned claims are shared and must not be modified.
-func (a *accountClaimsCache) get(acc *natsv1alpha1.NatsAccount) *jwt.AccountClaims {
-	a.mu.Lock()
-	e, ok := a.entries[acc.UID]
-	a.mu.Unlock()
-	if ok && e.resourceVersion == acc.ResourceVersion {
-		return e.claims
+// accountClaims returns the decoded, verified JWT in acc's status, or nil when there is none
+// usable; it is decoded once per version of the account (c.accountClaimsMemo). The returned
+// claims are shared and must not be modified.
+func (c *Controller) accountClaims(acc *natsv1alpha1.NatsAccount) *jwt.AccountClaims {
+	if claims, ok := c.accountClaimsMemo.Get(acc); ok {
+		return claims
 	}
 	claims, err := jwt.DecodeAccountClaims(acc.Status.JWT)
 	if err != nil || claims.Subject != acc.Status.PublicKey {
-		claims = nil
+		claims = nil // the JWT does not decode or names another account
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.entries == nil {
-		a.entries = map[types.UID]cachedClaims{}
-	}
-	a.entries[acc.UID] = cachedClaims{resourceVersion: acc.ResourceVersion, claims: claims}
+	c.accountClaimsMemo.Put(acc, claims)
 	return claims
-}
-
-// forget drops an account's entry (the account is gone).
-func (a *accountClaimsCache) forget(uid types.UID) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.entries, uid)
 }

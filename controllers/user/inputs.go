@@ -25,6 +25,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -34,26 +35,26 @@ func (c *Controller) account(user *natsv1alpha1.NatsUser) (*natsv1alpha1.NatsAcc
 	ref := naming.UserAccount(user)
 	acc, err := c.accounts.NatsAccounts(ref.Namespace).Get(ref.Name)
 	if apierrors.IsNotFound(err) {
-		return nil, failed(ReasonAccountNotFound, "NatsAccount %s/%s does not exist; create it or correct spec.accountRef",
+		return nil, controllerhelpers.Failed(ReasonAccountNotFound, "NatsAccount %s/%s does not exist; create it or correct spec.accountRef",
 			ref.Namespace, ref.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !acc.AllowsNamespace(user.Namespace) {
-		return nil, failed(ReasonNamespaceNotAllowed,
+		return nil, controllerhelpers.Failed(ReasonNamespaceNotAllowed,
 			"NatsAccount %s/%s does not allow users from namespace %s; its administrator can add %s to spec.allowedUserNamespaces",
 			acc.Namespace, acc.Name, user.Namespace, user.Namespace)
 	}
 	if op := acc.Labels[naming.LabelSystemAccount]; op != "" && !controlledByOperator(user, op) {
 		// System account users can update, list and delete every account on every server; only
 		// the resolver user its NatsOperator creates may have one.
-		return nil, failed(ReasonSystemAccountReserved,
+		return nil, controllerhelpers.Failed(ReasonSystemAccountReserved,
 			"NatsAccount %s/%s is the system account of NatsOperator %s; applications cannot have users in it",
 			acc.Namespace, acc.Name, op)
 	}
 	if acc.Status.PublicKey == "" {
-		return nil, waitingFor(ReasonAccountNotReady, "waiting for NatsAccount %s/%s to be issued", acc.Namespace, acc.Name)
+		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for NatsAccount %s/%s to be issued", acc.Namespace, acc.Name)
 	}
 	return acc, nil
 }
@@ -66,11 +67,11 @@ func bearerAllowed(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser, s
 		return nil
 	}
 	if user.Spec.BearerToken {
-		return failed(ReasonInvalidSpec, "spec.bearerToken is true but NatsAccount %s/%s sets limits.disallowBearer, so the server would refuse these credentials; "+
+		return controllerhelpers.Failed(ReasonInvalidSpec, "spec.bearerToken is true but NatsAccount %s/%s sets limits.disallowBearer, so the server would refuse these credentials; "+
 			"set bearerToken to false, or ask the account's administrator to allow bearer tokens", acc.Namespace, acc.Name)
 	}
 	if s.bearer {
-		return failed(ReasonInvalidSpec, "signing key %q of NatsAccount %s/%s issues bearer tokens but the account sets limits.disallowBearer, so the server would refuse these credentials",
+		return controllerhelpers.Failed(ReasonInvalidSpec, "signing key %q of NatsAccount %s/%s issues bearer tokens but the account sets limits.disallowBearer, so the server would refuse these credentials",
 			s.name, acc.Namespace, acc.Name)
 	}
 	return nil
@@ -95,7 +96,7 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	} else {
 		i := slices.IndexFunc(acc.Spec.SigningKeys, func(k natsv1alpha1.AccountSigningKey) bool { return k.Name == s.name })
 		if i < 0 {
-			return nil, failed(ReasonSigningKeyNotFound, "NatsAccount %s/%s has no signing key %q in spec.signingKeys; correct spec.signingKey",
+			return nil, controllerhelpers.Failed(ReasonSigningKeyNotFound, "NatsAccount %s/%s has no signing key %q in spec.signingKeys; correct spec.signingKey",
 				acc.Namespace, acc.Name, s.name)
 		}
 		if scope := acc.Spec.SigningKeys[i].Scope; scope != nil {
@@ -104,27 +105,27 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	}
 	secret, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name))
 	if apierrors.IsNotFound(err) {
-		return nil, waitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)
+		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	seed, ok := secret.Data[naming.AccountSigningSeed(s.name)]
 	if !ok {
-		return nil, waitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
+		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
 	}
-	if e, ok := c.memo.get(secret, naming.AccountSigningSeed(s.name)); ok {
+	if e, ok := memoGet(&c.memo, secret, naming.AccountSigningSeed(s.name)); ok {
 		s.key, s.pub = e.key, e.pub
 		return s, nil
 	}
 	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
 		// ParseSeed's messages never contain seed material.
-		return nil, failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, naming.AccountKeysSecret(acc.Name), naming.AccountSigningSeed(s.name), err)
+		return nil, controllerhelpers.Failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, naming.AccountKeysSecret(acc.Name), naming.AccountSigningSeed(s.name), err)
 	}
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err
 	}
-	c.memo.put(secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
+	memoPut(&c.memo, secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
 	return s, nil
 }
 

@@ -51,7 +51,7 @@ type desired struct {
 func desiredClaims(user *natsv1alpha1.NatsUser, accountPub string, maxLifetime time.Duration, scoped bool, userPub string, now time.Time) (*desired, error) {
 	claims, err := natsjwt.UserClaims(userPub, toUserSpec(user, accountPub, scoped))
 	if errors.Is(err, natsjwt.ErrInvalidSpec) {
-		return nil, failed(ReasonInvalidSpec, "%s", invalidSpecMessage(err))
+		return nil, controllerhelpers.Failed(ReasonInvalidSpec, "%s", invalidSpecMessage(err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build user claims: %w", err)
@@ -73,7 +73,7 @@ func desiredClaims(user *natsv1alpha1.NatsUser, accountPub string, maxLifetime t
 }
 
 func expired(user *natsv1alpha1.NatsUser) error {
-	return failed(ReasonExpired, "spec.expiration %s has passed; set a later expiration, or use validFor for credentials that are renewed",
+	return controllerhelpers.Failed(ReasonExpired, "spec.expiration %s has passed; set a later expiration, or use validFor for credentials that are renewed",
 		user.Spec.Expiration.UTC().Format(time.RFC3339))
 }
 
@@ -178,7 +178,7 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	}
 	token, iat, err := natsjwt.Sign(&claims, s.key)
 	if errors.Is(err, natsjwt.ErrExpired) {
-		return failed(ReasonExpired, "the credentials would expire before they are issued; set a later spec.expiration")
+		return controllerhelpers.Failed(ReasonExpired, "the credentials would expire before they are issued; set a later spec.expiration")
 	}
 	if err != nil {
 		return fmt.Errorf("sign user JWT: %w", err)

@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -134,8 +135,8 @@ func TestDesiredClaimsExpired(t *testing.T) {
 		u.Spec.Expiration = &metav1.Time{Time: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
 	})
 	_, err := desiredClaims(user, newPub(t, natsjwt.KindAccount), 0, false, newPub(t, natsjwt.KindUser), time.Now())
-	nr, ok := asNotReady(err)
-	if !ok || nr.reason != ReasonExpired || nr.waiting {
+	nr, ok := controllerhelpers.AsNotReady(err)
+	if !ok || nr.Reason != ReasonExpired || nr.Waiting {
 		t.Fatalf("err = %v, want terminal %s", err, ReasonExpired)
 	}
 }

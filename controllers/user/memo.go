@@ -17,32 +17,24 @@ limitations under the License.
 package user
 
 import (
-	"sync"
-
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // secretMemo remembers what each version of a Secret decoded to. Parsing a seed derives an
 // ed25519 key and decoding a JWT verifies a signature: together most of the CPU of a sync that
 // changes nothing, and every user is synced several times on its way to convergence and once
-// more on every restart. A Secret's resourceVersion changes with its data, so an entry is used
-// only for the version it was made from. The values are derived from data the informer already
-// holds in memory.
-type secretMemo struct {
-	mu sync.Mutex
-	// entries holds, per Secret, what was derived from its current version. A slice, not a map:
-	// a Secret has one or two items (a creds Secret's seed and credsChecked, an account key
-	// Secret's signing keys), and ten thousand small maps cost several MiB.
-	entries map[types.UID]*memoSecret
-}
-
-type memoSecret struct {
-	resourceVersion string
-	items           []memoEntry
-}
+// more on every restart (benchmark rows W1 and W4). A Secret's resourceVersion changes with its
+// data, so an entry is used only for the version it was made from (controllerhelpers.Memo).
+// The values are derived from data the informer already holds in memory.
+//
+// The items of a version are a slice, not a map: a Secret has one or two (a creds Secret's
+// seed and credsChecked, an account key Secret's signing keys), and ten thousand small maps
+// cost several MiB.
+type secretMemo = controllerhelpers.Memo[[]memoEntry]
 
 // memoEntry is what was derived as item (a data key of the Secret, or credsChecked).
 type memoEntry struct {
@@ -74,18 +66,10 @@ func (t *jwtTimes) userClaims(subject string) *jwt.UserClaims {
 // of its own user.jwt and user.nk.
 const credsChecked = "creds-checked"
 
-// get returns what was derived as item from this version of s; a nil memo knows nothing.
-func (m *secretMemo) get(s *corev1.Secret, item string) (memoEntry, bool) {
-	if m == nil {
-		return memoEntry{}, false
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.entries[s.UID]
-	if e == nil || e.resourceVersion != s.ResourceVersion {
-		return memoEntry{}, false
-	}
-	for _, it := range e.items {
+// memoGet returns what was derived as item from this version of s; a nil memo knows nothing.
+func memoGet(m *secretMemo, s *corev1.Secret, item string) (memoEntry, bool) {
+	items, _ := m.Get(s)
+	for _, it := range items {
 		if it.item == item {
 			return it, true
 		}
@@ -93,35 +77,18 @@ func (m *secretMemo) get(s *corev1.Secret, item string) (memoEntry, bool) {
 	return memoEntry{}, false
 }
 
-// put records e as item of this version of s, dropping what older versions left; a nil memo
-// drops it.
-func (m *secretMemo) put(s *corev1.Secret, item string, e memoEntry) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.entries == nil {
-		m.entries = map[types.UID]*memoSecret{}
-	}
-	ms := m.entries[s.UID]
-	if ms == nil || ms.resourceVersion != s.ResourceVersion {
-		ms = &memoSecret{resourceVersion: s.ResourceVersion}
-		m.entries[s.UID] = ms
-	}
+// memoPut records e as item of this version of s, next to the version's other items; a nil memo
+// drops it. The items are copied, never changed in place: a concurrent memoGet may be reading
+// them.
+func memoPut(m *secretMemo, s *corev1.Secret, item string, e memoEntry) {
 	e.item = item
-	for i := range ms.items {
-		if ms.items[i].item == item {
-			ms.items[i] = e
-			return
+	m.Update(s, func(items []memoEntry, _ bool) []memoEntry {
+		out := make([]memoEntry, 0, len(items)+1)
+		for _, it := range items {
+			if it.item != item {
+				out = append(out, it)
+			}
 		}
-	}
-	ms.items = append(ms.items, e)
-}
-
-// forget drops every entry of a deleted Secret.
-func (m *secretMemo) forget(uid types.UID) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.entries, uid)
+		return append(out, e)
+	})
 }

@@ -21,7 +21,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 
+	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
@@ -32,31 +35,67 @@ func TestSecretMemoVersions(t *testing.T) {
 	v1 := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{UID: "u1", ResourceVersion: "1"}}
 	v2 := v1.DeepCopy()
 	v2.ResourceVersion = "2"
-	m.put(v1, naming.UserSeed, memoEntry{pub: "UA", jwt: &jwtTimes{issuer: "AB", issuedAt: 10, expires: 20}})
-	m.put(v1, credsChecked, memoEntry{ok: true})
-	if e, ok := m.get(v1, naming.UserSeed); !ok || e.pub != "UA" || e.jwt.userClaims("UA").IssuedAt != 10 {
+	memoPut(&m, v1, naming.UserSeed, memoEntry{pub: "UA", jwt: &jwtTimes{issuer: "AB", issuedAt: 10, expires: 20}})
+	memoPut(&m, v1, credsChecked, memoEntry{ok: true})
+	if e, ok := memoGet(&m, v1, naming.UserSeed); !ok || e.pub != "UA" || e.jwt.userClaims("UA").IssuedAt != 10 {
 		t.Errorf("seed item of v1: %+v %v", e, ok)
 	}
-	if e, ok := m.get(v1, credsChecked); !ok || !e.ok {
+	if e, ok := memoGet(&m, v1, credsChecked); !ok || !e.ok {
 		t.Errorf("creds item of v1: %+v %v", e, ok)
 	}
-	if _, ok := m.get(v2, naming.UserSeed); ok {
+	if _, ok := memoGet(&m, v2, naming.UserSeed); ok {
 		t.Error("v1's entry served v2")
 	}
-	m.put(v2, naming.UserSeed, memoEntry{pub: "UB"})
-	if _, ok := m.get(v2, credsChecked); ok {
+	memoPut(&m, v2, naming.UserSeed, memoEntry{pub: "UB"})
+	if _, ok := memoGet(&m, v2, credsChecked); ok {
 		t.Error("v1's creds check survived the new version")
 	}
-	if e, _ := m.get(v2, naming.UserSeed); e.pub != "UB" || e.jwt.userClaims("UB") != nil {
+	if e, _ := memoGet(&m, v2, naming.UserSeed); e.pub != "UB" || e.jwt.userClaims("UB") != nil {
 		t.Errorf("seed item of v2: %+v", e)
 	}
-	m.forget("u1")
-	if _, ok := m.get(v2, naming.UserSeed); ok {
+	m.Forget(v2)
+	if _, ok := memoGet(&m, v2, naming.UserSeed); ok {
 		t.Error("forgotten Secret still known")
 	}
 	var none *secretMemo
-	none.put(v1, naming.UserSeed, memoEntry{})
-	if _, ok := none.get(v1, naming.UserSeed); ok {
+	memoPut(none, v1, naming.UserSeed, memoEntry{})
+	if _, ok := memoGet(none, v1, naming.UserSeed); ok {
 		t.Error("a nil memo knows something")
+	}
+}
+
+// TestDeleteNotificationsDropState: the controller's in-memory state of an object (decoded
+// Secrets and account JWTs, superseded versions, create conflicts) goes with the object's delete
+// notification, tombstones included, so nothing outlives the informers' caches.
+func TestDeleteNotificationsDropState(t *testing.T) {
+	f := newUserFixture(t, nil)
+	for range 2 { // the first sync issues, the resync reads the written Secret back
+		if err := f.sync(t); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		f.Settle()
+	}
+	c := f.c
+	user := f.User(ns, "api")
+	key := testfixtures.Key(user)
+	c.superseded.Record(key, "old")
+	c.createConflicts.Put(user, struct{}{})
+	if c.memo.Len() != 2 || c.accountClaimsMemo.Len() != 1 || c.createConflicts.Len() != 1 || !c.superseded.Stale(key, "old") {
+		t.Fatalf("state before the deletes: %d Secrets, %d accounts, %d conflicts", c.memo.Len(), c.accountClaimsMemo.Len(), c.createConflicts.Len())
+	}
+
+	// In the order of eventHandlers: users, accounts, Secrets.
+	deleted := [][]any{
+		{cache.DeletedFinalStateUnknown{Key: "apps/api", Obj: user}},
+		{f.Account("nats", "orders")},
+		{f.Secret(ns, "api"), cache.DeletedFinalStateUnknown{Obj: f.Secret("nats", naming.AccountKeysSecret("orders"))}},
+	}
+	for i, r := range c.eventHandlers(f.Deps(), workqueue.NewTyped[cache.ObjectName]()) {
+		for _, obj := range deleted[i] {
+			r.handler.OnDelete(obj)
+		}
+	}
+	if c.memo.Len() != 0 || c.accountClaimsMemo.Len() != 0 || c.createConflicts.Len() != 0 || c.superseded.Stale(key, "old") {
+		t.Errorf("state after the deletes: %d Secrets, %d accounts, %d conflicts", c.memo.Len(), c.accountClaimsMemo.Len(), c.createConflicts.Len())
 	}
 }

@@ -69,7 +69,6 @@ func (c *Controller) releaseOrphans(ctx context.Context, key cache.ObjectName) e
 		if !ok || !slices.Contains(s.Finalizers, naming.SecretFinalizer) || c.accountKnown(s.Labels[naming.LabelAccountKey]) {
 			continue
 		}
-		c.memo.forget(s.UID)
 		if err := controllerutil.ReleaseCredsSecret(ctx, c.kubeClient, s); err != nil {
 			return err
 		}

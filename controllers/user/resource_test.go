@@ -17,7 +17,6 @@ limitations under the License.
 package user
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -26,29 +25,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
-	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
-
-// TestOutcomeOf: spec problems are terminal with a Warning, waits are requeued quietly, and
-// transient errors leave the condition alone.
-func TestOutcomeOf(t *testing.T) {
-	if o, err, ok := outcomeOf(failed(ReasonInvalidSpec, "bad %s", "zone")); !ok || !controllerhelpers.IsTerminal(err) ||
-		o.Reason != ReasonInvalidSpec || o.Message != "bad zone" || o.Waiting || o.Ready {
-		t.Errorf("failed: outcome %+v, err %v, ok %v", o, err, ok)
-	}
-	if o, err, ok := outcomeOf(waitingFor(ReasonAccountNotReady, "later")); !ok || controllerhelpers.IsTerminal(err) || !o.Waiting {
-		t.Errorf("waiting: outcome %+v, err %v, ok %v", o, err, ok)
-	} else if _, isRequeue := controllerhelpers.AsRequeue(err); !isRequeue {
-		t.Errorf("waiting: err %v is not a requeue", err)
-	}
-	if _, err, ok := outcomeOf(errors.New("apiserver down")); ok || err == nil || controllerhelpers.IsTerminal(err) {
-		t.Errorf("transient: err %v, ok %v", err, ok)
-	}
-	if _, err, ok := outcomeOf(nil); !ok || err != nil {
-		t.Errorf("success: err %v, ok %v", err, ok)
-	}
-}
 
 func TestNamespaceAllowed(t *testing.T) {
 	acc := func(allowed ...string) *natsv1alpha1.NatsAccount {

@@ -69,7 +69,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 	}
 	switch {
 	case err == nil && !metav1.IsControlledBy(secret, user) && !adoptable(secret, user, status):
-		return nil, failed(ReasonSecretConflict,
+		return nil, controllerhelpers.Failed(ReasonSecretConflict,
 			"Secret %s exists and is not controlled by this NatsUser, so it is left untouched; choose another spec.secretName or remove that Secret",
 			cur.name)
 	case apierrors.IsNotFound(err):
@@ -80,7 +80,7 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 	}
 	if secret == nil {
 		if status.PublicKey != "" {
-			return nil, failed(ReasonKeysMissing,
+			return nil, controllerhelpers.Failed(ReasonKeysMissing,
 				"Secret %s with the seed of %s is gone; restore it, or delete and re-create this NatsUser to get a new identity",
 				cur.name, status.PublicKey)
 		}
@@ -110,13 +110,14 @@ func adoptable(secret *corev1.Secret, user *natsv1alpha1.NatsUser, status *natsv
 // mustConfirmMiss reports whether a cache miss for the user's Secret needs an uncached GET: the
 // cache may lag our own create and it sees only labelled Secrets. For a user that never had
 // credentials (no status.publicKey) the create itself is the check: it fails with AlreadyExists
-// when a Secret of that name exists, and only then (createConflicts) is the next miss confirmed.
-// Sparing that GET saves one request per new user, a quarter of the way to convergence.
+// when a Secret of that name exists, and only then (createConflicts, for this version of the
+// user) is the next miss confirmed. Sparing that GET saves one request per new user, a quarter
+// of the way to convergence.
 func (c *Controller) mustConfirmMiss(user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) bool {
 	if status.PublicKey != "" {
 		return true
 	}
-	_, conflicted := c.createConflicts.Load(user.UID)
+	_, conflicted := c.createConflicts.Get(user)
 	return conflicted
 }
 
@@ -169,11 +170,11 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 	cur.secret = secret
 	cur.seed = secret.Data[naming.UserSeed]
 	token := string(bytes.TrimSpace(secret.Data[naming.UserJWT]))
-	e, known := memo.get(secret, naming.UserSeed)
+	e, known := memoGet(memo, secret, naming.UserSeed)
 	if !known {
 		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
 		if err != nil {
-			return failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
+			return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
 				secret.Name, naming.UserSeed, err)
 		}
 		if e.pub, err = kp.PublicKey(); err != nil {
@@ -182,11 +183,11 @@ func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *nats
 		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
 			e.jwt = &jwtTimes{issuer: uc.Issuer, issuedAt: uc.IssuedAt, expires: uc.Expires}
 		}
-		memo.put(secret, naming.UserSeed, e)
+		memoPut(memo, secret, naming.UserSeed, e)
 	}
 	cur.pub = e.pub
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
-		return failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
+		return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
 	}
 	if e.jwt != nil {
@@ -263,11 +264,11 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		// generated here is dropped without ever having been stored.
 		if _, err := client.Create(ctx, desired, metav1.CreateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				c.createConflicts.Store(user.UID, struct{}{})
+				c.createConflicts.Put(user, struct{}{})
 			}
 			return fmt.Errorf("create creds Secret %s: %w", desired.Name, err)
 		}
-		c.createConflicts.Delete(user.UID)
+		c.createConflicts.Forget(user)
 		logger.V(2).Info("Created creds Secret", "secret", desired.Name, "publicKey", cur.pub)
 		if cur.secret != nil {
 			return c.deleteSecret(ctx, cur.secret)
@@ -275,7 +276,7 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		return nil
 	}
 	if !adopt && secretUpToDate(cur.secret, desired) {
-		c.memo.put(cur.secret, credsChecked, memoEntry{ok: true})
+		memoPut(&c.memo, cur.secret, credsChecked, memoEntry{ok: true})
 		return nil
 	}
 	if cur.secret.DeletionTimestamp != nil {
@@ -311,7 +312,7 @@ func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds
 	if have == nil || have.Name != cur.name {
 		return false
 	}
-	if _, ok := c.memo.get(have, credsChecked); !ok {
+	if _, ok := memoGet(&c.memo, have, credsChecked); !ok {
 		return false
 	}
 	labels, annotations := credsMetadata(user, cur)
@@ -367,7 +368,6 @@ func CompactCredsSecret(obj any) (any, error) {
 // deleteSecret deletes a creds Secret whose key moved to another Secret, only the very object we
 // looked at (UID precondition). Its finalizer goes first: the key it records lives on.
 func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
-	c.memo.forget(s.UID)
 	if err := controllerhelpers.RemoveFinalizer(ctx, s, naming.SecretFinalizer, controllerutil.FieldManager, controllerutil.SecretPatcher(c.kubeClient, s.Namespace)); err != nil {
 		return fmt.Errorf("release creds Secret %s: %w", s.Name, err)
 	}

@@ -44,7 +44,6 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	cached, err := c.users.NatsUsers(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		logger.V(2).Info("NatsUser is gone")
-		c.superseded.Forget(key)
 		return c.releaseOrphans(ctx, key)
 	}
 	if err != nil {
@@ -89,7 +88,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 		return 0, err
 	}
 	cur.accountPub = acc.Status.PublicKey
-	if claims := c.accountClaims.get(acc); claims != nil && cur.pub != "" {
+	if claims := c.accountClaims(acc); claims != nil && cur.pub != "" {
 		cur.accountRevokedAt = natsjwt.RevokedAt(claims.Revocations, cur.pub)
 	}
 	desired, err := desiredClaims(user, acc.Status.PublicKey, maxUserLifetime(acc), signer.scoped, cur.pub, now)
@@ -106,31 +105,17 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	return nextCheck(cur.claims, desired.renewsEvery(cur.claims), now), nil
 }
 
-// finish records the outcome in the Ready condition and the status, and turns it into the
-// queue's error. Events are emitted only once the status that carries the transition is written,
-// so a conflicting write and its retry cannot report the same transition twice.
+// finish ends the sync with controllerhelpers.Finish: the outcome goes into the Ready condition
+// of status, the status is written when it changed, and the events follow the write. A failed
+// API call leaves the status as it is (observedGeneration included): the half-filled copy of a
+// failed reconcile must not be stored.
 func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus, next time.Duration, syncErr error) error {
-	outcome, queueErr, ok := outcomeOf(syncErr)
-	if !ok {
-		// A failed API call or a wait says nothing new about the user: keep the status as it is
-		// (observedGeneration included) and retry.
-		return syncErr
-	}
-	if syncErr == nil {
-		outcome = issuedOutcome(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt))
-		if next > 0 {
-			queueErr = controllerhelpers.RequeueAfter(next, "credentials are due for renewal or expire")
-		}
-	}
-	status.ObservedGeneration = user.Generation
-	events := &controllerhelpers.EventBuffer{}
-	controllerhelpers.SetCondition(&status.Conditions, natsv1alpha1.ConditionReady, user.Generation, outcome, events, user)
-	if err := c.updateStatus(ctx, user, status); err != nil {
-		// Retry the whole sync: it is idempotent, and a terminal error joined here would stop it.
-		return err
-	}
-	events.Flush(c.recorder)
-	return queueErr
+	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
+		ConditionType: natsv1alpha1.ConditionReady, Object: user, Generation: user.Generation,
+		Conditions: &status.Conditions, ObservedGeneration: &status.ObservedGeneration,
+		Write:    func(ctx context.Context) error { return c.updateStatus(ctx, user, status) },
+		Recorder: c.recorder,
+	}, syncErr, issued(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt), next))
 }
 
 // patchUser returns the finalizer patch function for user (the legacy finalizer's removal). It copies the new resourceVersion

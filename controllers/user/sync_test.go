@@ -248,3 +248,42 @@ func TestSyncRepairRevokesNothing(t *testing.T) {
 		t.Errorf("a repair revoked earlier JWTs: %+v", got.Status)
 	}
 }
+
+// TestSyncWaitingForAccount: the finish step of a user whose account is not issued yet records
+// Ready=False AccountNotReady without an event and retries with backoff (not terminal); the
+// resync writes nothing; once the account is issued the user converges, and its recovery from
+// a recorded not-ready condition is announced with a Normal event.
+func TestSyncWaitingForAccount(t *testing.T) {
+	var pub string
+	f := newUserFixture(t, func(acc *natsv1alpha1.NatsAccount, _ *natsv1alpha1.NatsUser) {
+		pub, acc.Status.PublicKey = acc.Status.PublicKey, ""
+	})
+	for i := range 2 {
+		err := f.sync(t)
+		if _, ok := controllerhelpers.AsRequeue(err); !ok || controllerhelpers.IsTerminal(err) {
+			t.Fatalf("sync %d: %v, want a requeue with backoff", i, err)
+		}
+		if i == 0 {
+			f.ExpectWrites("update natsusers/status api")
+		} else {
+			f.ExpectWrites()
+		}
+		f.ExpectEvents()
+		f.ExpectReady(f.User(ns, "api").Status.Conditions, metav1.ConditionFalse, ReasonAccountNotReady)
+		f.Settle()
+	}
+
+	f.acc.Status.PublicKey = pub
+	f.Put(f.acc)
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	f.ExpectWrites("create secrets api", "update natsusers/status api")
+	f.ExpectEvents("Normal " + ReasonIssued)
+	got := f.User(ns, "api")
+	f.ExpectReady(got.Status.Conditions, metav1.ConditionTrue, ReasonIssued)
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("observedGeneration %d, generation %d", got.Status.ObservedGeneration, got.Generation)
+	}
+}

@@ -21,34 +21,33 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 )
 
 // TestSetConditionEvents pins which transitions emit an event: failures warn once, first readiness
 // is announced unless QuietFirstReady, recovery always is, and an unchanged outcome is silent.
 func TestSetConditionEvents(t *testing.T) {
-	issued := Outcome{Ready: true, Reason: "Issued", Message: "ok"}
+	issued := outcome{ready: true, reason: "Issued", message: "ok"}
 	quiet := issued
-	quiet.QuietFirstReady = true
-	failed := Outcome{Reason: "InvalidSpec", Message: "bad"}
-	waiting := Outcome{Reason: "AccountNotReady", Message: "wait", Waiting: true}
+	quiet.quietFirstReady = true
+	failed := outcome{reason: "InvalidSpec", message: "bad"}
+	waiting := outcome{reason: "AccountNotReady", message: "wait", waiting: true}
 	for _, tc := range []struct {
 		name  string
-		steps []Outcome
+		steps []outcome
 		want  []string
 	}{
-		{"first ready", []Outcome{issued}, []string{"Normal Issued ok"}},
-		{"first ready, quiet", []Outcome{quiet}, nil},
-		{"resync is silent", []Outcome{issued, issued}, []string{"Normal Issued ok"}},
-		{"failure then recovery", []Outcome{failed, failed, quiet}, []string{"Warning InvalidSpec bad", "Normal Issued ok"}},
-		{"waiting is silent, then quiet ready after it is announced", []Outcome{waiting, quiet}, []string{"Normal Issued ok"}},
+		{"first ready", []outcome{issued}, []string{"Normal Issued ok"}},
+		{"first ready, quiet", []outcome{quiet}, nil},
+		{"resync is silent", []outcome{issued, issued}, []string{"Normal Issued ok"}},
+		{"failure then recovery", []outcome{failed, failed, quiet}, []string{"Warning InvalidSpec bad", "Normal Issued ok"}},
+		{"waiting is silent, then quiet ready after it is announced", []outcome{waiting, quiet}, []string{"Normal Issued ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := record.NewFakeRecorder(10)
 			var conds []metav1.Condition
 			for _, o := range tc.steps {
-				SetCondition(&conds, "Ready", 1, o, rec, &corev1.Secret{})
+				setCondition(&conds, "Ready", 1, o, rec, &corev1.Secret{})
 			}
 			close(rec.Events)
 			var got []string
@@ -64,30 +63,5 @@ func TestSetConditionEvents(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestSuperseded pins the cache-lag rule: recorded versions are stale until the cache shows any
-// other version, which clears the record.
-func TestSuperseded(t *testing.T) {
-	var s Superseded
-	key := cache.ObjectName{Namespace: "ns", Name: "u"}
-	if s.Stale(key, "1") {
-		t.Fatal("nothing recorded yet")
-	}
-	s.Record(key, "1", "2")
-	if !s.Stale(key, "1") || !s.Stale(key, "2") {
-		t.Fatal("versions this controller replaced must be stale")
-	}
-	if s.Stale(key, "3") {
-		t.Fatal("the version it wrote is current")
-	}
-	if s.Stale(key, "1") {
-		t.Fatal("once the cache caught up the record is gone")
-	}
-	s.Record(key, "4")
-	s.Forget(key)
-	if s.Stale(key, "4") {
-		t.Fatal("Forget drops the record")
 	}
 }

@@ -16,7 +16,7 @@ limitations under the License.
 
 // Package controllerhelpers holds the machinery both binaries' controllers share: the named
 // rate-limited queue and worker loop, error kinds, event-handler helpers, finalizer patches, the
-// event buffer, the cache-lag guard and the condition helper. It knows no kind: it imports
+// event buffer, the cache-lag guard and the error → Ready condition protocol (NotReady, Finish). It knows no kind: it imports
 // nothing of apis/, natsjwt/, controllers/ or resolver/ (hack/verify-imports.sh checks it), so the
 // resolver uses it without linking the controllers and their seed-generating KeyStore.
 package controllerhelpers

@@ -63,8 +63,13 @@ func (s *Superseded) Stale(key cache.ObjectName, version string) bool {
 	return false
 }
 
-// Forget drops the key's record (the object is gone).
-func (s *Superseded) Forget(key cache.ObjectName) {
+// Forget drops the record of a deleted object (an informer's delete notification, tombstones
+// included); register it with OnDelete.
+func (s *Superseded) Forget(obj any) {
+	key, ok := ObjectName(obj)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.versions, key)

@@ -106,7 +106,14 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	// instead of failing the list of their whole kind; writes go through deps.NatsClient.
 	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(informerClient, opts.ResyncPeriod,
 		natsinformers.WithTransform(controllerhelpers.StripManagedFields))
-	// Only our own Secrets: memory stays flat however many Secrets the cluster holds.
+	// Only our own Secrets: memory stays flat however many Secrets the cluster holds. The
+	// transform changes what all three controllers see of every Secret (one shared cache):
+	// managedFields are dropped (nothing reads them), and in creds Secrets user.creds is
+	// replaced by its digest (user.CompactCredsSecret; half of what the cache holds per user).
+	// The user controller compares user.creds only with that digest and always writes whole
+	// data; the account controller reads only user.jwt, labels and finalizers of creds Secrets;
+	// the operator controller and the KeyStore read key and server-config Secrets, which keep
+	// their data. Code that needs a creds file must GET the Secret.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,
 		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = naming.ManagedSelector }),
 		kubeinformers.WithTransform(func(obj any) (any, error) {

@@ -50,45 +50,33 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(
 	leCtx, cancelLE := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelLE()
 	elected := make(chan context.Context, 1)
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1ObjectMeta(cfg.Namespace, cfg.Name),
-			Client:     client.CoordinationV1(),
-			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-		},
-		LeaseDuration:   cfg.LeaseDuration,
-		RenewDeadline:   cfg.RenewDeadline,
-		RetryPeriod:     cfg.RetryPeriod,
-		ReleaseOnCancel: true,
-		Name:            cfg.Name,
-		Callbacks: leaderelection.LeaderCallbacks{
-			// Only hand over the leadership context; the work runs below, where Run can wait for it.
-			OnStartedLeading: func(c context.Context) { elected <- c },
-			OnStoppedLeading: func() { logger.Info("Stopped leading", "identity", id) },
-			OnNewLeader: func(current string) {
-				if current != id && cfg.OnStandby != nil {
-					cfg.OnStandby(current)
-				}
-			},
-		},
-	})
+	le, err := newElector(client, cfg, id, elected, logger)
 	if err != nil {
-		return fmt.Errorf("leader election: %w", err)
+		return err
 	}
 	leDone := make(chan struct{})
 	go func() { defer close(leDone); le.Run(leCtx) }()
+	stopElector := func() {
+		cancelLE()
+		<-leDone
+	}
 
 	var leadership context.Context
 	select {
 	case leadership = <-elected:
 	case <-ctx.Done():
-		cancelLE()
-		<-leDone
+		stopElector()
 		return nil
 	case <-leDone:
 		return fmt.Errorf("leader election for %s/%s ended before this replica led", cfg.Namespace, cfg.Name)
 	}
 	logger.Info("Started leading", "identity", id)
+	return lead(ctx, leadership, cfg, run, stopElector)
+}
+
+// lead runs run while this replica holds the Lease (leadership), and stops the elector, which
+// releases the Lease, only once run returned.
+func lead(ctx, leadership context.Context, cfg Config, run func(ctx context.Context) error, stopElector func()) error {
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer cancelWork()
 	runDone := make(chan error, 1)
@@ -96,8 +84,7 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(
 	select {
 	case runErr := <-runDone:
 		// ctx ended (or the work failed): the work has stopped, so the Lease may be released.
-		cancelLE()
-		<-leDone
+		stopElector()
 		return runErr
 	case <-leadership.Done():
 	}
@@ -110,7 +97,36 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, run func(
 	}
 	cancelWork()
 	runErr := <-runDone
-	cancelLE()
-	<-leDone
+	stopElector()
 	return runErr
+}
+
+// newElector builds the elector of the Lease cfg names for identity id. It only hands the
+// leadership context over to elected; the work runs in Run, where it can be waited for.
+func newElector(client kubernetes.Interface, cfg Config, id string, elected chan<- context.Context, logger klog.Logger) (*leaderelection.LeaderElector, error) {
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: &resourcelock.LeaseLock{
+			LeaseMeta:  metav1ObjectMeta(cfg.Namespace, cfg.Name),
+			Client:     client.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+		},
+		LeaseDuration:   cfg.LeaseDuration,
+		RenewDeadline:   cfg.RenewDeadline,
+		RetryPeriod:     cfg.RetryPeriod,
+		ReleaseOnCancel: true,
+		Name:            cfg.Name,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(c context.Context) { elected <- c },
+			OnStoppedLeading: func() { logger.Info("Stopped leading", "identity", id) },
+			OnNewLeader: func(current string) {
+				if current != id && cfg.OnStandby != nil {
+					cfg.OnStandby(current)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	return le, nil
 }
