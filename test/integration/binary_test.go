@@ -23,9 +23,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -38,38 +36,6 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
-
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-// controllerBinary builds cmd/controller once per test run.
-func controllerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		root, err := testbed.RepoRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "nats-auth-controller-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "controller")
-		out, err := exec.Command("go", "build", "-o", buildPath, filepath.Join(root, "cmd", "controller")).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
-}
 
 // controllerProcess is a running controller binary with its log.
 type controllerProcess struct {
@@ -121,7 +87,7 @@ func startControllerProcess(t *testing.T, leaseNS string, extra ...string) *cont
 	args := append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--leader-elect",
 		"--leader-election-namespace", leaseNS, "--metrics-bind-address", p.metrics,
 		"--health-probe-bind-address", p.probes, "--workers", "2", "-v", "5"}, extra...)
-	p.cmd = exec.Command(controllerBinary(t), args...)
+	p.cmd = exec.Command(testbed.BuildBinary(t, "./cmd/controller"), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
@@ -243,13 +209,13 @@ func TestControllerBinary(t *testing.T) {
 
 // TestControllerBinaryFlags checks that invalid flags fail fast with a clear message.
 func TestControllerBinaryFlags(t *testing.T) {
-	out, err := exec.Command(controllerBinary(t), "--workers", "0", "--kubeconfig", controlPlane.Kubeconfig()).CombinedOutput()
+	out, err := exec.Command(testbed.BuildBinary(t, "./cmd/controller"), "--workers", "0", "--kubeconfig", controlPlane.Kubeconfig()).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--workers must be at least 1") {
 		t.Fatalf("--workers 0: err %v, output:\n%s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err = exec.CommandContext(ctx, controllerBinary(t), "--kubeconfig", "/nonexistent/kubeconfig").CombinedOutput()
+	out, err = exec.CommandContext(ctx, testbed.BuildBinary(t, "./cmd/controller"), "--kubeconfig", "/nonexistent/kubeconfig").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "kubeconfig") {
 		t.Fatalf("missing kubeconfig: err %v, output:\n%s", err, out)
 	}

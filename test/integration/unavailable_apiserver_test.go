@@ -156,38 +156,6 @@ func (p *apiProxy) kubeconfig() string {
 	return path
 }
 
-var (
-	resolverBuildOnce sync.Once
-	resolverBuildPath string
-	resolverBuildErr  error
-)
-
-// resolverBinary builds cmd/resolver once per test run.
-func resolverBinary(t *testing.T) string {
-	t.Helper()
-	resolverBuildOnce.Do(func() {
-		root, err := testbed.RepoRoot()
-		if err != nil {
-			resolverBuildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "nats-auth-resolver-")
-		if err != nil {
-			resolverBuildErr = err
-			return
-		}
-		resolverBuildPath = filepath.Join(dir, "resolver")
-		out, err := exec.Command("go", "build", "-o", resolverBuildPath, filepath.Join(root, "cmd", "resolver")).CombinedOutput()
-		if err != nil {
-			resolverBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if resolverBuildErr != nil {
-		t.Fatal(resolverBuildErr)
-	}
-	return resolverBuildPath
-}
-
 // supervised runs a binary the way a kubelet runs a container with restartPolicy Always: when
 // it exits it is started again after a pause, and every exit is recorded.
 type supervised struct {
@@ -303,7 +271,7 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 	if leaderElect {
 		leader = append(leader, "--leader-elect", "--leader-election-namespace", ns)
 	}
-	ctrl := supervise(t, "controller", controllerBinary(t), append(leader, "--workers", "2")...)
+	ctrl := supervise(t, "controller", testbed.BuildBinary(t, "./cmd/controller"), append(leader, "--workers", "2")...)
 
 	e := &resolverEnv{t: t, ctx: ctx, ns: ns}
 	e.op = createOperator(t, ns, "main", nil)
@@ -313,7 +281,7 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 	if err := os.WriteFile(e.credsFile, getSecret(t, ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res := supervise(t, "resolver", resolverBinary(t), append(leader, "--operator", ns+"/main", "--nats-url", e.servers[0].ClientURL(),
+	res := supervise(t, "resolver", testbed.BuildBinary(t, "./cmd/resolver"), append(leader, "--operator", ns+"/main", "--nats-url", e.servers[0].ClientURL(),
 		"--creds", e.credsFile, "--push-timeout", "2s", "--drift-interval", "5s")...)
 	e.createAccount("orders")
 	e.waitFullyPushed("orders")
