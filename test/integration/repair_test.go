@@ -25,21 +25,22 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestServerConfigIsRecreated: a deleted <op>-server-config Secret comes back with the same
 // content and checksum, so servers that mount it are not left without their auth config.
 func TestServerConfigIsRecreated(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	op := createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	op := suite.CreateOperator(t, ns, "main", nil)
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	before := getSecret(t, ns, op.Status.ServerConfigSecret)
+	before := suite.GetSecret(t, ns, op.Status.ServerConfigSecret)
 	if err := secrets.Delete(ctx, before.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the server config Secret is back", func() bool {
+	suite.WaitFor(t, ctx, "the server config Secret is back", func() bool {
 		s, err := secrets.Get(ctx, before.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) || err != nil {
 			return false
@@ -62,32 +63,32 @@ func TestServerConfigIsRecreated(t *testing.T) {
 // controller puts the reference back instead of reporting SecretConflict forever, and the key and
 // JWT stay as they were.
 func TestCredsSecretIsReadopted(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	suite.CreateOperator(t, ns, "main", nil)
 	readyAccount(t, ns, "orders", "main")
 	u := createReadyUser(t, ctx, ns, "api", "orders")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	before := getSecret(t, ns, "api")
+	before := suite.GetSecret(t, ns, "api")
 	if _, err := secrets.Patch(ctx, "api", types.MergePatchType, []byte(`{"metadata":{"ownerReferences":null}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	touched := u.DeepCopy()
 	touched.Spec.Tags = []natsv1alpha1.Tag{"team:orders"} // an edit, so the user is synced at once
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Update(ctx, touched, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Update(ctx, touched, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the Secret is controlled by the user again and the user is Ready", func() bool {
+	suite.WaitFor(t, ctx, "the Secret is controlled by the user again and the user is Ready", func() bool {
 		s, err := secrets.Get(ctx, "api", metav1.GetOptions{})
-		got, uerr := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{})
-		return err == nil && uerr == nil && metav1.IsControlledBy(s, got) && isReady(got.Status.Conditions, got.Generation)
+		got, uerr := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{})
+		return err == nil && uerr == nil && metav1.IsControlledBy(s, got) && suite.IsReady(got.Status.Conditions, got.Generation)
 	})
-	after := getSecret(t, ns, "api")
+	after := suite.GetSecret(t, ns, "api")
 	if string(after.Data["user.nk"]) != string(before.Data["user.nk"]) {
 		t.Error("the re-adopted Secret holds another seed")
 	}
-	if got := readyUser(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
+	if got := suite.WaitUserReady(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
 		t.Errorf("public key changed from %s to %s", u.Status.PublicKey, got.Status.PublicKey)
 	}
 }
