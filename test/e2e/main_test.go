@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package e2e runs the project's output as users do: the README's walkthroughs (the controller
 // and the resolver on a real kube-apiserver and etcd, real nats-server and clients), and the
 // proofs that what natsjwt signs is what a real nats-server enforces.
