@@ -18,14 +18,16 @@ package main
 
 import (
 	"bytes"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { os.Exit(testbed.RunTests(m)) }
 
 // TestBenchSmoke runs the smoke mode of `make bench`: W1, W4 (restart) and W5 (delete all)
 // with 50 users, nats-servers and the resolver, and a 3 s quiet window, so CI keeps every phase
@@ -35,12 +37,11 @@ func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd, kube-apiserver, three nats-servers and the controller and resolver binaries")
 	}
-	root, bins := buildBinaries(t)
+	root, controller, resolver := buildBinaries(t)
 	var out bytes.Buffer
 	opts := defaultOptions(root)
 	opts.StateDir = t.TempDir()
-	opts.ControllerBin = filepath.Join(bins, "controller")
-	opts.ResolverBin = filepath.Join(bins, "resolver")
+	opts.ControllerBin, opts.ResolverBin = controller, resolver
 	opts.Users = []int{50}
 	opts.QuietWindow = 3 * time.Second
 	opts.Timeout = 2 * time.Minute
@@ -73,29 +74,15 @@ func TestBenchSmoke(t *testing.T) {
 	}
 }
 
-// buildBinaries builds the controller and the resolver from the current source, since a stale
-// ./bin would prove nothing, and returns the repository root and the binaries' directory.
-func buildBinaries(t *testing.T) (root, dir string) {
+// buildBinaries returns the repository root and the controller and resolver built from the
+// current source, since a stale ./bin would prove nothing.
+func buildBinaries(t *testing.T) (root, controller, resolver string) {
 	t.Helper()
 	root, err := testbed.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command builds the binaries under test: %v", err)
-	}
-	dir = t.TempDir()
-	began := time.Now()
-	for _, name := range []string{"controller", "resolver"} {
-		cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
-		}
-	}
-	t.Logf("built the controller and the resolver in %s", time.Since(began).Round(time.Millisecond))
-	return root, dir
+	return root, testbed.BuildBinary(t, "./cmd/controller"), testbed.BuildBinary(t, "./cmd/resolver")
 }
 
 // TestBenchNATSSmoke runs the NATS workload with 5 trials and a 3 s quiet window: the control
@@ -106,15 +93,14 @@ func TestBenchNATSSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd, kube-apiserver, three nats-servers and the controller and resolver binaries")
 	}
-	root, bins := buildBinaries(t)
+	root, controller, resolver := buildBinaries(t)
 	saved := natsTrials
 	natsTrials = 5
 	t.Cleanup(func() { natsTrials = saved })
 	var out bytes.Buffer
 	opts := defaultOptions(root)
 	opts.StateDir = t.TempDir()
-	opts.ControllerBin = filepath.Join(bins, "controller")
-	opts.ResolverBin = filepath.Join(bins, "resolver")
+	opts.ControllerBin, opts.ResolverBin = controller, resolver
 	opts.QuietWindow = 3 * time.Second
 	opts.Timeout = 2 * time.Minute
 	opts.Workloads = []string{natsWorkload}

@@ -19,7 +19,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,6 +27,9 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { os.Exit(testbed.RunTests(m)) }
 
 // TestDemo runs what `make demo DEMO_EXIT=1` runs, in-process, so CI proves the README's command
 // works: the whole system comes up from the examples, the client sees ALLOW, DENY and REVOKED,
@@ -41,30 +43,8 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command builds the binaries under test: %v", err)
-	}
-	build := func(pkg string) (string, error) {
-		out := filepath.Join(bin, filepath.Base(pkg))
-		cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", out, pkg)
-		cmd.Dir = root
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return "", &buildError{pkg: pkg, msg: string(msg), err: err}
-		}
-		return out, nil
-	}
-	began := time.Now()
-	controller, err := build("./cmd/controller")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resolver, err := build("./cmd/resolver")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("built the binaries in %s", time.Since(began).Round(time.Millisecond))
+	controller := testbed.BuildBinary(t, "./cmd/controller")
+	resolver := testbed.BuildBinary(t, "./cmd/resolver")
 
 	for _, tc := range []struct {
 		name     string
@@ -106,14 +86,6 @@ func TestDemo(t *testing.T) {
 		})
 	}
 }
-
-// buildError keeps the compiler's output, which is the useful part of a failed build.
-type buildError struct {
-	pkg, msg string
-	err      error
-}
-
-func (e *buildError) Error() string { return "go build " + e.pkg + ": " + e.err.Error() + "\n" + e.msg }
 
 // lockedBuffer collects the demo's output, which several goroutines write.
 type lockedBuffer struct {

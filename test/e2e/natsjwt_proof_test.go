@@ -14,8 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package e2e runs the project's output against real nats-server processes: credentials made by
-// natsjwt and, later, by the controllers are used by real nats.go clients.
 package e2e
 
 import (

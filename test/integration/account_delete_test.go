@@ -31,6 +31,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountDeleteWithoutAllowDelete: the operator does not allow deletes, so the NatsAccount
@@ -46,7 +47,7 @@ func TestAccountDeleteWithoutAllowDelete(t *testing.T) {
 	e.waitStored(acc.Status.PublicKey, acc.Status.JWT, e.servers...)
 
 	deleteAccountAndWaitGone(t, e.ctx, e.ns, "orders")
-	waitFor(t, e.ctx, "a NotDeletedOnServers Warning", func() bool {
+	suite.WaitFor(t, e.ctx, "a NotDeletedOnServers Warning", func() bool {
 		return warningEvents(t, e.ctx, e.ns, "orders", account.ReasonNotDeletedOnServers) == 1
 	})
 	msgs := eventMessages(t, e.ctx, e.ns, "orders", corev1.EventTypeWarning, account.ReasonNotDeletedOnServers)
@@ -69,26 +70,26 @@ func TestAccountDeleteWithoutAllowDelete(t *testing.T) {
 // TestAccountDeleteAfterItsOperator: with the operator gone nothing can sign a delete request,
 // so deleting the account does not wait for one.
 func TestAccountDeleteAfterItsOperator(t *testing.T) {
-	startControllers(t)
-	ctx := testContext(t)
+	suite.StartControllers(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	createOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true })
+	suite.CreateOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) { s.Resolver.AllowDelete = true })
 	createAccount(t, ctx, newAccount(ns, "orders", "main"))
 	acc := waitAccountReady(t, ctx, ns, "orders")
 	if !slices.Contains(acc.Finalizers, naming.AccountFinalizer) {
 		t.Fatalf("finalizers = %v, want %s", acc.Finalizers, naming.AccountFinalizer)
 	}
-	client := natsClient(t).NatsauthV1alpha1()
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	if err := client.NatsOperators(ns).Delete(ctx, "main", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the operator is gone", func() bool {
+	suite.WaitFor(t, ctx, "the operator is gone", func() bool {
 		_, err := client.NatsOperators(ns).Get(ctx, "main", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
 	deleteAccountAndWaitGone(t, ctx, ns, "orders")
 	msgs := eventMessages(t, ctx, ns, "orders", corev1.EventTypeWarning, account.ReasonNotDeletedOnServers)
-	waitFor(t, ctx, "a NotDeletedOnServers Warning", func() bool {
+	suite.WaitFor(t, ctx, "a NotDeletedOnServers Warning", func() bool {
 		msgs = eventMessages(t, ctx, ns, "orders", corev1.EventTypeWarning, account.ReasonNotDeletedOnServers)
 		return len(msgs) == 1
 	})
@@ -110,13 +111,13 @@ func TestAccountDeleteWithNATSUnreachable(t *testing.T) {
 	for _, s := range e.servers {
 		s.Stop()
 	}
-	client := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns)
+	client := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns)
 	began := time.Now()
 	if err := client.Delete(e.ctx, "orders", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	requested := false
-	waitFor(t, e.ctx, "the account is gone after the deadline", func() bool {
+	suite.WaitFor(t, e.ctx, "the account is gone after the deadline", func() bool {
 		acc, err := client.Get(e.ctx, "orders", metav1.GetOptions{})
 		if err == nil && acc.Status.DeleteRequest != "" {
 			requested = true
@@ -132,7 +133,7 @@ func TestAccountDeleteWithNATSUnreachable(t *testing.T) {
 		t.Errorf("the account went after %s, before the deadline of %s", took, deadline)
 	}
 	var msgs []string
-	waitFor(t, e.ctx, "a NotDeletedOnServers Warning", func() bool {
+	suite.WaitFor(t, e.ctx, "a NotDeletedOnServers Warning", func() bool {
 		msgs = eventMessages(t, e.ctx, e.ns, "orders", corev1.EventTypeWarning, account.ReasonNotDeletedOnServers)
 		return len(msgs) == 1
 	})
@@ -145,11 +146,11 @@ func TestAccountDeleteWithNATSUnreachable(t *testing.T) {
 // deleteAccountAndWaitGone deletes a NatsAccount and waits until the object is gone.
 func deleteAccountAndWaitGone(t *testing.T, ctx context.Context, ns, name string) {
 	t.Helper()
-	client := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	client := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
 	if err := client.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete account %s: %v", name, err)
 	}
-	waitFor(t, ctx, "NatsAccount "+name+" is gone", func() bool {
+	suite.WaitFor(t, ctx, "NatsAccount "+name+" is gone", func() bool {
 		_, err := client.Get(ctx, name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})

@@ -32,6 +32,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // testOperator is a NatsOperator as the account controller sees it.
@@ -46,7 +47,7 @@ type testOperator struct {
 // operator key Secret.
 func setupOperator(t *testing.T, ctx context.Context, ns, name string) testOperator {
 	t.Helper()
-	op := createOperator(t, ns, name, nil)
+	op := suite.CreateOperator(t, ns, name, nil)
 	secret, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.OperatorKeysSecret(name), metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("operator key Secret: %v", err)
@@ -99,7 +100,7 @@ func newAccount(ns, name, op string) *natsv1alpha1.NatsAccount {
 
 func createAccount(t *testing.T, ctx context.Context, acc *natsv1alpha1.NatsAccount) *natsv1alpha1.NatsAccount {
 	t.Helper()
-	got, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(acc.Namespace).Create(ctx, acc, metav1.CreateOptions{})
+	got, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(acc.Namespace).Create(ctx, acc, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("create account %s: %v", acc.Name, err)
 	}
@@ -108,7 +109,7 @@ func createAccount(t *testing.T, ctx context.Context, acc *natsv1alpha1.NatsAcco
 
 func getAccount(t *testing.T, ctx context.Context, ns, name string) *natsv1alpha1.NatsAccount {
 	t.Helper()
-	acc, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+	acc, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get account %s: %v", name, err)
 	}
@@ -122,7 +123,7 @@ func waitAccountCondition(t *testing.T, ctx context.Context, ns, name string, st
 	var acc *natsv1alpha1.NatsAccount
 	var last string
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		got, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+		got, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
@@ -170,7 +171,7 @@ func decodeAccount(t *testing.T, acc *natsv1alpha1.NatsAccount) *jwt.AccountClai
 func touchOperator(t *testing.T, ctx context.Context, ns, name, value string) {
 	t.Helper()
 	patch := []byte(`{"metadata":{"annotations":{"test.natsauth.io/touch":"` + value + `"}}}`)
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("touch operator: %v", err)
 	}
 }

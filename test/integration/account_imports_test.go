@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountImportByReference proves that imports by accountRef wait for the exporter
@@ -33,9 +34,9 @@ import (
 // signing key for exactly this importer. Re-syncs and unrelated exporter edits keep the token, so
 // the importer's JWT does not change. An import of the wrong type is reported, not signed.
 func TestAccountImportByReference(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	importer := newAccount(ns, "shop", op.Name)
 	billing := &natsv1alpha1.NatsAccountReference{Name: "billing"}
@@ -68,7 +69,7 @@ func TestAccountImportByReference(t *testing.T) {
 	// Neither re-syncs nor an exporter edit that keeps the export change the importer.
 	edited := exp.DeepCopy()
 	edited.Spec.Description = "billing team"
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, edited, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, edited, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitAccountReady(t, ctx, ns, "billing")

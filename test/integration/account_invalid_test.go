@@ -27,15 +27,16 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountInvalidSpec proves that input the CRD schema accepts but NATS does not gives
 // Ready=False InvalidSpec with a message naming the spec field, exactly one Warning event (also
 // after re-syncs) and no JWT.
 func TestAccountInvalidSpec(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	external := newPublicKey(t, natsjwt.KindAccount)
 	service := natsv1alpha1.ExportService
@@ -117,7 +118,7 @@ func TestAccountInvalidSpec(t *testing.T) {
 		if acc.Status.JWT != "" || acc.Status.ClaimsHash != "" {
 			t.Errorf("%s: an invalid spec must not be signed", tc.name)
 		}
-		waitFor(t, ctx, tc.name+" has its Warning event", func() bool { return warningEvents(t, ctx, ns, tc.name, "InvalidSpec") >= 1 })
+		suite.WaitFor(t, ctx, tc.name+" has its Warning event", func() bool { return warningEvents(t, ctx, ns, tc.name, "InvalidSpec") >= 1 })
 	}
 	settle(t, ctx, ns, op.Name)
 	consistently(t, ctx, "exactly one Warning event per invalid account", 2*time.Second, func() bool {

@@ -29,6 +29,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // issuedAccount sets the spec fields whose JWT rendering the tests check.
@@ -71,9 +72,9 @@ func issuedAccount(t *testing.T, ns, op string) *natsv1alpha1.NatsAccount {
 // is signed by the operator's signing key (not its identity) and hashes to status.claimsHash,
 // and that its keys are stored in a labelled, unowned (Retain) Secret.
 func TestAccountIssued(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	spec := issuedAccount(t, ns, op.Name)
 	createAccount(t, ctx, spec)
@@ -186,9 +187,9 @@ func checkKeySecret(t *testing.T, ctx context.Context, acc *natsv1alpha1.NatsAcc
 // TestAccountResyncWritesNothing proves that re-syncs (forced through operator events) change
 // neither the account (no status write, so no re-sign and nothing to push) nor its key Secret.
 func TestAccountResyncWritesNothing(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, issuedAccount(t, ns, op.Name))
 	acc := waitAccountReady(t, ctx, ns, "orders")
@@ -209,9 +210,9 @@ func TestAccountResyncWritesNothing(t *testing.T) {
 // TestAccountSpecEditResigns proves that a spec change re-signs the JWT (new claimsHash, new
 // claims) with the same identity and keys.
 func TestAccountSpecEditResigns(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, issuedAccount(t, ns, op.Name))
 	before := waitAccountReady(t, ctx, ns, "orders")
@@ -219,7 +220,7 @@ func TestAccountSpecEditResigns(t *testing.T) {
 	edited := before.DeepCopy()
 	edited.Spec.Limits.Conn = ptr.To[int64](5)
 	edited.Spec.SigningKeys = append(edited.Spec.SigningKeys, natsv1alpha1.AccountSigningKey{Name: "ops"})
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, edited, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, edited, metav1.UpdateOptions{}); err != nil {
 		t.Fatalf("update account: %v", err)
 	}
 	after := waitAccountReady(t, ctx, ns, "orders")
@@ -244,9 +245,9 @@ func TestAccountSpecEditResigns(t *testing.T) {
 // TestAccountOperatorNotFound proves that an account of a missing operator reports
 // OperatorNotFound with one Warning event, and is issued once the operator appears.
 func TestAccountOperatorNotFound(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	createAccount(t, ctx, newAccount(ns, "orphan", "later"))
 	acc := waitAccountCondition(t, ctx, ns, "orphan", metav1.ConditionFalse, "OperatorNotFound")
 	if acc.Status.JWT != "" || acc.Status.PublicKey != "" {
@@ -255,7 +256,7 @@ func TestAccountOperatorNotFound(t *testing.T) {
 	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.AccountKeysSecret("orphan"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("no key Secret without an operator, got %v", err)
 	}
-	waitFor(t, ctx, "a Warning event OperatorNotFound", func() bool { return warningEvents(t, ctx, ns, "orphan", "OperatorNotFound") == 1 })
+	suite.WaitFor(t, ctx, "a Warning event OperatorNotFound", func() bool { return warningEvents(t, ctx, ns, "orphan", "OperatorNotFound") == 1 })
 
 	op := setupOperator(t, ctx, ns, "later")
 	acc = waitAccountReady(t, ctx, ns, "orphan")

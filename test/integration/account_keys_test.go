@@ -25,14 +25,15 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountKeysRetainedAndAdopted proves that with the default Retain policy the key Secret
 // outlives its NatsAccount and a re-created account of the same name adopts the same identity.
 func TestAccountKeysRetainedAndAdopted(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, newAccount(ns, "keep", op.Name))
 	first := waitAccountReady(t, ctx, ns, "keep")
@@ -42,11 +43,11 @@ func TestAccountKeysRetainedAndAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	accounts := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	accounts := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
 	if err := accounts.Delete(ctx, "keep", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the account is gone", func() bool {
+	suite.WaitFor(t, ctx, "the account is gone", func() bool {
 		_, err := accounts.Get(ctx, "keep", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
@@ -71,9 +72,9 @@ func TestAccountKeysRetainedAndAdopted(t *testing.T) {
 // controller owner of its key Secret (so the garbage collector deletes it with the account) and
 // that switching back to Retain removes the owner reference.
 func TestAccountKeysDeletePolicy(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	spec := newAccount(ns, "owned", op.Name)
 	spec.Spec.KeyDeletionPolicy = natsv1alpha1.KeyDeletionPolicyDelete
@@ -90,10 +91,10 @@ func TestAccountKeysDeletePolicy(t *testing.T) {
 	}
 
 	acc.Spec.KeyDeletionPolicy = natsv1alpha1.KeyDeletionPolicyRetain
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, acc, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, acc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the owner reference is removed", func() bool {
+	suite.WaitFor(t, ctx, "the owner reference is removed", func() bool {
 		s, err := secrets.Get(ctx, naming.AccountKeysSecret("owned"), metav1.GetOptions{})
 		return err == nil && len(s.OwnerReferences) == 0
 	})
@@ -105,9 +106,9 @@ func TestAccountKeysDeletePolicy(t *testing.T) {
 // TestAccountKeysMissing proves that losing the key Secret of an issued account is an error
 // (Ready=False KeysMissing, one Warning event) and never a silent new identity.
 func TestAccountKeysMissing(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, newAccount(ns, "lost", op.Name))
 	ready := waitAccountReady(t, ctx, ns, "lost")
@@ -119,7 +120,7 @@ func TestAccountKeysMissing(t *testing.T) {
 	if acc.Status.PublicKey != ready.Status.PublicKey || acc.Status.JWT != ready.Status.JWT {
 		t.Error("the issued identity and JWT must stay in status")
 	}
-	waitFor(t, ctx, "a Warning event KeysMissing", func() bool { return warningEvents(t, ctx, ns, "lost", "KeysMissing") >= 1 })
+	suite.WaitFor(t, ctx, "a Warning event KeysMissing", func() bool { return warningEvents(t, ctx, ns, "lost", "KeysMissing") >= 1 })
 	settle(t, ctx, ns, op.Name)
 	consistently(t, ctx, "no new key Secret and one Warning event", 2*time.Second, func() bool {
 		_, err := secrets.Get(ctx, naming.AccountKeysSecret("lost"), metav1.GetOptions{})

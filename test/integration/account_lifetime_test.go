@@ -26,19 +26,20 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountMaxUserLifetime proves what the revocation bound rests on: setting
 // spec.maxUserLifetime on an account re-issues its users with JWTs that expire within the bound
 // (the old, unbounded JWT is revoked in the account), and every later JWT carries that expiry.
 func TestAccountMaxUserLifetime(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, newAccount(ns, "app", op.Name))
 	waitAccountReady(t, ctx, ns, "app")
-	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
+	users := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	first := createReadyUser(t, ctx, ns, "svc", "app")
 	if first.Status.ExpiresAt != nil {
 		t.Fatalf("without a bound the user JWT must not expire, expires at %s", first.Status.ExpiresAt)
@@ -46,11 +47,11 @@ func TestAccountMaxUserLifetime(t *testing.T) {
 
 	acc := getAccount(t, ctx, ns, "app")
 	acc.Spec.MaxUserLifetime = &metav1.Duration{Duration: 2 * time.Hour}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, acc, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Update(ctx, acc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var bounded *natsv1alpha1.NatsUser
-	waitFor(t, ctx, "the user is re-issued with a JWT that expires within the bound", func() bool {
+	suite.WaitFor(t, ctx, "the user is re-issued with a JWT that expires within the bound", func() bool {
 		cur, err := users.Get(ctx, "svc", metav1.GetOptions{})
 		if err != nil || cur.Status.ExpiresAt == nil || cur.Status.IssuedAt == nil {
 			return false
@@ -64,7 +65,7 @@ func TestAccountMaxUserLifetime(t *testing.T) {
 	if bounded.Status.PublicKey != first.Status.PublicKey {
 		t.Errorf("the re-issue changed the user key")
 	}
-	creds := getSecret(t, ns, "svc")
+	creds := suite.GetSecret(t, ns, "svc")
 	token, _, err := natsjwt.ParseCreds(creds.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestAccountMaxUserLifetime(t *testing.T) {
 	if claims.Expires != bounded.Status.ExpiresAt.Unix() {
 		t.Errorf("the Secret's JWT expires at %d, status says %d", claims.Expires, bounded.Status.ExpiresAt.Unix())
 	}
-	waitFor(t, ctx, "the account revokes the unbounded JWT and spares the bounded one", func() bool {
+	suite.WaitFor(t, ctx, "the account revokes the unbounded JWT and spares the bounded one", func() bool {
 		acc := getAccount(t, ctx, ns, "app")
 		if acc.Status.JWT == "" {
 			return false

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountRecreatedKeepsRevocations is the regression test for what the chaos soak found: an
@@ -31,12 +32,12 @@ import (
 // again. The re-created account revokes every user JWT issued before it existed ("*"), and a
 // user that still exists is re-issued after it.
 func TestAccountRecreatedKeepsRevocations(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
-	accounts := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
-	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
+	accounts := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	users := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	createAccount(t, ctx, newAccount(ns, "app", op.Name))
 	first := waitAccountReady(t, ctx, ns, "app")
 	gone, kept := createReadyUser(t, ctx, ns, "gone", "app"), createReadyUser(t, ctx, ns, "kept", "app")
@@ -44,7 +45,7 @@ func TestAccountRecreatedKeepsRevocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Its creds Secret is released once the account JWT revokes its key.
-	waitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
+	suite.WaitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
 		_, err := users.Get(ctx, "gone", metav1.GetOptions{})
 		_, serr := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "gone", metav1.GetOptions{})
 		return apierrors.IsNotFound(err) && apierrors.IsNotFound(serr)
@@ -53,7 +54,7 @@ func TestAccountRecreatedKeepsRevocations(t *testing.T) {
 	if err := accounts.Delete(ctx, "app", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the account is gone", func() bool {
+	suite.WaitFor(t, ctx, "the account is gone", func() bool {
 		_, err := accounts.Get(ctx, "app", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
@@ -66,7 +67,7 @@ func TestAccountRecreatedKeepsRevocations(t *testing.T) {
 	if !natsjwt.IsRevoked(revs, gone.Status.PublicKey, gone.Status.IssuedAt.Unix()) {
 		t.Errorf("the re-created account does not revoke the JWT of the user deleted before: %v", revs)
 	}
-	waitFor(t, ctx, "the surviving user is re-issued after the account's revocation", func() bool {
+	suite.WaitFor(t, ctx, "the surviving user is re-issued after the account's revocation", func() bool {
 		u, err := users.Get(ctx, "kept", metav1.GetOptions{})
 		if err != nil || u.Status.IssuedAt == nil || u.Status.IssuedAt.Unix() <= kept.Status.IssuedAt.Unix() {
 			return false

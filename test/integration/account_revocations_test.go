@@ -24,6 +24,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestAccountRevocations proves the revocation contract with the user controller: when an edit
@@ -31,13 +32,13 @@ import (
 // revokedBefore-1s, which covers the old JWT and spares the new one; when the user is deleted,
 // the account revokes the key up to its last issue, and then releases its creds Secret.
 func TestAccountRevocations(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	startControllers(t)
+	suite.StartControllers(t)
 	op := setupOperator(t, ctx, ns, "main")
 	createAccount(t, ctx, newAccount(ns, "app", op.Name))
 	waitAccountReady(t, ctx, ns, "app")
-	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
+	users := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	first := createReadyUser(t, ctx, ns, "svc", "app")
 	pub := first.Status.PublicKey
 
@@ -46,13 +47,13 @@ func TestAccountRevocations(t *testing.T) {
 	if _, err := users.Update(ctx, edited, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	second := readyUser(t, ns, "svc")
+	second := suite.WaitUserReady(t, ns, "svc")
 	if second.Status.RevokedBefore == nil || second.Status.PublicKey != pub {
 		t.Fatalf("the user controller did not re-issue with revokedBefore: %+v", second.Status)
 	}
 	want := second.Status.RevokedBefore.Unix() - 1
 	var acc *natsv1alpha1.NatsAccount
-	waitFor(t, ctx, "the account revokes the re-issued user's old JWTs", func() bool {
+	suite.WaitFor(t, ctx, "the account revokes the re-issued user's old JWTs", func() bool {
 		acc = getAccount(t, ctx, ns, "app")
 		return acc.Status.JWT != "" && decodeAccount(t, acc).Revocations[pub] == want
 	})
@@ -69,7 +70,7 @@ func TestAccountRevocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The user goes at once; its creds Secret is released once the account JWT revokes its key.
-	waitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
+	suite.WaitFor(t, ctx, "the deleted user and its creds Secret are gone", func() bool {
 		_, err := users.Get(ctx, "svc", metav1.GetOptions{})
 		_, serr := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "svc", metav1.GetOptions{})
 		return apierrors.IsNotFound(err) && apierrors.IsNotFound(serr)

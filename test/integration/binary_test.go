@@ -17,18 +17,10 @@ limitations under the License.
 package integration
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,91 +29,24 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
-
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-// controllerBinary builds cmd/controller once per test run.
-func controllerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		root, err := testbed.RepoRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "nats-auth-controller-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "controller")
-		out, err := exec.Command("go", "build", "-o", buildPath, filepath.Join(root, "cmd", "controller")).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
-}
 
 // controllerProcess is a running controller binary with its log.
 type controllerProcess struct {
 	cmd             *exec.Cmd
-	log             *syncBuffer
+	log             *suite.SyncBuffer
 	metrics, probes string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// handedOut are the ports freeAddr returned: the kernel may offer a port again once its probe
-// listener closed, and a binary given the same port for metrics and probes cannot start.
-var (
-	handedOutMu sync.Mutex
-	handedOut   = map[int]bool{}
-)
-
-// freeAddr returns a free loopback address that no other freeAddr call of this run returned.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	handedOutMu.Lock()
-	defer handedOutMu.Unlock()
-	for {
-		p, err := testbed.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !handedOut[p] {
-			handedOut[p] = true
-			return net.JoinHostPort("127.0.0.1", fmt.Sprint(p))
-		}
-	}
 }
 
 // startControllerProcess runs the built binary as users do, with leader election in leaseNS.
 func startControllerProcess(t *testing.T, leaseNS string, extra ...string) *controllerProcess {
 	t.Helper()
-	p := &controllerProcess{log: &syncBuffer{}, metrics: freeAddr(t), probes: freeAddr(t)}
+	p := &controllerProcess{log: &suite.SyncBuffer{}, metrics: suite.FreeAddr(t), probes: suite.FreeAddr(t)}
 	args := append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--leader-elect",
 		"--leader-election-namespace", leaseNS, "--metrics-bind-address", p.metrics,
 		"--health-probe-bind-address", p.probes, "--workers", "2", "-v", "5"}, extra...)
-	p.cmd = exec.Command(controllerBinary(t), args...)
+	p.cmd = exec.Command(testbed.BuildBinary(t, "./cmd/controller"), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
@@ -147,17 +72,6 @@ func (p *controllerProcess) stop(t *testing.T) {
 	}
 }
 
-func get(url string) (int, string) {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // seedPattern matches an nkey seed of any kind.
 var seedPattern = regexp.MustCompile(`S[OAUNCX][A-Z2-7]{56}`)
 
@@ -168,14 +82,14 @@ func TestControllerBinary(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
 	a := startControllerProcess(t, ns)
 	b := startControllerProcess(t, ns)
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 
-	waitFor(t, ctx, "both replicas are healthy and ready", func() bool {
+	suite.WaitFor(t, ctx, "both replicas are healthy and ready", func() bool {
 		for _, p := range []*controllerProcess{a, b} {
-			if c, _ := get("http://" + p.probes + "/healthz"); c != 200 {
+			if c, _ := suite.HTTPGet("http://" + p.probes + "/healthz"); c != 200 {
 				return false
 			}
-			if c, _ := get("http://" + p.probes + "/readyz"); c != 200 {
+			if c, _ := suite.HTTPGet("http://" + p.probes + "/readyz"); c != 200 {
 				return false
 			}
 		}
@@ -186,8 +100,8 @@ func TestControllerBinary(t *testing.T) {
 		t.Fatalf("leader lease: %v", err)
 	}
 
-	createOperator(t, ns, "bin", nil)
-	user := readyUser(t, ns, naming.ResolverUser("bin"))
+	suite.CreateOperator(t, ns, "bin", nil)
+	user := suite.WaitUserReady(t, ns, naming.ResolverUser("bin"))
 
 	// Exactly one replica reconciled: only the leader logged a sync.
 	leaders := 0
@@ -200,9 +114,9 @@ func TestControllerBinary(t *testing.T) {
 		t.Errorf("%d replicas lead, want 1", leaders)
 	}
 	var m string
-	waitFor(t, ctx, "metrics of the leader", func() bool {
+	suite.WaitFor(t, ctx, "metrics of the leader", func() bool {
 		for _, p := range []*controllerProcess{a, b} {
-			if c, body := get("http://" + p.metrics + "/metrics"); c == 200 && strings.Contains(body, "natsauth_syncs_total") &&
+			if c, body := suite.HTTPGet("http://" + p.metrics + "/metrics"); c == 200 && strings.Contains(body, "natsauth_syncs_total") &&
 				strings.Contains(body, "natsauth_jwts_issued_total") {
 				m = body
 				return true
@@ -218,7 +132,7 @@ func TestControllerBinary(t *testing.T) {
 	}
 
 	// No secret material in logs or events.
-	creds := getSecret(t, ns, user.Status.SecretName)
+	creds := suite.GetSecret(t, ns, user.Status.SecretName)
 	userJWT := string(creds.Data[naming.UserJWT])
 	evs, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -243,13 +157,13 @@ func TestControllerBinary(t *testing.T) {
 
 // TestControllerBinaryFlags checks that invalid flags fail fast with a clear message.
 func TestControllerBinaryFlags(t *testing.T) {
-	out, err := exec.Command(controllerBinary(t), "--workers", "0", "--kubeconfig", controlPlane.Kubeconfig()).CombinedOutput()
+	out, err := exec.Command(testbed.BuildBinary(t, "./cmd/controller"), "--workers", "0", "--kubeconfig", controlPlane.Kubeconfig()).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--workers must be at least 1") {
 		t.Fatalf("--workers 0: err %v, output:\n%s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err = exec.CommandContext(ctx, controllerBinary(t), "--kubeconfig", "/nonexistent/kubeconfig").CombinedOutput()
+	out, err = exec.CommandContext(ctx, testbed.BuildBinary(t, "./cmd/controller"), "--kubeconfig", "/nonexistent/kubeconfig").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "kubeconfig") {
 		t.Fatalf("missing kubeconfig: err %v, output:\n%s", err, out)
 	}

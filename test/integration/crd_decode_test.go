@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // decodeRisk is a Go field type whose JSON decoder can refuse a value the schema's type admits.
@@ -150,8 +151,8 @@ type decodeProbeKind struct {
 // controller for every tenant.
 func TestSchemaDecodesWhatItAdmits(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	ctx := suite.Context(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	raw := client.RESTClient()
 	kinds := []decodeProbeKind{
 		{"NatsUser", "natsusers", reflect.TypeFor[natsv1alpha1.NatsUserSpec](), map[string]any{"accountRef": map[string]any{"name": "a"}},

@@ -24,28 +24,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
-	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	natsinformers "github.com/natsauth/nats-auth-operator/generated/informers/externalversions"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
-
-func natsClient(t *testing.T) natsclientset.Interface {
-	t.Helper()
-	c, err := natsclientset.NewForConfig(controlPlane.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // fullAccount sets every field of the NatsAccount spec so that a round trip proves the schema
 // keeps them all (an unknown or mis-tagged field would be pruned by the apiserver).
@@ -150,9 +134,9 @@ func fullOperator(ns string) *natsv1alpha1.NatsOperator {
 // back exactly what was sent, through the clientset, a lister fed by an informer, and a status
 // update seen by the informer.
 func TestRoundTrip(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t)
+	client := suite.NatsClient(t)
 
 	factory := natsinformers.NewSharedInformerFactoryWithOptions(client, 0, natsinformers.WithNamespace(ns))
 	opInformer := factory.Natsauth().V1alpha1().NatsOperators()
@@ -194,7 +178,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Listers see what was created.
-	waitFor(t, ctx, "lister sees the user", func() bool {
+	suite.WaitFor(t, ctx, "lister sees the user", func() bool {
 		got, err := userInformer.Lister().NatsUsers(ns).Get("api")
 		return err == nil && got.ResourceVersion == user.ResourceVersion
 	})
@@ -222,7 +206,7 @@ func TestRoundTrip(t *testing.T) {
 	if updated.Generation != acc.Generation {
 		t.Errorf("a status update bumped the generation: %d -> %d", acc.Generation, updated.Generation)
 	}
-	waitFor(t, ctx, "informer sees the status update", func() bool {
+	suite.WaitFor(t, ctx, "informer sees the status update", func() bool {
 		got, err := accInformer.Lister().NatsAccounts(ns).Get("orders")
 		return err == nil && meta.IsStatusConditionTrue(got.Status.Conditions, natsv1alpha1.ConditionReady)
 	})
@@ -230,9 +214,9 @@ func TestRoundTrip(t *testing.T) {
 
 // TestDefaults checks the schema defaults a minimal object gets.
 func TestDefaults(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t)
+	client := suite.NatsClient(t)
 	op, err := client.NatsauthV1alpha1().NatsOperators(ns).Create(ctx, &natsv1alpha1.NatsOperator{
 		ObjectMeta: metav1.ObjectMeta{Name: "min", Namespace: ns}}, metav1.CreateOptions{})
 	if err != nil {
@@ -261,21 +245,5 @@ func TestDefaults(t *testing.T) {
 	}
 	if got := user.Spec.Permissions.Resp.MaxMsgs; got != 1 {
 		t.Errorf("resp.maxMsgs default = %d, want 1", got)
-	}
-}
-
-func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	waitForWithin(t, ctx, 30*time.Second, what, cond)
-}
-
-// waitForWithin is waitFor with another bound than 30s.
-func waitForWithin(t *testing.T, ctx context.Context, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, d, true, func(context.Context) (bool, error) {
-		return cond(), nil
-	})
-	if err != nil {
-		t.Fatalf("waiting until %s: %v", what, err)
 	}
 }

@@ -26,14 +26,15 @@ import (
 	"k8s.io/utils/ptr"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestSchemaRejects proves that the CRD schema and its CEL rules refuse bad input at admission,
 // each with a message a user can act on.
 func TestSchemaRejects(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t)
-	ctx := testContext(t)
+	client := suite.NatsClient(t)
+	ctx := suite.Context(t)
 
 	pub := func(s ...natsv1alpha1.Subject) *natsv1alpha1.Permissions {
 		return &natsv1alpha1.Permissions{Pub: &natsv1alpha1.PublishPermission{Allow: s}}
@@ -213,8 +214,8 @@ func TestSchemaRejects(t *testing.T) {
 // another account (that would silently change who signs them).
 func TestImmutableReferences(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t)
-	ctx := testContext(t)
+	client := suite.NatsClient(t)
+	ctx := suite.Context(t)
 	acc, err := client.NatsauthV1alpha1().NatsAccounts(ns).Create(ctx, &natsv1alpha1.NatsAccount{
 		ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns},
 		Spec:       natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "o"}}}, metav1.CreateOptions{})

@@ -29,6 +29,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestHelmChartLayout runs nats-server with the configuration layout that the official NATS helm
@@ -39,15 +40,15 @@ import (
 // takes a push from the resolver user, and lets a user in. helm itself is not available on these
 // machines, so the chart's rendering is reproduced here, from the facts in NATS-FACTS.md §13.
 func TestHelmChartLayout(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	op := createOperator(t, ns, "helm", nil)
+	op := suite.CreateOperator(t, ns, "helm", nil)
 	acc := readyAccount(t, ns, "app", "helm")
-	ctx := testContext(t)
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Create(ctx, newUser(ns, "app-user", natsv1alpha1.NatsAccountReference{Name: "app"}), metav1.CreateOptions{}); err != nil {
+	ctx := suite.Context(t)
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Create(ctx, newUser(ns, "app-user", natsv1alpha1.NatsAccountReference{Name: "app"}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	user := readyUser(t, ns, "app-user")
+	user := suite.WaitUserReady(t, ns, "app-user")
 
 	root := t.TempDir()
 	cfgDir := filepath.Join(root, "etc", "nats-config")
@@ -57,7 +58,7 @@ func TestHelmChartLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	secret := getSecret(t, ns, op.Status.ServerConfigSecret)
+	secret := suite.GetSecret(t, ns, op.Status.ServerConfigSecret)
 	if err := os.WriteFile(filepath.Join(authDir, naming.AuthConf), secret.Data[naming.AuthConf], 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestHelmChartLayout(t *testing.T) {
 	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", ports[1])
 
-	sys, err := testbed.ConnectCreds(url, getSecret(t, ns, naming.ResolverCredsSecret("helm")).Data[naming.UserCreds])
+	sys, err := testbed.ConnectCreds(url, suite.GetSecret(t, ns, naming.ResolverCredsSecret("helm")).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver user: %v", err)
 	}
@@ -112,7 +113,7 @@ func TestHelmChartLayout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(op.Spec.Resolver.Dir, acc.Status.PublicKey+".jwt")); err != nil {
 		t.Errorf("the account was not stored in auth.conf's resolver dir: %v", err)
 	}
-	nc, err := testbed.ConnectCreds(url, getSecret(t, ns, user.Status.SecretName).Data[naming.UserCreds])
+	nc, err := testbed.ConnectCreds(url, suite.GetSecret(t, ns, user.Status.SecretName).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("user connect: %v", err)
 	}

@@ -21,10 +21,10 @@ package integration
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // controlPlane is shared by every test in the package; each test works in its own namespace.
@@ -35,18 +35,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	controlPlane, err = testbed.StartControlPlaneMain(testbed.ControlPlaneOptions{
-		CRDDir: filepath.Join(root, "manifests", "crds"),
-	})
+	var err error
+	controlPlane, err = suite.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
 		return 1
 	}
 	defer controlPlane.Stop()
+	defer testbed.RemoveBuiltBinaries()
 	return m.Run()
 }

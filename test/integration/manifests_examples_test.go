@@ -24,6 +24,8 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestManifestExamplesBecomeReady applies manifests/examples for real, as a user would, and
@@ -35,27 +37,27 @@ import (
 // tolerates an earlier run or another test having created them; they are never deleted (see
 // ensureNamespaces).
 func TestManifestExamplesBecomeReady(t *testing.T) {
-	startControllers(t)
-	dir := manifestsDir(t, "examples")
-	objs := kustomize(t, dir)
-	kubectlAdmin(t, nil, "apply", "-k", dir)
-	ctx := testContext(t)
+	suite.StartControllers(t)
+	dir := manifests.Dir(t, "examples")
+	objs := manifests.Kustomize(t, dir)
+	suite.Kubectl(t, nil, "apply", "-k", dir)
+	ctx := suite.Context(t)
 
 	var operators int
-	for _, o := range ofKind(objs, "NatsOperator", "NatsAccount", "NatsUser") {
+	for _, o := range manifests.OfKind(objs, "NatsOperator", "NatsAccount", "NatsUser") {
 		ns, name := o.GetNamespace(), o.GetName()
 		switch o.GetKind() {
 		case "NatsOperator":
 			operators++
-			waitOperatorReady(t, ns, name)
-			readyAccountNamed(t, ns, naming.SystemAccount(name))
-			readyUser(t, ns, naming.ResolverUser(name))
-			getSecret(t, ns, naming.ServerConfigSecret(name))
+			suite.WaitOperatorReady(t, ns, name)
+			suite.WaitAccountReady(t, ns, naming.SystemAccount(name))
+			suite.WaitUserReady(t, ns, naming.ResolverUser(name))
+			suite.GetSecret(t, ns, naming.ServerConfigSecret(name))
 		case "NatsAccount":
-			readyAccountNamed(t, ns, name)
+			suite.WaitAccountReady(t, ns, name)
 		case "NatsUser":
-			u := readyUser(t, ns, name)
-			if s := getSecret(t, ns, u.Status.SecretName); len(s.Data[naming.UserCreds]) == 0 {
+			u := suite.WaitUserReady(t, ns, name)
+			if s := suite.GetSecret(t, ns, u.Status.SecretName); len(s.Data[naming.UserCreds]) == 0 {
 				t.Errorf("NatsUser %s/%s: Secret %s has no user.creds", ns, name, s.Name)
 			}
 		}
@@ -65,7 +67,7 @@ func TestManifestExamplesBecomeReady(t *testing.T) {
 	}
 
 	// orders imports billing's private stream by reference: the controller minted its token.
-	orders, err := natsClient(t).NatsauthV1alpha1().NatsAccounts("nats").Get(ctx, "orders", metav1.GetOptions{})
+	orders, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts("nats").Get(ctx, "orders", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestManifestExamplesBecomeReady(t *testing.T) {
 		t.Errorf("orders imports %+v, want the billing stream with an activation token", claims.Imports)
 	}
 	// The worker is signed by the scoped key and carries no permissions of its own.
-	worker := getSecret(t, "apps", "worker")
+	worker := suite.GetSecret(t, "apps", "worker")
 	userJWT, _, err := natsjwt.ParseCreds(worker.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,8 @@ import (
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // rbacKinds are the objects of manifests/controller and manifests/resolver that grant access.
@@ -48,15 +50,15 @@ var rbacKinds = []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", 
 // The cluster-scoped objects are deleted when the test ends.
 func installControllerRBAC(t *testing.T, ns string, edit func(*rbacv1.ClusterRole)) string {
 	t.Helper()
-	objs := ofKind(kustomizeOverlay(t, fmt.Sprintf("namespace: %s\nnameSuffix: -%s\n", ns, ns),
-		manifestsDir(t, "controller")), rbacKinds...)
+	objs := manifests.OfKind(manifests.KustomizeOverlay(t, fmt.Sprintf("namespace: %s\nnameSuffix: -%s\n", ns, ns),
+		manifests.Dir(t, "controller")), rbacKinds...)
 	if edit != nil {
 		for i, o := range objs {
 			if o.GetKind() == "ClusterRole" {
 				var role rbacv1.ClusterRole
-				convertObject(t, o, &role)
+				manifests.Convert(t, o, &role)
 				edit(&role)
-				objs[i] = toUnstructured(t, &role)
+				objs[i] = manifests.ToUnstructured(t, &role)
 				objs[i].SetAPIVersion(rbacv1.SchemeGroupVersion.String())
 				objs[i].SetKind("ClusterRole")
 			}
@@ -69,7 +71,7 @@ func installControllerRBAC(t *testing.T, ns string, edit func(*rbacv1.ClusterRol
 // applyRBAC applies objs with kubectl and deletes their cluster-scoped ones at cleanup.
 func applyRBAC(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
-	kubectlAdmin(t, toYAML(t, objs), "apply", "-f", "-")
+	suite.Kubectl(t, manifests.ToYAML(t, objs), "apply", "-f", "-")
 	rbac := controlPlane.KubeClient().RbacV1()
 	for _, o := range objs {
 		name := o.GetName()
@@ -90,19 +92,19 @@ func TestManifestControllerLeastPrivilege(t *testing.T) {
 	ns := controlPlane.NewNamespace(t)
 	sa := installControllerRBAC(t, ns, nil)
 	startControllersAs(t, ns, sa)
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 
-	createOperator(t, ns, "rbac", nil)
-	readyUser(t, ns, naming.ResolverUser("rbac"))
+	suite.CreateOperator(t, ns, "rbac", nil)
+	suite.WaitUserReady(t, ns, naming.ResolverUser("rbac"))
 	readyAccount(t, ns, "app", "rbac")
-	users := natsClient(t).NatsauthV1alpha1().NatsUsers(ns)
+	users := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns)
 	u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: "svc", Namespace: ns},
 		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "app"}}}
 	if _, err := users.Create(ctx, u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	first := readyUser(t, ns, "svc")
-	before := getSecret(t, ns, "svc").ResourceVersion
+	first := suite.WaitUserReady(t, ns, "svc")
+	before := suite.GetSecret(t, ns, "svc").ResourceVersion
 
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := users.Get(ctx, "svc", metav1.GetOptions{})
@@ -116,15 +118,15 @@ func TestManifestControllerLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := readyUser(t, ns, "svc")
-	if edited.Generation == first.Generation || getSecret(t, ns, "svc").ResourceVersion == before {
+	edited := suite.WaitUserReady(t, ns, "svc")
+	if edited.Generation == first.Generation || suite.GetSecret(t, ns, "svc").ResourceVersion == before {
 		t.Errorf("the edited user was not re-issued into its Secret (generation %d -> %d)", first.Generation, edited.Generation)
 	}
 
 	if err := users.Delete(ctx, "svc", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the deleted user's finalizer is removed and its Secret deleted", func() bool {
+	suite.WaitFor(t, ctx, "the deleted user's finalizer is removed and its Secret deleted", func() bool {
 		_, errUser := users.Get(ctx, "svc", metav1.GetOptions{})
 		_, errSecret := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, "svc", metav1.GetOptions{})
 		return apierrors.IsNotFound(errUser) && apierrors.IsNotFound(errSecret)
@@ -156,18 +158,18 @@ func TestManifestControllerMissingPermission(t *testing.T) {
 		}
 	})
 	run := startControllersAs(t, ns, sa)
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "denied", Namespace: ns}}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Create(ctx, op, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Create(ctx, op, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var forbidden []error
-	waitFor(t, ctx, "the controller logs a Forbidden create of a Secret", func() bool {
+	suite.WaitFor(t, ctx, "the controller logs a Forbidden create of a Secret", func() bool {
 		forbidden = run.forbiddenErrors("secrets")
 		return len(forbidden) > 0
 	})
 	t.Logf("logged: %v", forbidden[0])
-	got, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "denied", metav1.GetOptions{})
+	got, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "denied", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestManifestControllerMissingPermission(t *testing.T) {
 	}
 
 	installControllerRBAC(t, ns, nil)
-	waitOperatorReady(t, ns, "denied")
+	suite.WaitOperatorReady(t, ns, "denied")
 }
 
 // TestManifestResolverRBAC proves the resolver's manifests: its ServiceAccount may read the
@@ -189,8 +191,8 @@ func TestManifestControllerMissingPermission(t *testing.T) {
 // and records the Pushed condition.
 func TestManifestResolverRBAC(t *testing.T) {
 	e := newResolverEnv(t, 1, nil)
-	objs := ofKind(kustomizeOverlay(t, "namespace: "+e.ns+"\n", manifestsDir(t, "resolver")), rbacKinds...)
-	if crs := ofKind(objs, "ClusterRole", "ClusterRoleBinding"); len(crs) != 0 {
+	objs := manifests.OfKind(manifests.KustomizeOverlay(t, "namespace: "+e.ns+"\n", manifests.Dir(t, "resolver")), rbacKinds...)
+	if crs := manifests.OfKind(objs, "ClusterRole", "ClusterRoleBinding"); len(crs) != 0 {
 		t.Errorf("the resolver has cluster-wide RBAC: %d objects", len(crs))
 	}
 	applyRBAC(t, objs)
@@ -233,7 +235,7 @@ func TestManifestResolverRBAC(t *testing.T) {
 		}
 	}
 
-	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(ctx, naming.SystemAccount("main"), metav1.GetOptions{})
+	sys, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(ctx, naming.SystemAccount("main"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestManifestResolverRBAC(t *testing.T) {
 	}
 
 	// The binary itself, with only these rules and leader election as deployed.
-	startResolver(t, e.ns, "main", e.servers[0].ClientURL(), e.credsFile, func(o *resolverapp.Options) {
+	suite.StartResolver(t, e.ns, "main", e.servers[0].ClientURL(), e.credsFile, func(o *resolverapp.Options) {
 		o.RestConfig = cfg
 		o.LeaderElect = true
 		o.LeaderElectionNamespace = e.ns

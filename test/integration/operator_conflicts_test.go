@@ -27,14 +27,15 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // waitOperatorReason waits for Ready=False with reason and checks the Warning event.
 func waitOperatorReason(t *testing.T, ns, name, reason string) {
 	t.Helper()
-	ctx := testContext(t)
-	waitFor(t, ctx, name+" has Ready=False "+reason, func() bool {
-		op, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, name, metav1.GetOptions{})
+	ctx := suite.Context(t)
+	suite.WaitFor(t, ctx, name+" has Ready=False "+reason, func() bool {
+		op, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false
 		}
@@ -47,11 +48,11 @@ func waitOperatorReason(t *testing.T, ns, name, reason string) {
 // TestOperatorNeverTakesOver proves that objects of the names an operator would create, but that
 // it does not control, are left alone and reported.
 func TestOperatorNeverTakesOver(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	kube := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	client := natsClient(t).NatsauthV1alpha1()
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	newOp := func(name string) {
 		t.Helper()
 		if _, err := client.NatsOperators(ns).Create(ctx, &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}},
@@ -67,7 +68,7 @@ func TestOperatorNeverTakesOver(t *testing.T) {
 		}
 		newOp("k")
 		waitOperatorReason(t, ns, "k", "SecretConflict")
-		got := getSecret(t, ns, naming.OperatorKeysSecret("k"))
+		got := suite.GetSecret(t, ns, naming.OperatorKeysSecret("k"))
 		if len(got.Data) != 1 {
 			t.Errorf("the foreign Secret was changed: %v", got.Data)
 		}
@@ -95,7 +96,7 @@ func TestOperatorNeverTakesOver(t *testing.T) {
 		}
 		newOp("c")
 		waitOperatorReason(t, ns, "c", "SecretConflict")
-		if got := string(getSecret(t, ns, naming.ServerConfigSecret("c")).Data[naming.AuthConf]); got != "mine" {
+		if got := string(suite.GetSecret(t, ns, naming.ServerConfigSecret("c")).Data[naming.AuthConf]); got != "mine" {
 			t.Errorf("the foreign Secret was overwritten: %q", got)
 		}
 	})
@@ -122,11 +123,11 @@ func TestOperatorNeverTakesOver(t *testing.T) {
 // would without leader election, or a restart racing a slow old process) and checks that every
 // object still has exactly one identity: the key in its Secret is the one its status names.
 func TestConcurrentControllersCreateOneKey(t *testing.T) {
-	startControllers(t)
-	startControllers(t)
+	suite.StartControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	ctx := suite.Context(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	for i := range 3 {
 		if _, err := client.NatsOperators(ns).Create(ctx, &natsv1alpha1.NatsOperator{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("op%d", i), Namespace: ns}}, metav1.CreateOptions{}); err != nil {
@@ -135,8 +136,8 @@ func TestConcurrentControllersCreateOneKey(t *testing.T) {
 	}
 	for i := range 3 {
 		name := fmt.Sprintf("op%d", i)
-		op := waitOperatorReady(t, ns, name)
-		keys := getSecret(t, ns, naming.OperatorKeysSecret(name))
+		op := suite.WaitOperatorReady(t, ns, name)
+		keys := suite.GetSecret(t, ns, naming.OperatorKeysSecret(name))
 		kp, err := natsjwt.ParseSeed(keys.Data[naming.OperatorIdentitySeed], natsjwt.KindOperator)
 		if err != nil {
 			t.Fatal(err)
@@ -144,8 +145,8 @@ func TestConcurrentControllersCreateOneKey(t *testing.T) {
 		if pub, _ := kp.PublicKey(); pub != op.Status.PublicKey {
 			t.Errorf("%s: status names %s but the key Secret holds %s", name, op.Status.PublicKey, pub)
 		}
-		sys := readyAccountNamed(t, ns, naming.SystemAccount(name))
-		sysKeys := getSecret(t, ns, naming.AccountKeysSecret(naming.SystemAccount(name)))
+		sys := suite.WaitAccountReady(t, ns, naming.SystemAccount(name))
+		sysKeys := suite.GetSecret(t, ns, naming.AccountKeysSecret(naming.SystemAccount(name)))
 		akp, err := natsjwt.ParseSeed(sysKeys.Data[naming.AccountIdentitySeed], natsjwt.KindAccount)
 		if err != nil {
 			t.Fatal(err)
@@ -154,17 +155,4 @@ func TestConcurrentControllersCreateOneKey(t *testing.T) {
 			t.Errorf("%s: system account identity %s, status %s, operator says %s", name, pub, sys.Status.PublicKey, op.Status.SystemAccount)
 		}
 	}
-}
-
-// readyAccountNamed waits until an existing NatsAccount is Ready.
-func readyAccountNamed(t *testing.T, ns, name string) *natsv1alpha1.NatsAccount {
-	t.Helper()
-	ctx := testContext(t)
-	var got *natsv1alpha1.NatsAccount
-	waitFor(t, ctx, "account "+name+" is Ready", func() bool {
-		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
-		got = a
-		return err == nil && isReady(a.Status.Conditions, a.Generation)
-	})
-	return got
 }

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,65 +29,24 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
-
-// createOperator creates a NatsOperator with a full resolver whose dir is a temp directory (so
-// tests can start nats-server from the rendered auth.conf) and waits until it is Ready.
-func createOperator(t *testing.T, ns, name string, mut func(*natsv1alpha1.NatsOperatorSpec)) *natsv1alpha1.NatsOperator {
-	t.Helper()
-	ctx := testContext(t)
-	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: natsv1alpha1.NatsOperatorSpec{Resolver: natsv1alpha1.ResolverSpec{Dir: t.TempDir(),
-			Timeout: &metav1.Duration{Duration: time.Second}}}}
-	if mut != nil {
-		mut(&op.Spec)
-	}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Create(ctx, op, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create operator: %v", err)
-	}
-	return waitOperatorReady(t, ns, name)
-}
-
-func waitOperatorReady(t *testing.T, ns, name string) *natsv1alpha1.NatsOperator {
-	t.Helper()
-	ctx := testContext(t)
-	var got *natsv1alpha1.NatsOperator
-	waitFor(t, ctx, "operator "+name+" is Ready", func() bool {
-		op, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false
-		}
-		got = op
-		c := meta.FindStatusCondition(op.Status.Conditions, natsv1alpha1.ConditionReady)
-		return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == op.Generation
-	})
-	return got
-}
-
-func getSecret(t *testing.T, ns, name string) *corev1.Secret {
-	t.Helper()
-	s, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(testContext(t), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("get Secret %s: %v", name, err)
-	}
-	return s
-}
 
 // TestOperatorIssues proves the operator's first reconcile: keys created once, system account and
 // resolver user created, the operator JWT carrying the system account and every signing key, and
 // a server-config Secret with auth.conf and its checksum.
 func TestOperatorIssues(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
 	external, _ := natsjwt.NewKey(natsjwt.KindOperator)
 	externalPub, _ := external.PublicKey()
-	op := createOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
+	op := suite.CreateOperator(t, ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		s.SigningKeys = []string{externalPub}
 		s.Tags = []natsv1alpha1.Tag{"env:test"}
 		s.ServiceURLs = []string{"nats://127.0.0.1:4222"}
 	})
 
-	keys := getSecret(t, ns, naming.OperatorKeysSecret("main"))
+	keys := suite.GetSecret(t, ns, naming.OperatorKeysSecret("main"))
 	if len(keys.OwnerReferences) != 0 {
 		t.Errorf("operator keys are retained by default, but the Secret has owners %v", keys.OwnerReferences)
 	}
@@ -105,7 +63,7 @@ func TestOperatorIssues(t *testing.T) {
 	}
 	signingPub, _ := signing.PublicKey()
 
-	cfg := getSecret(t, ns, op.Status.ServerConfigSecret)
+	cfg := suite.GetSecret(t, ns, op.Status.ServerConfigSecret)
 	claims, err := jwt.DecodeOperatorClaims(string(cfg.Data[naming.OperatorJWT]))
 	if err != nil {
 		t.Fatalf("operator.jwt: %v", err)
@@ -136,7 +94,7 @@ func TestOperatorIssues(t *testing.T) {
 	}
 
 	// The system account has no JetStream and is signed by the operator signing key.
-	sys, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(testContext(t), naming.SystemAccount("main"), metav1.GetOptions{})
+	sys, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(suite.Context(t), naming.SystemAccount("main"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +106,7 @@ func TestOperatorIssues(t *testing.T) {
 		t.Errorf("system account JWT issuer %s (want %s), JetStream enabled %v", sysClaims.Issuer, signingPub, sysClaims.Limits.IsJSEnabled())
 	}
 	// The resolver user's creds exist, in the system account, with least privilege.
-	creds := getSecret(t, ns, naming.ResolverCredsSecret("main"))
+	creds := suite.GetSecret(t, ns, naming.ResolverCredsSecret("main"))
 	userJWT, _, err := natsjwt.ParseCreds(creds.Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver creds: %v", err)
@@ -165,30 +123,30 @@ func TestOperatorIssues(t *testing.T) {
 // TestOperatorResyncWritesNothing proves a converged operator is quiet: re-queueing it changes no
 // resourceVersion of the operator, its Secrets, its system account or its resolver user.
 func TestOperatorResyncWritesNothing(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	createOperator(t, ns, "quiet", nil)
-	ctx := testContext(t)
+	suite.CreateOperator(t, ns, "quiet", nil)
+	ctx := suite.Context(t)
 	// Let the status of the system objects settle (resolver user, its Secret).
-	readyUser(t, ns, naming.ResolverUser("quiet"))
+	suite.WaitUserReady(t, ns, naming.ResolverUser("quiet"))
 	versions := func() map[string]string {
 		out := map[string]string{}
-		op, _ := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "quiet", metav1.GetOptions{})
+		op, _ := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "quiet", metav1.GetOptions{})
 		out["operator"] = op.ResourceVersion
-		acc, _ := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, naming.SystemAccount("quiet"), metav1.GetOptions{})
+		acc, _ := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, naming.SystemAccount("quiet"), metav1.GetOptions{})
 		out["account"] = acc.ResourceVersion
-		u, _ := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, naming.ResolverUser("quiet"), metav1.GetOptions{})
+		u, _ := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, naming.ResolverUser("quiet"), metav1.GetOptions{})
 		out["user"] = u.ResourceVersion
 		for _, s := range []string{naming.OperatorKeysSecret("quiet"), naming.ServerConfigSecret("quiet"), naming.ResolverCredsSecret("quiet"), naming.AccountKeysSecret(naming.SystemAccount("quiet"))} {
-			out[s] = getSecret(t, ns, s).ResourceVersion
+			out[s] = suite.GetSecret(t, ns, s).ResourceVersion
 		}
 		return out
 	}
 	before := versions()
 	// Re-queue everything by touching an annotation (metadata only, no spec change).
-	op, _ := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "quiet", metav1.GetOptions{})
+	op, _ := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "quiet", metav1.GetOptions{})
 	op.Annotations = map[string]string{"touch": "1"}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Update(ctx, op, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Update(ctx, op, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	assertStable(t, func() map[string]string {
@@ -200,15 +158,15 @@ func TestOperatorResyncWritesNothing(t *testing.T) {
 
 // TestOperatorKeysMissing proves a lost key Secret is an error, never a silent new identity.
 func TestOperatorKeysMissing(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	op := createOperator(t, ns, "lost", nil)
-	ctx := testContext(t)
+	op := suite.CreateOperator(t, ns, "lost", nil)
+	ctx := suite.Context(t)
 	if err := controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, naming.OperatorKeysSecret("lost"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "Ready=False KeysMissing", func() bool {
-		got, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "lost", metav1.GetOptions{})
+	suite.WaitFor(t, ctx, "Ready=False KeysMissing", func() bool {
+		got, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Get(ctx, "lost", metav1.GetOptions{})
 		c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionReady)
 		return err == nil && c != nil && c.Reason == "KeysMissing" && c.Status == metav1.ConditionFalse
 	})
@@ -220,24 +178,24 @@ func TestOperatorKeysMissing(t *testing.T) {
 
 // TestOperatorAdoptsRetainedKeys proves a re-created operator keeps its identity.
 func TestOperatorAdoptsRetainedKeys(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	first := createOperator(t, ns, "again", nil)
-	ctx := testContext(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	first := suite.CreateOperator(t, ns, "again", nil)
+	ctx := suite.Context(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	if err := client.NatsOperators(ns).Delete(ctx, "again", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The test control plane runs no garbage collector: remove what it would collect.
 	_ = client.NatsUsers(ns).Delete(ctx, naming.ResolverUser("again"), metav1.DeleteOptions{})
 	_ = client.NatsAccounts(ns).Delete(ctx, naming.SystemAccount("again"), metav1.DeleteOptions{})
-	waitFor(t, ctx, "system objects are gone", func() bool {
+	suite.WaitFor(t, ctx, "system objects are gone", func() bool {
 		_, e1 := client.NatsUsers(ns).Get(ctx, naming.ResolverUser("again"), metav1.GetOptions{})
 		_, e2 := client.NatsAccounts(ns).Get(ctx, naming.SystemAccount("again"), metav1.GetOptions{})
 		return apierrors.IsNotFound(e1) && apierrors.IsNotFound(e2)
 	})
 	_ = controlPlane.KubeClient().CoreV1().Secrets(ns).Delete(ctx, naming.ServerConfigSecret("again"), metav1.DeleteOptions{})
-	second := createOperator(t, ns, "again", nil)
+	second := suite.CreateOperator(t, ns, "again", nil)
 	if second.Status.PublicKey != first.Status.PublicKey {
 		t.Errorf("re-created operator has identity %s, want the retained %s", second.Status.PublicKey, first.Status.PublicKey)
 	}
@@ -248,16 +206,16 @@ func TestOperatorAdoptsRetainedKeys(t *testing.T) {
 
 // TestOperatorMemoryResolver proves the memory resolver config preloads every account.
 func TestOperatorMemoryResolver(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "mem", Namespace: ns},
 		Spec: natsv1alpha1.NatsOperatorSpec{Resolver: natsv1alpha1.ResolverSpec{Type: natsv1alpha1.ResolverMemory}}}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsOperators(ns).Create(ctx, op, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns).Create(ctx, op, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	acc := readyAccount(t, ns, "app", "mem")
-	waitFor(t, ctx, "auth.conf preloads the app account", func() bool {
+	suite.WaitFor(t, ctx, "auth.conf preloads the app account", func() bool {
 		s, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Get(ctx, naming.ServerConfigSecret("mem"), metav1.GetOptions{})
 		return err == nil && strings.Contains(string(s.Data[naming.AuthConf]), acc.Status.PublicKey+": \""+acc.Status.JWT+"\"") &&
 			strings.Contains(string(s.Data[naming.AuthConf]), "resolver: MEMORY")
@@ -294,8 +252,8 @@ func without(m map[string]string, keys ...string) map[string]string {
 // waitForEvent waits for an event with reason about the named object.
 func waitForEvent(t *testing.T, ns, name, reason string) {
 	t.Helper()
-	ctx := testContext(t)
-	waitFor(t, ctx, "event "+reason+" for "+name, func() bool {
+	ctx := suite.Context(t)
+	suite.WaitFor(t, ctx, "event "+reason+" for "+name, func() bool {
 		evs, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false

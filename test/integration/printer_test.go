@@ -24,24 +24,25 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestKubectlColumns: `kubectl get -o wide` shows the Ready reason of every kind, and a user's
 // expiry as the time it is (a date column would print <invalid> for every future time).
 func TestKubectlColumns(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	suite.CreateOperator(t, ns, "main", nil)
 	readyAccount(t, ns, "orders", "main")
 	u := newUser(ns, "api", natsv1alpha1.NatsAccountReference{Name: "orders"}, func(u *natsv1alpha1.NatsUser) {
 		u.Spec.ValidFor = &metav1.Duration{Duration: time.Hour}
 	})
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Create(ctx, u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ready := readyUser(t, ns, "api")
-	out := string(kubectlAdmin(t, nil, "get", "-n", ns, "nu", "api", "-o", "wide"))
+	ready := suite.WaitUserReady(t, ns, "api")
+	out := string(suite.Kubectl(t, nil, "get", "-n", ns, "nu", "api", "-o", "wide"))
 	for _, want := range []string{"REASON", "Issued", "EXPIRES", ready.Status.ExpiresAt.UTC().Format(time.RFC3339)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("kubectl get nu -o wide lacks %q:\n%s", want, out)
@@ -51,7 +52,7 @@ func TestKubectlColumns(t *testing.T) {
 		t.Errorf("kubectl get nu -o wide prints <invalid>:\n%s", out)
 	}
 	for _, kind := range []string{"nop", "nacc"} {
-		if out := string(kubectlAdmin(t, nil, "get", "-n", ns, kind)); !strings.Contains(out, "REASON") || !strings.Contains(out, "Issued") {
+		if out := string(suite.Kubectl(t, nil, "get", "-n", ns, kind)); !strings.Contains(out, "REASON") || !strings.Contains(out, "Issued") {
 			t.Errorf("kubectl get %s lacks the Ready reason:\n%s", kind, out)
 		}
 	}

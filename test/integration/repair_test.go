@@ -29,29 +29,30 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestServerConfigIsRecreated: a deleted <op>-server-config Secret comes back with the same
 // content and checksum, so servers that mount it are not left without their auth config, and
 // keep an operator JWT they can reload (the same one, from status.jwt).
 func TestServerConfigIsRecreated(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	op := createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	op := suite.CreateOperator(t, ns, "main", nil)
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	before := getSecret(t, ns, op.Status.ServerConfigSecret)
+	before := suite.GetSecret(t, ns, op.Status.ServerConfigSecret)
 	// A JWT signed again now would differ (its iat is in a later second): the operator JWT must
 	// be reused, since nats-server cannot reload another one.
 	claims, err := jwt.DecodeOperatorClaims(string(before.Data[naming.OperatorJWT]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "a second later than the operator JWT's iat", func() bool { return time.Now().Unix() > claims.IssuedAt })
+	suite.WaitFor(t, ctx, "a second later than the operator JWT's iat", func() bool { return time.Now().Unix() > claims.IssuedAt })
 	if err := secrets.Delete(ctx, before.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the server config Secret is back", func() bool {
+	suite.WaitFor(t, ctx, "the server config Secret is back", func() bool {
 		s, err := secrets.Get(ctx, before.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) || err != nil {
 			return false
@@ -74,32 +75,32 @@ func TestServerConfigIsRecreated(t *testing.T) {
 // controller puts the reference back instead of reporting SecretConflict forever, and the key and
 // JWT stay as they were.
 func TestCredsSecretIsReadopted(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	suite.CreateOperator(t, ns, "main", nil)
 	readyAccount(t, ns, "orders", "main")
 	u := createReadyUser(t, ctx, ns, "api", "orders")
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
-	before := getSecret(t, ns, "api")
+	before := suite.GetSecret(t, ns, "api")
 	if _, err := secrets.Patch(ctx, "api", types.MergePatchType, []byte(`{"metadata":{"ownerReferences":null}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	touched := u.DeepCopy()
 	touched.Spec.Tags = []natsv1alpha1.Tag{"team:orders"} // an edit, so the user is synced at once
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Update(ctx, touched, metav1.UpdateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Update(ctx, touched, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the Secret is controlled by the user again and the user is Ready", func() bool {
+	suite.WaitFor(t, ctx, "the Secret is controlled by the user again and the user is Ready", func() bool {
 		s, err := secrets.Get(ctx, "api", metav1.GetOptions{})
-		got, uerr := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{})
-		return err == nil && uerr == nil && metav1.IsControlledBy(s, got) && isReady(got.Status.Conditions, got.Generation)
+		got, uerr := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{})
+		return err == nil && uerr == nil && metav1.IsControlledBy(s, got) && suite.IsReady(got.Status.Conditions, got.Generation)
 	})
-	after := getSecret(t, ns, "api")
+	after := suite.GetSecret(t, ns, "api")
 	if string(after.Data["user.nk"]) != string(before.Data["user.nk"]) {
 		t.Error("the re-adopted Secret holds another seed")
 	}
-	if got := readyUser(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
+	if got := suite.WaitUserReady(t, ns, "api"); got.Status.PublicKey != u.Status.PublicKey {
 		t.Errorf("public key changed from %s to %s", u.Status.PublicKey, got.Status.PublicKey)
 	}
 }
@@ -110,40 +111,40 @@ func TestCredsSecretIsReadopted(t *testing.T) {
 // neither the tenant's account nor the system account is re-signed (revoking the lost JWT, as a
 // repair once did, re-signed the system account and pushed it to every server).
 func TestTamperedSecretsRewriteOnlyThemselves(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	op := createOperator(t, ns, "main", nil)
+	ctx := suite.Context(t)
+	op := suite.CreateOperator(t, ns, "main", nil)
 	readyAccount(t, ns, "orders", "main")
 	createReadyUser(t, ctx, ns, "api", "orders")
-	readyUser(t, ns, naming.ResolverUser(op.Name))
+	suite.WaitUserReady(t, ns, naming.ResolverUser(op.Name))
 	accounts := []string{"orders", naming.SystemAccount(op.Name)}
 	signed, versions := map[string]string{}, map[string]string{}
 	for _, name := range accounts {
 		acc := waitAccountReady(t, ctx, ns, name)
 		signed[name], versions[name] = acc.Status.JWT, acc.ResourceVersion
 	}
-	config := getSecret(t, ns, op.Status.ServerConfigSecret)
+	config := suite.GetSecret(t, ns, op.Status.ServerConfigSecret)
 
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(ns)
 	tamper := map[string]string{"api": naming.UserJWT, naming.ResolverCredsSecret(op.Name): naming.UserJWT,
 		config.Name: "auth.conf"}
 	for name, key := range tamper {
-		s := getSecret(t, ns, name)
+		s := suite.GetSecret(t, ns, name)
 		s.Data[key] = []byte("tampered")
 		if _, err := secrets.Update(ctx, s, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ctx, "every tampered Secret is repaired", func() bool {
+	suite.WaitFor(t, ctx, "every tampered Secret is repaired", func() bool {
 		for _, user := range []string{"api", naming.ResolverUser(op.Name)} {
-			u := readyUser(t, ns, user)
-			claims, err := jwt.DecodeUserClaims(string(getSecret(t, ns, u.Status.SecretName).Data[naming.UserJWT]))
+			u := suite.WaitUserReady(t, ns, user)
+			claims, err := jwt.DecodeUserClaims(string(suite.GetSecret(t, ns, u.Status.SecretName).Data[naming.UserJWT]))
 			if err != nil || claims.Subject != u.Status.PublicKey {
 				return false
 			}
 		}
-		return string(getSecret(t, ns, config.Name).Data["auth.conf"]) == string(config.Data["auth.conf"])
+		return string(suite.GetSecret(t, ns, config.Name).Data["auth.conf"]) == string(config.Data["auth.conf"])
 	})
 	consistently(t, ctx, "no account is written", 3*time.Second, func() bool {
 		for _, name := range accounts {
@@ -160,7 +161,7 @@ func TestTamperedSecretsRewriteOnlyThemselves(t *testing.T) {
 		return true
 	})
 	for _, user := range []string{"api", naming.ResolverUser(op.Name)} {
-		if u := readyUser(t, ns, user); u.Status.RevokedBefore != nil {
+		if u := suite.WaitUserReady(t, ns, user); u.Status.RevokedBefore != nil {
 			t.Errorf("NatsUser %s: the repair revoked earlier JWTs (revokedBefore %v)", user, u.Status.RevokedBefore)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverDeletesADeletedAccount: with allowDelete, deleting a NatsAccount deletes it from
@@ -49,7 +50,7 @@ func TestResolverDeletesADeletedAccount(t *testing.T) {
 	}
 
 	began := time.Now()
-	if err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Delete(e.ctx, "orders", metav1.DeleteOptions{}); err != nil {
+	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Delete(e.ctx, "orders", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(15 * time.Second)
@@ -82,7 +83,7 @@ func TestResolverDeletesADeletedAccount(t *testing.T) {
 	if n := warningEvents(t, e.ctx, e.ns, "orders", ""); n != 0 {
 		t.Errorf("%d Warning events about the deleted account", n)
 	}
-	if got := r.metric("natsauth_resolver_deletes_total", `result="success"`); got < 1 {
+	if got := r.Metric("natsauth_resolver_deletes_total", `result="success"`); got < 1 {
 		t.Errorf("natsauth_resolver_deletes_total{result=success} = %v, want >= 1", got)
 	}
 	// Drift checks run every second here: none may push the deleted account back.
@@ -100,8 +101,8 @@ func TestResolverDeletesADeletedAccount(t *testing.T) {
 // waitGone waits until the NatsAccount object is gone: its finalizer was removed.
 func waitGone(t *testing.T, e *resolverEnv, name string) {
 	t.Helper()
-	waitFor(t, e.ctx, "NatsAccount "+name+" is gone", func() bool {
-		_, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(e.ctx, name, metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "NatsAccount "+name+" is gone", func() bool {
+		_, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(e.ctx, name, metav1.GetOptions{})
 		return err != nil && strings.Contains(err.Error(), "not found")
 	})
 }

@@ -17,15 +17,10 @@ limitations under the License.
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,87 +28,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/klog/v2"
-	"k8s.io/klog/v2/ktesting"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
-
-// runningResolver is the resolver binary's wiring running in-process.
-type runningResolver struct {
-	// Stop cancels Run and waits for it; it is idempotent and also runs at cleanup.
-	Stop func()
-	// MetricsURL is the resolver's /metrics endpoint.
-	MetricsURL string
-	// ReadyzURL is the resolver's /readyz endpoint.
-	ReadyzURL string
-}
-
-// startResolver runs cmd/resolver/app.Run in-process for the operator operatorNS/operatorName,
-// connected to natsURL with the creds file, like startControllers does for the controller
-// binary (no leader election). Options may be adjusted by mutate; the drift interval is 1s and
-// the push timeout 2s unless changed, so the tests' waits stay short.
-func startResolver(t *testing.T, operatorNS, operatorName, natsURL, credsFile string, mutate ...func(*resolverapp.Options)) *runningResolver {
-	t.Helper()
-	opts := resolverapp.NewOptions()
-	opts.RestConfig = controlPlane.Config()
-	opts.Operator = operatorNS + "/" + operatorName
-	opts.NatsURL = natsURL
-	opts.CredsFile = credsFile
-	opts.MetricsBindAddress = freeAddr(t)
-	opts.HealthProbeBindAddress = freeAddr(t)
-	opts.DriftInterval = time.Second
-	opts.PushTimeout = 2 * time.Second
-	for _, m := range mutate {
-		m(opts)
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatalf("resolver options: %v", err)
-	}
-	_, logCtx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
-	stop := runInBackground(t, "resolver", cancel, func() error { return resolverapp.Run(ctx, opts) })
-	return &runningResolver{Stop: stop, MetricsURL: "http://" + opts.MetricsBindAddress + "/metrics",
-		ReadyzURL: "http://" + opts.HealthProbeBindAddress + "/readyz"}
-}
-
-// metric returns the sum of every sample of the named metric whose labels include labels
-// (such as `result="hit"`), or -1 when the endpoint cannot be read.
-func (r *runningResolver) metric(name string, labels ...string) float64 {
-	resp, err := http.Get(r.MetricsURL)
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
-			continue
-		}
-		matches := true
-		for _, l := range labels {
-			matches = matches && strings.Contains(line, l)
-		}
-		fields := strings.Fields(line)
-		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil && matches {
-			sum += v
-		}
-	}
-	return sum
-}
-
-// ready reports whether /readyz answers 200.
-func (r *runningResolver) ready() bool {
-	code, _ := get(r.ReadyzURL)
-	return code == http.StatusOK
-}
 
 // resolverEnv is an operator whose nats-servers run from its rendered auth.conf, with the
 // resolver's creds written to a file.
@@ -124,20 +46,20 @@ type resolverEnv struct {
 	op        *natsv1alpha1.NatsOperator
 	servers   []*testbed.NatsServer
 	credsFile string
-	// patience bounds the waits for the controllers and the resolver; 0 means waitFor's 30s.
+	// patience bounds the waits for the controllers and the resolver; 0 means suite.WaitFor's 30s.
 	patience time.Duration
-	// stopControllers stops the controllers newResolverEnv started (startControllers).
+	// stopControllers stops the controllers newResolverEnv started (suite.StartControllers).
 	stopControllers func()
 }
 
-// waitFor is waitFor bounded by e.patience.
+// waitFor is suite.WaitFor bounded by e.patience.
 func (e *resolverEnv) waitFor(what string, cond func() bool) {
 	e.t.Helper()
 	if e.patience == 0 {
-		waitFor(e.t, e.ctx, what, cond)
+		suite.WaitFor(e.t, e.ctx, what, cond)
 		return
 	}
-	waitForWithin(e.t, e.ctx, e.patience, what, cond)
+	suite.WaitForWithin(e.t, e.ctx, e.patience, what, cond)
 }
 
 // newResolverEnv starts the controllers (their options adjusted by controller), creates operator
@@ -146,9 +68,9 @@ func (e *resolverEnv) waitFor(what string, cond func() bool) {
 // resolver binary repairs servers here.
 func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec), controller ...func(*app.Options)) *resolverEnv {
 	t.Helper()
-	stop := startControllers(t, controller...)
-	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t), stopControllers: stop}
-	e.op = createOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
+	stop := suite.StartControllers(t, controller...)
+	e := &resolverEnv{t: t, ctx: suite.Context(t), ns: controlPlane.NewNamespace(t), stopControllers: stop}
+	e.op = suite.CreateOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		if mut != nil {
 			mut(s)
 		}
@@ -156,32 +78,19 @@ func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec
 			s.Resolver.Interval = &metav1.Duration{Duration: time.Hour}
 		}
 	})
-	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
-	e.servers = testbed.StartNatsCluster(t, n, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
+	auth := string(suite.GetSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
+	e.servers = testbed.StartNatsCluster(t, n, testbed.NatsOptions{ConfigText: suite.ResolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	creds := getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds]
+	creds := suite.GetSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds]
 	if err := os.WriteFile(e.credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-// resolverDirLine is the resolver dir line of a rendered auth.conf.
-var resolverDirLine = regexp.MustCompile(`(?m)^(\s*dir:\s*).*$`)
-
-// resolverPerServerJWTDir points the one `dir` of a rendered auth.conf at each server's own directory
-// (testbed sets $TESTBED_JWT_DIR per server): servers of a cluster must not share a JWT store.
-func resolverPerServerJWTDir(t *testing.T, auth string) string {
-	t.Helper()
-	if n := len(resolverDirLine.FindAllString(auth, -1)); n != 1 {
-		t.Fatalf("auth.conf has %d dir lines, want 1:\n%s", n, auth)
-	}
-	return resolverDirLine.ReplaceAllString(auth, "${1}$$"+testbed.JWTDirEnv)
-}
-
 // startResolver runs the resolver against the first server.
-func (e *resolverEnv) startResolver(mutate ...func(*resolverapp.Options)) *runningResolver {
-	return startResolver(e.t, e.ns, "main", e.servers[0].ClientURL(), e.credsFile, mutate...)
+func (e *resolverEnv) startResolver(mutate ...func(*resolverapp.Options)) *suite.Resolver {
+	return suite.StartResolver(e.t, e.ns, "main", e.servers[0].ClientURL(), e.credsFile, mutate...)
 }
 
 // createAccount creates a NatsAccount of the operator.
@@ -189,7 +98,7 @@ func (e *resolverEnv) createAccount(name string) {
 	e.t.Helper()
 	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
 		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}}}
-	if _, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Create(e.ctx, acc, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Create(e.ctx, acc, metav1.CreateOptions{}); err != nil {
 		e.t.Fatalf("create account %s: %v", name, err)
 	}
 }
@@ -199,17 +108,17 @@ func (e *resolverEnv) createUser(name, account string) []byte {
 	e.t.Helper()
 	u := &natsv1alpha1.NatsUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
 		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: account}}}
-	if _, err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(e.ns).Create(e.ctx, u, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(e.ns).Create(e.ctx, u, metav1.CreateOptions{}); err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)
 	}
-	readyUser(e.t, e.ns, name)
-	return getSecret(e.t, e.ns, name).Data[naming.UserCreds]
+	suite.WaitUserReady(e.t, e.ns, name)
+	return suite.GetSecret(e.t, e.ns, name).Data[naming.UserCreds]
 }
 
 // account reads a NatsAccount.
 func (e *resolverEnv) account(name string) *natsv1alpha1.NatsAccount {
 	e.t.Helper()
-	acc, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(e.ctx, name, metav1.GetOptions{})
+	acc, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Get(e.ctx, name, metav1.GetOptions{})
 	if err != nil {
 		e.t.Fatalf("get account %s: %v", name, err)
 	}
@@ -224,7 +133,7 @@ func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAc
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		acc := e.account(name)
 		acc.Spec.Limits = &natsv1alpha1.AccountLimits{Conn: &conn}
-		_, err := natsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Update(e.ctx, acc, metav1.UpdateOptions{})
+		_, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Update(e.ctx, acc, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
@@ -233,7 +142,7 @@ func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAc
 	var acc *natsv1alpha1.NatsAccount
 	e.waitFor("account "+name+" is re-issued", func() bool {
 		acc = e.account(name)
-		return acc.Status.ClaimsHash != before && isReady(acc.Status.Conditions, acc.Generation)
+		return acc.Status.ClaimsHash != before && suite.IsReady(acc.Status.Conditions, acc.Generation)
 	})
 	return acc
 }

@@ -57,7 +57,7 @@ func TestResolverAnswersLookupsForCacheServers(t *testing.T) {
 		// The cache server keeps what it looked up.
 		e.waitStored(acc.Status.PublicKey, acc.Status.JWT, s)
 	}
-	if hits := r.metric("natsauth_resolver_lookups_total", `result="hit"`); hits < float64(len(e.servers)) {
+	if hits := r.Metric("natsauth_resolver_lookups_total", `result="hit"`); hits < float64(len(e.servers)) {
 		t.Errorf("lookup hits %v, want at least %d", hits, len(e.servers))
 	}
 }

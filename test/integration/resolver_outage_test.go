@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverPushesAfterNATSOutage stops every server, changes an account while they are down
@@ -33,12 +34,12 @@ func TestResolverPushesAfterNATSOutage(t *testing.T) {
 	r := e.startResolver()
 	e.createAccount("orders")
 	old := e.waitFullyPushed("orders")
-	waitFor(t, e.ctx, "the resolver is ready", r.ready)
+	suite.WaitFor(t, e.ctx, "the resolver is ready", r.Ready)
 
 	for _, s := range e.servers {
 		s.Stop()
 	}
-	waitFor(t, e.ctx, "the resolver is not ready without NATS", func() bool { return !r.ready() })
+	suite.WaitFor(t, e.ctx, "the resolver is not ready without NATS", func() bool { return !r.Ready() })
 	changed := e.setConnLimit("orders", 7)
 	failed := e.waitPushed("orders", metav1.ConditionFalse, "PushFailed", nil)
 	t.Logf("while NATS is down: %q", resolverPushedMessage(failed))
@@ -60,7 +61,7 @@ func TestResolverPushesAfterNATSOutage(t *testing.T) {
 	if msg := resolverPushedMessage(e.waitFullyPushed("orders")); msg != "acknowledged by 3 of 3 servers" {
 		t.Errorf("Pushed message %q", msg)
 	}
-	waitFor(t, e.ctx, "the resolver is ready again", r.ready)
+	suite.WaitFor(t, e.ctx, "the resolver is ready again", r.Ready)
 }
 
 // TestResolverRestartLosesNoUpdate stops the resolver, changes an account and deletes a
@@ -83,10 +84,10 @@ func TestResolverRestartLosesNoUpdate(t *testing.T) {
 
 	first.Stop()
 	changed := e.setConnLimit("orders", 5)
-	if err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
+	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, e.ctx, "the billing account revokes the deleted user", func() bool {
+	suite.WaitFor(t, e.ctx, "the billing account revokes the deleted user", func() bool {
 		return e.account("billing").Status.ClaimsHash != before.Status.ClaimsHash
 	})
 	select {

@@ -26,6 +26,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverPushesToEveryServer proves the resolver alone makes a new account usable on every
@@ -41,7 +42,7 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 	if msg := resolverPushedMessage(acc); msg != "acknowledged by 3 of 3 servers" {
 		t.Errorf("Pushed message %q", msg)
 	}
-	if !isReady(acc.Status.Conditions, acc.Generation) {
+	if !suite.IsReady(acc.Status.Conditions, acc.Generation) {
 		t.Errorf("the controller's Ready condition was lost: %+v", acc.Status.Conditions)
 	}
 	// Before any user connects, so lookups cannot have filled the stores.
@@ -62,7 +63,7 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 		checkResolverManagedFields(t, e.account("orders"))
 	})
 	t.Run("only the resolver's metrics", func(t *testing.T) {
-		code, body := get(r.MetricsURL)
+		code, body := suite.HTTPGet(r.MetricsURL)
 		// No workqueue_* here: client-go takes one provider per process, and in this test the
 		// controller, started first in the same process, registered it.
 		if code != 200 || !strings.Contains(body, "natsauth_resolver_pushes_total") || !strings.Contains(body, `natsauth_syncs_total{controller="resolver"`) {
@@ -151,8 +152,8 @@ func TestResolverReportsAndRepairsAStoppedServer(t *testing.T) {
 	if msg := resolverPushedMessage(e.waitFullyPushed("orders")); msg != "acknowledged by 3 of 3 servers" {
 		t.Errorf("Pushed message after the repair %q", msg)
 	}
-	waitFor(t, e.ctx, "drift repairs are counted", func() bool {
-		return r.metric("natsauth_resolver_drift_repairs_total") > 0
+	suite.WaitFor(t, e.ctx, "drift repairs are counted", func() bool {
+		return r.Metric("natsauth_resolver_drift_repairs_total") > 0
 	})
 	nc, _ := resolverConnectUser(t, stopped, creds)
 	if err := nc.Flush(); err != nil {

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverDeletedUserIsDisconnectedEverywhere connects one user to each of three servers
@@ -56,7 +57,7 @@ func TestResolverDeletedUserIsDisconnectedEverywhere(t *testing.T) {
 func deleteUserUntilDisconnected(t *testing.T, e *resolverEnv, name string, closed []<-chan struct{}) time.Duration {
 	t.Helper()
 	began := time.Now()
-	if err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, name, metav1.DeleteOptions{}); err != nil {
+	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(15 * time.Second)

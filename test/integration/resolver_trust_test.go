@@ -29,6 +29,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverRefusesUntrustedAccounts runs the resolver with neither controllers nor NATS; the
@@ -37,9 +38,9 @@ import (
 // event) and never pushed; a trusted one is reported as not pushed because NATS is down; an
 // account of another operator is left alone; and /readyz says NATS is not connected.
 func TestResolverRefusesUntrustedAccounts(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	signing, _ := natsjwt.NewKey(natsjwt.KindOperator)
 	forger, _ := natsjwt.NewKey(natsjwt.KindOperator)
 	signingPub, _ := signing.PublicKey()
@@ -57,7 +58,7 @@ func TestResolverRefusesUntrustedAccounts(t *testing.T) {
 	resolverHandAccount(t, ns, "forged", "main", forger)
 	resolverHandAccount(t, ns, "foreign", "other", signing)
 
-	r := startResolver(t, ns, "main", "nats://"+freeAddr(t), resolverThrowawayCreds(t))
+	r := suite.StartResolver(t, ns, "main", "nats://"+suite.FreeAddr(t), resolverThrowawayCreds(t))
 	e := &resolverEnv{t: t, ctx: ctx, ns: ns}
 	forged := e.waitPushed("forged", metav1.ConditionFalse, "UntrustedIssuer", nil)
 	if msg := resolverPushedMessage(forged); !strings.Contains(msg, forgerPub) {
@@ -69,7 +70,7 @@ func TestResolverRefusesUntrustedAccounts(t *testing.T) {
 	if msg := resolverPushedMessage(e.waitPushed("trusted", metav1.ConditionFalse, "PushFailed", nil)); msg != "not connected to NATS" {
 		t.Errorf("trusted account without NATS: %q", msg)
 	}
-	waitFor(t, ctx, "a Warning event UntrustedIssuer on the forged account", func() bool {
+	suite.WaitFor(t, ctx, "a Warning event UntrustedIssuer on the forged account", func() bool {
 		events, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=forged"})
 		if err != nil {
 			return false
@@ -84,7 +85,7 @@ func TestResolverRefusesUntrustedAccounts(t *testing.T) {
 	consistently(t, ctx, "the other operator's account has no Pushed condition", 2*time.Second, func() bool {
 		return meta.FindStatusCondition(e.account("foreign").Status.Conditions, natsv1alpha1.ConditionPushed) == nil
 	})
-	if code, body := get(r.ReadyzURL); code != 503 || !strings.Contains(body, "not connected to NATS") {
+	if code, body := suite.HTTPGet(r.ReadyzURL); code != 503 || !strings.Contains(body, "not connected to NATS") {
 		t.Errorf("/readyz without NATS: %d %q", code, body)
 	}
 }
@@ -92,9 +93,9 @@ func TestResolverRefusesUntrustedAccounts(t *testing.T) {
 // TestResolverLeavesMemoryResolversAlone: servers of an operator with the memory resolver take
 // accounts from the preloads in auth.conf only, so the resolver pushes nothing and says so.
 func TestResolverLeavesMemoryResolversAlone(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns := controlPlane.NewNamespace(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	signing, _ := natsjwt.NewKey(natsjwt.KindOperator)
 	signingPub, _ := signing.PublicKey()
 	op, err := client.NatsOperators(ns).Create(ctx, &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "main", Namespace: ns},
@@ -107,7 +108,7 @@ func TestResolverLeavesMemoryResolversAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolverHandAccount(t, ns, "app", "main", signing)
-	startResolver(t, ns, "main", "nats://"+freeAddr(t), resolverThrowawayCreds(t))
+	suite.StartResolver(t, ns, "main", "nats://"+suite.FreeAddr(t), resolverThrowawayCreds(t))
 	e := &resolverEnv{t: t, ctx: ctx, ns: ns}
 	if msg := resolverPushedMessage(e.waitPushed("app", metav1.ConditionUnknown, "PushNotSupported", nil)); !strings.Contains(msg, "resolver_preload") {
 		t.Errorf("PushNotSupported message %q", msg)
@@ -118,8 +119,8 @@ func TestResolverLeavesMemoryResolversAlone(t *testing.T) {
 // as the controller would write it.
 func resolverHandAccount(t *testing.T, ns, name, operator string, signer nkeys.KeyPair) {
 	t.Helper()
-	ctx := testContext(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	ctx := suite.Context(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 	acc, err := client.NatsAccounts(ns).Create(ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: operator}}}, metav1.CreateOptions{})
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestDisallowedNamespaceUserIsRevoked: when an admin removes a namespace from an account's
@@ -44,24 +45,24 @@ func TestDisallowedNamespaceUserIsRevoked(t *testing.T) {
 	createAccount(t, e.ctx, acc)
 	e.waitFullyPushed("orders")
 	ref := natsv1alpha1.NatsAccountReference{Namespace: e.ns, Name: "orders"}
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Create(e.ctx, newUser(tenant, "api", ref), metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Create(e.ctx, newUser(tenant, "api", ref), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	before := readyUser(t, tenant, "api")
-	creds := getSecret(t, tenant, "api").Data["user.creds"]
+	before := suite.WaitUserReady(t, tenant, "api")
+	creds := suite.GetSecret(t, tenant, "api").Data["user.creds"]
 	_, closed := resolverConnectUser(t, e.servers[0], creds)
 
 	setAllowed := func(namespaces string) {
 		t.Helper()
 		patch := fmt.Sprintf(`{"spec":{"allowedUserNamespaces":%s}}`, namespaces)
-		if _, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Patch(e.ctx, "orders", types.MergePatchType,
+		if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.ns).Patch(e.ctx, "orders", types.MergePatchType,
 			[]byte(patch), metav1.PatchOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	setAllowed(`null`)
-	waitFor(t, e.ctx, "the user is NamespaceNotAllowed", func() bool {
-		u, err := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the user is NamespaceNotAllowed", func() bool {
+		u, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
 		c := meta.FindStatusCondition(u.Status.Conditions, natsv1alpha1.ConditionReady)
 		return err == nil && c != nil && c.Reason == "NamespaceNotAllowed"
 	})
@@ -77,17 +78,17 @@ func TestDisallowedNamespaceUserIsRevoked(t *testing.T) {
 
 	setAllowed(fmt.Sprintf("[%q]", tenant))
 	var after *natsv1alpha1.NatsUser
-	waitFor(t, e.ctx, "the user is Ready with a new JWT", func() bool {
-		u, err := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the user is Ready with a new JWT", func() bool {
+		u, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
 		after = u
-		return err == nil && isReady(u.Status.Conditions, u.Generation) && u.Status.IssuedAt != nil &&
+		return err == nil && suite.IsReady(u.Status.Conditions, u.Generation) && u.Status.IssuedAt != nil &&
 			u.Status.IssuedAt.After(before.Status.IssuedAt.Time)
 	})
 	if after.Status.PublicKey != before.Status.PublicKey {
 		t.Errorf("the key changed from %s to %s; re-allowing must keep it", before.Status.PublicKey, after.Status.PublicKey)
 	}
-	fresh := getSecret(t, tenant, "api").Data["user.creds"]
-	waitFor(t, e.ctx, "the re-issued creds connect", func() bool {
+	fresh := suite.GetSecret(t, tenant, "api").Data["user.creds"]
+	suite.WaitFor(t, e.ctx, "the re-issued creds connect", func() bool {
 		nc, err := testbed.ConnectCreds(e.servers[0].ClientURL(), fresh)
 		if err == nil {
 			nc.Close()
@@ -107,25 +108,25 @@ func TestDeletedWhileAccountKeysMissingIsRevokedLater(t *testing.T) {
 	e.createAccount("orders")
 	e.waitFullyPushed("orders")
 	creds := e.createUser("api", "orders")
-	pub := readyUser(t, e.ns, "api").Status.PublicKey
+	pub := suite.WaitUserReady(t, e.ns, "api").Status.PublicKey
 	_, closed := resolverConnectUser(t, e.servers[0], creds)
 
 	secrets := controlPlane.KubeClient().CoreV1().Secrets(e.ns)
-	keys := getSecret(t, e.ns, "orders-account-keys")
+	keys := suite.GetSecret(t, e.ns, "orders-account-keys")
 	if err := secrets.Delete(e.ctx, keys.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitAccountCondition(t, e.ctx, e.ns, "orders", metav1.ConditionFalse, "KeysMissing")
-	if err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
+	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pendingKey := "pending-revocation.natsauth.io/" + pub
-	waitFor(t, e.ctx, "the NatsUser is gone and the account records the revocation", func() bool {
-		_, err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Get(e.ctx, "api", metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the NatsUser is gone and the account records the revocation", func() bool {
+		_, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Get(e.ctx, "api", metav1.GetOptions{})
 		return apierrors.IsNotFound(err) && e.account("orders").Annotations[pendingKey] != ""
 	})
 	// Events are sent asynchronously: wait for the warning, then check it was not repeated.
-	waitFor(t, e.ctx, "a RevocationPending warning on the account", func() bool {
+	suite.WaitFor(t, e.ctx, "a RevocationPending warning on the account", func() bool {
 		return warningEvents(t, e.ctx, e.ns, "orders", "RevocationPending") > 0
 	})
 	if n := warningEvents(t, e.ctx, e.ns, "orders", "RevocationPending"); n != 1 {
@@ -146,7 +147,7 @@ func TestDeletedWhileAccountKeysMissingIsRevokedLater(t *testing.T) {
 		nc.Close()
 		t.Fatal("the deleted user's creds connect after the keys were restored")
 	}
-	waitFor(t, e.ctx, "the pending revocation is cleared", func() bool {
+	suite.WaitFor(t, e.ctx, "the pending revocation is cleared", func() bool {
 		_, pending := e.account("orders").Annotations[pendingKey]
 		return !pending
 	})

@@ -29,6 +29,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // connectedUser is a Ready user's creds and the channel closed when its live client is closed.
@@ -44,13 +45,13 @@ func (e *resolverEnv) connectUsers(ns, account string, names ...string) []connec
 	ref := natsv1alpha1.NatsAccountReference{Namespace: e.ns, Name: account}
 	var out []connectedUser
 	for _, name := range names {
-		if _, err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Create(e.ctx, newUser(ns, name, ref), metav1.CreateOptions{}); err != nil {
+		if _, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Create(e.ctx, newUser(ns, name, ref), metav1.CreateOptions{}); err != nil {
 			e.t.Fatal(err)
 		}
 	}
 	for _, name := range names {
-		readyUser(e.t, ns, name)
-		creds := getSecret(e.t, ns, name).Data[naming.UserCreds]
+		suite.WaitUserReady(e.t, ns, name)
+		creds := suite.GetSecret(e.t, ns, name).Data[naming.UserCreds]
 		_, closed := resolverConnectUser(e.t, e.servers[0], creds)
 		out = append(out, connectedUser{name: name, creds: creds, closed: closed})
 	}
@@ -98,7 +99,7 @@ func (e *resolverEnv) patchMeta(resource, ns, name, metadata string) {
 	if resource == "secrets" {
 		_, err = controlPlane.KubeClient().CoreV1().Secrets(ns).Patch(e.ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	} else {
-		_, err = natsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Patch(e.ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+		_, err = suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Patch(e.ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	}
 	if err != nil {
 		e.t.Fatalf("patch %s %s/%s: %v", resource, ns, name, err)
@@ -108,7 +109,7 @@ func (e *resolverEnv) patchMeta(resource, ns, name, metadata string) {
 // deleteUser deletes a NatsUser; the error is fatal except NotFound.
 func (e *resolverEnv) deleteUser(ns, name string) {
 	e.t.Helper()
-	err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, name, metav1.DeleteOptions{})
+	err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		e.t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func (e *resolverEnv) deleteUser(ns, name string) {
 func (e *resolverEnv) deleteNamespaceContents(ns string) {
 	e.t.Helper()
 	all := metav1.ListOptions{}
-	if err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).DeleteCollection(e.ctx, metav1.DeleteOptions{}, all); err != nil {
+	if err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).DeleteCollection(e.ctx, metav1.DeleteOptions{}, all); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := controlPlane.KubeClient().CoreV1().Secrets(ns).DeleteCollection(e.ctx, metav1.DeleteOptions{}, all); err != nil {
@@ -153,7 +154,7 @@ func TestUserDeletedWhileControllerDownIsRevoked(t *testing.T) {
 	tenant := e.tenantAccount(1)[0]
 	users := e.connectUsers(tenant, "orders", "api", "stripped", "legacy")
 	for _, u := range users {
-		if f := readyUser(t, tenant, u.name).Finalizers; len(f) != 0 {
+		if f := suite.WaitUserReady(t, tenant, u.name).Finalizers; len(f) != 0 {
 			t.Errorf("NatsUser %s has finalizers %v, want none", u.name, f)
 		}
 	}
@@ -167,9 +168,9 @@ func TestUserDeletedWhileControllerDownIsRevoked(t *testing.T) {
 	for _, u := range users {
 		e.deleteUser(tenant, u.name)
 	}
-	waitFor(t, e.ctx, "the users without a finalizer are gone", func() bool {
-		_, err1 := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
-		_, err2 := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "stripped", metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the users without a finalizer are gone", func() bool {
+		_, err1 := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "api", metav1.GetOptions{})
+		_, err2 := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "stripped", metav1.GetOptions{})
 		return apierrors.IsNotFound(err1) && apierrors.IsNotFound(err2)
 	})
 	for _, u := range users {
@@ -180,11 +181,11 @@ func TestUserDeletedWhileControllerDownIsRevoked(t *testing.T) {
 		}
 	}
 
-	startControllers(t)
+	suite.StartControllers(t)
 	e.expectRevoked(users)
 	e.expectNoRecords(tenant)
-	waitFor(t, e.ctx, "the legacy user is released", func() bool {
-		_, err := natsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "legacy", metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the legacy user is released", func() bool {
+		_, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(tenant).Get(e.ctx, "legacy", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
 }
@@ -206,7 +207,7 @@ func TestNamespaceDeletedWithUsersIsRevoked(t *testing.T) {
 
 	e.stopControllers()
 	e.deleteNamespaceContents(tenants[1])
-	startControllers(t)
+	suite.StartControllers(t)
 	e.expectRevoked(down)
 	e.expectNoRecords(tenants[1])
 }

@@ -26,6 +26,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestThreatAccountAdmin proves what manifests/rbac's nats-auth-account-admin grants in the
@@ -59,17 +60,17 @@ func TestThreatAccountAdmin(t *testing.T) {
 		newAccount(e.tenant, "elsewhere", "main"), metav1.CreateOptions{})
 	expectForbidden(t, bob.name, forbidden)
 
-	sysBefore := readyAccountNamed(t, e.platform, naming.SystemAccount("main"))
+	sysBefore := suite.WaitAccountReady(t, e.platform, naming.SystemAccount("main"))
 	_, err := accounts.Patch(e.ctx, naming.SystemAccount("main"), types.MergePatchType,
 		[]byte(`{"spec":{"allowedUserNamespaces":["*"],"jetstream":{"diskStorage":1073741824}}}`), metav1.PatchOptions{})
 	if err != nil {
 		t.Fatalf("bob edits the system account: %v", err)
 	}
 	var sys *natsv1alpha1.NatsAccount
-	waitFor(t, e.ctx, "the controller restores the system account's spec", func() bool {
-		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(e.platform).Get(e.ctx, naming.SystemAccount("main"), metav1.GetOptions{})
+	suite.WaitFor(t, e.ctx, "the controller restores the system account's spec", func() bool {
+		a, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(e.platform).Get(e.ctx, naming.SystemAccount("main"), metav1.GetOptions{})
 		sys = a
-		return err == nil && a.Spec.JetStream == nil && len(a.Spec.AllowedUserNamespaces) == 0 && isReady(a.Status.Conditions, a.Generation)
+		return err == nil && a.Spec.JetStream == nil && len(a.Spec.AllowedUserNamespaces) == 0 && suite.IsReady(a.Status.Conditions, a.Generation)
 	})
 	claims, err := jwt.DecodeAccountClaims(sys.Status.JWT)
 	if err != nil {
@@ -95,11 +96,11 @@ func TestThreatAccountAdmin(t *testing.T) {
 func TestThreatAccountAdminCannotMintForeignActivations(t *testing.T) {
 	e := newThreatEnv(t)
 	other := controlPlane.NewNamespace(t)
-	createOperator(t, other, "main", nil)
+	suite.CreateOperator(t, other, "main", nil)
 	exporter := newAccount(other, "billing", "main")
 	exporter.Spec.Exports = []natsv1alpha1.Export{{Name: "api", Subject: "billing.*", Type: natsv1alpha1.ExportService, TokenRequired: true}}
 	createAccount(t, e.ctx, exporter)
-	readyAccountNamed(t, other, "billing")
+	suite.WaitAccountReady(t, other, "billing")
 
 	shop := newAccount(e.platform, "shop", "main")
 	shop.Spec.Imports = []natsv1alpha1.Import{{Name: "api", Subject: "billing.api", Type: natsv1alpha1.ExportService,

@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestUndecodableValueCannotStopOtherTenants: for every field whose Go type can refuse a value
@@ -37,8 +38,8 @@ func TestUndecodableValueCannotStopOtherTenants(t *testing.T) {
 	e := newThreatEnv(t)
 	e.account("orders", "*")
 	e.createUser(e.alice, e.tenant, "probe", natsv1alpha1.NatsAccountReference{Namespace: e.platform, Name: "orders"}, "")
-	readyUser(t, e.tenant, "probe")
-	admin := identity{name: "admin", nats: natsClient(t), kube: controlPlane.KubeClient()}
+	suite.WaitUserReady(t, e.tenant, "probe")
+	admin := identity{name: "admin", nats: suite.NatsClient(t), kube: controlPlane.KubeClient()}
 	other := controlPlane.NewNamespace(t)
 
 	userBase := fmt.Sprintf(`"accountRef":{"namespace":%q,"name":"orders"}`, e.platform)
@@ -86,7 +87,7 @@ func TestUndecodableValueCannotStopOtherTenants(t *testing.T) {
 			if _, err := admin.nats.NatsauthV1alpha1().NatsUsers(other).Create(e.ctx, u, metav1.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			readyUser(t, other, name)
+			suite.WaitUserReady(t, other, name)
 		})
 	}
 }

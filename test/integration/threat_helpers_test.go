@@ -28,6 +28,8 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // threatEnv is the layout SECURITY.md describes: a platform namespace with NatsOperator "main"
@@ -52,16 +54,16 @@ type identity struct {
 
 func newThreatEnv(t *testing.T) *threatEnv {
 	t.Helper()
-	startControllers(t)
-	e := &threatEnv{t: t, ctx: testContext(t), platform: controlPlane.NewNamespace(t), tenant: controlPlane.NewNamespace(t)}
+	suite.StartControllers(t)
+	e := &threatEnv{t: t, ctx: suite.Context(t), platform: controlPlane.NewNamespace(t), tenant: controlPlane.NewNamespace(t)}
 	// The ClusterRoles get the platform namespace as suffix so parallel tests never share them.
-	applyRBAC(t, kustomizeOverlay(t, "nameSuffix: -"+e.platform+"\n", manifestsDir(t, "rbac")))
+	applyRBAC(t, manifests.KustomizeOverlay(t, "nameSuffix: -"+e.platform+"\n", manifests.Dir(t, "rbac")))
 	e.tenantRole, e.adminRole = "nats-auth-tenant-"+e.platform, "nats-auth-account-admin-"+e.platform
 	e.alice = e.person("alice-" + e.tenant)
 	e.bob = e.person("bob-" + e.platform)
 	e.bind(e.tenant, e.tenantRole, e.alice.name)
 	e.bind(e.platform, e.adminRole, e.bob.name)
-	e.op = createOperator(t, e.platform, "main", nil)
+	e.op = suite.CreateOperator(t, e.platform, "main", nil)
 	return e
 }
 
@@ -108,7 +110,7 @@ func (e *threatEnv) account(name string, allowed ...string) *natsv1alpha1.NatsAc
 	if _, err := e.bob.nats.NatsauthV1alpha1().NatsAccounts(e.platform).Create(e.ctx, acc, metav1.CreateOptions{}); err != nil {
 		e.t.Fatalf("bob creates account %s: %v", name, err)
 	}
-	return readyAccountNamed(e.t, e.platform, name)
+	return suite.WaitAccountReady(e.t, e.platform, name)
 }
 
 // createUser creates a NatsUser as who.
@@ -124,8 +126,8 @@ func (e *threatEnv) createUser(who identity, ns, name string, acc natsv1alpha1.N
 func (e *threatEnv) waitUserReason(ns, name, reason string) *natsv1alpha1.NatsUser {
 	e.t.Helper()
 	var got *natsv1alpha1.NatsUser
-	waitFor(e.t, e.ctx, "NatsUser "+ns+"/"+name+" is refused with "+reason, func() bool {
-		u, err := natsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Get(e.ctx, name, metav1.GetOptions{})
+	suite.WaitFor(e.t, e.ctx, "NatsUser "+ns+"/"+name+" is refused with "+reason, func() bool {
+		u, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(ns).Get(e.ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false
 		}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // newJetStreamResolverEnv is newResolverEnv with one nats-server that also runs JetStream, as
@@ -38,16 +39,16 @@ import (
 // JetStream limits, so its start already shows the system account has none.
 func newJetStreamResolverEnv(t *testing.T) *resolverEnv {
 	t.Helper()
-	startControllers(t)
-	e := &resolverEnv{t: t, ctx: testContext(t), ns: controlPlane.NewNamespace(t)}
-	e.op = createOperator(t, e.ns, "main", nil)
-	auth := string(getSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
+	suite.StartControllers(t)
+	e := &resolverEnv{t: t, ctx: suite.Context(t), ns: controlPlane.NewNamespace(t)}
+	e.op = suite.CreateOperator(t, e.ns, "main", nil)
+	auth := string(suite.GetSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	e.servers = []*testbed.NatsServer{testbed.StartNatsServer(t, testbed.NatsOptions{
-		ConfigText:  resolverPerServerJWTDir(t, auth),
+		ConfigText:  suite.ResolverPerServerJWTDir(t, auth),
 		ExtraConfig: fmt.Sprintf("jetstream {\n  store_dir: %q\n}\n", t.TempDir()),
 	})}
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	if err := os.WriteFile(e.credsFile, getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
+	if err := os.WriteFile(e.credsFile, suite.GetSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -102,7 +103,7 @@ func TestThreatResolverNATSUser(t *testing.T) {
 	_ = app.Flush()
 
 	v := make(violations, 64)
-	sys, err := testbed.ConnectCreds(e.servers[0].ClientURL(), getSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], v.handler())
+	sys, err := testbed.ConnectCreds(e.servers[0].ClientURL(), suite.GetSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], v.handler())
 	if err != nil {
 		t.Fatalf("the resolver's creds do not connect: %v", err)
 	}
@@ -197,10 +198,10 @@ func TestThreatCredsHolder(t *testing.T) {
 
 	before := e.account("orders").Status.ClaimsHash
 	patch := []byte(`{"spec":{"tags":["reissued"]}}`)
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Patch(e.ctx, "api", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Patch(e.ctx, "api", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, e.ctx, "the account revokes the old JWT", func() bool { return e.account("orders").Status.ClaimsHash != before })
+	suite.WaitFor(t, e.ctx, "the account revokes the old JWT", func() bool { return e.account("orders").Status.ClaimsHash != before })
 	select {
 	case <-closed:
 	case <-time.After(15 * time.Second):
@@ -210,8 +211,8 @@ func TestThreatCredsHolder(t *testing.T) {
 		c.Close()
 		t.Error("the old creds connect after the re-issue")
 	}
-	readyUser(t, e.ns, "api")
-	fresh := getSecret(t, e.ns, "api").Data[naming.UserCreds]
+	suite.WaitUserReady(t, e.ns, "api")
+	fresh := suite.GetSecret(t, e.ns, "api").Data[naming.UserCreds]
 	if c, err := testbed.ConnectCreds(e.servers[0].ClientURL(), fresh); err != nil {
 		t.Errorf("the re-issued creds do not connect: %v", err)
 	} else {

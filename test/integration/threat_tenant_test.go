@@ -27,6 +27,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestThreatTenantRBAC proves what manifests/rbac's nats-auth-tenant grants a tenant in its
@@ -49,7 +50,7 @@ func TestThreatTenantRBAC(t *testing.T) {
 		[]byte(`{"spec":{"tags":["team:a"]}}`), metav1.PatchOptions{})
 	_, allowed["list events in its namespace"] = alice.kube.CoreV1().Events(e.tenant).List(e.ctx, metav1.ListOptions{})
 	expectAllowed(t, alice.name, allowed)
-	readyUser(t, e.tenant, "probe")
+	suite.WaitUserReady(t, e.tenant, "probe")
 
 	forbidden := map[string]error{}
 	for _, s := range []string{naming.OperatorKeysSecret("main"), naming.AccountKeysSecret("orders"), naming.AccountKeysSecret(naming.SystemAccount("main")), naming.ResolverCredsSecret("main"), naming.ServerConfigSecret("main")} {
@@ -68,7 +69,7 @@ func TestThreatTenantRBAC(t *testing.T) {
 		&natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: e.tenant}}, metav1.CreateOptions{})
 	_, forbidden["create a NatsUser in the operator's namespace"] = alice.nats.NatsauthV1alpha1().NatsUsers(e.platform).Create(e.ctx,
 		newUser(e.platform, "intruder", natsv1alpha1.NatsAccountReference{Name: "orders"}), metav1.CreateOptions{})
-	probe, err := natsClient(t).NatsauthV1alpha1().NatsUsers(e.tenant).Get(e.ctx, "probe", metav1.GetOptions{})
+	probe, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.tenant).Get(e.ctx, "probe", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestThreatTenantRBAC(t *testing.T) {
 	// With Secret read in its own namespace (a namespace editor's rights) the tenant reads its
 	// creds, and still no key Secret: none lives in a tenant namespace.
 	e.grantSecretRead(e.tenant, alice.name)
-	waitFor(t, e.ctx, "the tenant reads its own creds Secret", func() bool {
+	suite.WaitFor(t, e.ctx, "the tenant reads its own creds Secret", func() bool {
 		_, err := alice.kube.CoreV1().Secrets(e.tenant).Get(e.ctx, "probe", metav1.GetOptions{})
 		return err == nil
 	})
@@ -110,8 +111,8 @@ func TestThreatTenantCannotMintForDisallowedAccount(t *testing.T) {
 	for _, name := range []string{"closed", "private", naming.SystemAccount("main")} {
 		e.createUser(e.alice, e.tenant, "to-"+name, ref(name), "")
 	}
-	ok := readyUser(t, e.tenant, "ok")
-	if ok.Status.PublicKey == "" || len(getSecret(t, e.tenant, "ok").Data[naming.UserCreds]) == 0 {
+	ok := suite.WaitUserReady(t, e.tenant, "ok")
+	if ok.Status.PublicKey == "" || len(suite.GetSecret(t, e.tenant, "ok").Data[naming.UserCreds]) == 0 {
 		t.Fatal("the allowed account issued no creds")
 	}
 	for _, name := range []string{"closed", "private", naming.SystemAccount("main")} {
@@ -140,7 +141,7 @@ func TestThreatTenantCannotOverwriteForeignSecrets(t *testing.T) {
 	if _, err := kube.Secrets(e.tenant).Create(e.ctx, foreign, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	before := map[string]*corev1.Secret{e.tenant + "/db-password": getSecret(t, e.tenant, "db-password")}
+	before := map[string]*corev1.Secret{e.tenant + "/db-password": suite.GetSecret(t, e.tenant, "db-password")}
 	e.createUser(e.alice, e.tenant, "grab", natsv1alpha1.NatsAccountReference{Namespace: e.platform, Name: "open"}, "db-password")
 
 	// A tenant of the operator's own namespace (a misconfiguration this must survive).
@@ -148,7 +149,7 @@ func TestThreatTenantCannotOverwriteForeignSecrets(t *testing.T) {
 	e.bind(e.platform, e.tenantRole, mallory.name)
 	targets := []string{naming.OperatorKeysSecret("main"), naming.AccountKeysSecret("local"), naming.ServerConfigSecret("main"), naming.ResolverCredsSecret("main")}
 	for _, s := range targets {
-		before[e.platform+"/"+s] = getSecret(t, e.platform, s)
+		before[e.platform+"/"+s] = suite.GetSecret(t, e.platform, s)
 		e.createUser(mallory, e.platform, "grab-"+s, natsv1alpha1.NatsAccountReference{Name: "local"}, s)
 	}
 
@@ -160,11 +161,11 @@ func TestThreatTenantCannotOverwriteForeignSecrets(t *testing.T) {
 		}
 	}
 	// The operator's own objects are still issued from those Secrets.
-	readyUser(t, e.platform, naming.ResolverUser("main"))
-	waitOperatorReady(t, e.platform, "main")
+	suite.WaitUserReady(t, e.platform, naming.ResolverUser("main"))
+	suite.WaitOperatorReady(t, e.platform, "main")
 	for key, b := range before {
 		ns, name := splitKey(key)
-		after := getSecret(t, ns, name)
+		after := suite.GetSecret(t, ns, name)
 		if after.ResourceVersion != b.ResourceVersion || !maps.EqualFunc(after.Data, b.Data, func(x, y []byte) bool { return string(x) == string(y) }) {
 			t.Errorf("Secret %s was changed by a NatsUser that does not own it", key)
 		}

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestStoredUndecodableObjectIsSkipped: an object stored under an earlier, looser schema (here
@@ -33,9 +34,9 @@ import (
 // controller's informers drop it instead of failing the list of every NatsUser: another tenant's
 // new user still becomes Ready, and the bad object gets an Undecodable Warning event.
 func TestStoredUndecodableObjectIsSkipped(t *testing.T) {
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	ns, other := controlPlane.NewNamespace(t), controlPlane.NewNamespace(t)
-	rc := natsClient(t).NatsauthV1alpha1().RESTClient()
+	rc := suite.NatsClient(t).NatsauthV1alpha1().RESTClient()
 	bad := fmt.Sprintf(`{"apiVersion":%q,"kind":"NatsUser","metadata":{"name":"stale"},"spec":{"accountRef":{"name":"orders"},"permissions":{"resp":{"ttl":"banana"}}}}`,
 		natsv1alpha1.SchemeGroupVersion.String())
 	withLooseTTLSchema(t, func() bool {
@@ -43,18 +44,18 @@ func TestStoredUndecodableObjectIsSkipped(t *testing.T) {
 	})
 	t.Cleanup(func() { _ = rc.Delete().Namespace(ns).Resource("natsusers").Name("stale").Do(ctx).Error() })
 
-	startControllers(t)
-	createOperator(t, ns, "main", nil)
+	suite.StartControllers(t)
+	suite.CreateOperator(t, ns, "main", nil)
 	acc := newAccount(ns, "orders", "main")
 	acc.Spec.AllowedUserNamespaces = []string{"*"}
 	createAccount(t, ctx, acc)
 	waitAccountReady(t, ctx, ns, "orders")
 	u := newUser(other, "fresh", natsv1alpha1.NatsAccountReference{Namespace: ns, Name: "orders"})
-	if _, err := natsClient(t).NatsauthV1alpha1().NatsUsers(other).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(other).Create(ctx, u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	readyUser(t, other, "fresh")
-	waitFor(t, ctx, "an Undecodable warning on the stored object", func() bool {
+	suite.WaitUserReady(t, other, "fresh")
+	suite.WaitFor(t, ctx, "an Undecodable warning on the stored object", func() bool {
 		return warningEvents(t, ctx, ns, "stale", "Undecodable") > 0
 	})
 }
@@ -64,7 +65,7 @@ func TestStoredUndecodableObjectIsSkipped(t *testing.T) {
 // and waits until the rules hold again, so no later test meets the loose schema.
 func withLooseTTLSchema(t *testing.T, store func() bool) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := suite.Context(t)
 	crds := dynamic.NewForConfigOrDie(controlPlane.Config()).Resource(schema.GroupVersionResource{
 		Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
 	orig, err := crds.Get(ctx, "natsusers.natsauth.io", metav1.GetOptions{})
@@ -99,13 +100,13 @@ func withLooseTTLSchema(t *testing.T, store func() bool) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ctx, "the loose schema admits the object", store)
+	suite.WaitFor(t, ctx, "the loose schema admits the object", store)
 	restore()
 	probe := fmt.Sprintf(`{"apiVersion":%q,"kind":"NatsUser","metadata":{"generateName":"probe-"},"spec":{"accountRef":{"name":"x"},"permissions":{"resp":{"ttl":"banana"}}}}`,
 		natsv1alpha1.SchemeGroupVersion.String())
-	rc := natsClient(t).NatsauthV1alpha1().RESTClient()
+	rc := suite.NatsClient(t).NatsauthV1alpha1().RESTClient()
 	ns := controlPlane.NewNamespace(t)
-	waitFor(t, ctx, "the restored schema refuses the value again", func() bool {
+	suite.WaitFor(t, ctx, "the restored schema refuses the value again", func() bool {
 		return rc.Post().Namespace(ns).Resource("natsusers").Body([]byte(probe)).Do(ctx).Error() != nil
 	})
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // apiOutage is how long the apiserver is unreachable: longer than the Lease duration (15s) and
@@ -156,38 +157,6 @@ func (p *apiProxy) kubeconfig() string {
 	return path
 }
 
-var (
-	resolverBuildOnce sync.Once
-	resolverBuildPath string
-	resolverBuildErr  error
-)
-
-// resolverBinary builds cmd/resolver once per test run.
-func resolverBinary(t *testing.T) string {
-	t.Helper()
-	resolverBuildOnce.Do(func() {
-		root, err := testbed.RepoRoot()
-		if err != nil {
-			resolverBuildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "nats-auth-resolver-")
-		if err != nil {
-			resolverBuildErr = err
-			return
-		}
-		resolverBuildPath = filepath.Join(dir, "resolver")
-		out, err := exec.Command("go", "build", "-o", resolverBuildPath, filepath.Join(root, "cmd", "resolver")).CombinedOutput()
-		if err != nil {
-			resolverBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if resolverBuildErr != nil {
-		t.Fatal(resolverBuildErr)
-	}
-	return resolverBuildPath
-}
-
 // supervised runs a binary the way a kubelet runs a container with restartPolicy Always: when
 // it exits it is started again after a pause, and every exit is recorded.
 type supervised struct {
@@ -196,7 +165,7 @@ type supervised struct {
 	bin             string
 	args            []string
 	metrics, probes string
-	log             *syncBuffer
+	log             *suite.SyncBuffer
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -207,7 +176,7 @@ type supervised struct {
 
 func supervise(t *testing.T, name, bin string, args ...string) *supervised {
 	t.Helper()
-	s := &supervised{t: t, name: name, bin: bin, log: &syncBuffer{}, metrics: freeAddr(t), probes: freeAddr(t), done: make(chan struct{})}
+	s := &supervised{t: t, name: name, bin: bin, log: &suite.SyncBuffer{}, metrics: suite.FreeAddr(t), probes: suite.FreeAddr(t), done: make(chan struct{})}
 	s.args = append(args, "--metrics-bind-address", s.metrics, "--health-probe-bind-address", s.probes, "-v", "2")
 	go s.loop()
 	t.Cleanup(s.stop)
@@ -275,7 +244,7 @@ func (s *supervised) stop() {
 }
 
 func (s *supervised) probe(path string) int {
-	code, _ := get("http://" + s.probes + path)
+	code, _ := suite.HTTPGet("http://" + s.probes + path)
 	return code
 }
 
@@ -303,22 +272,22 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 	if leaderElect {
 		leader = append(leader, "--leader-elect", "--leader-election-namespace", ns)
 	}
-	ctrl := supervise(t, "controller", controllerBinary(t), append(leader, "--workers", "2")...)
+	ctrl := supervise(t, "controller", testbed.BuildBinary(t, "./cmd/controller"), append(leader, "--workers", "2")...)
 
 	e := &resolverEnv{t: t, ctx: ctx, ns: ns}
-	e.op = createOperator(t, ns, "main", nil)
-	auth := string(getSecret(t, ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
-	e.servers = testbed.StartNatsCluster(t, 1, testbed.NatsOptions{ConfigText: resolverPerServerJWTDir(t, auth)})
+	e.op = suite.CreateOperator(t, ns, "main", nil)
+	auth := string(suite.GetSecret(t, ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
+	e.servers = testbed.StartNatsCluster(t, 1, testbed.NatsOptions{ConfigText: suite.ResolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
-	if err := os.WriteFile(e.credsFile, getSecret(t, ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
+	if err := os.WriteFile(e.credsFile, suite.GetSecret(t, ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res := supervise(t, "resolver", resolverBinary(t), append(leader, "--operator", ns+"/main", "--nats-url", e.servers[0].ClientURL(),
+	res := supervise(t, "resolver", testbed.BuildBinary(t, "./cmd/resolver"), append(leader, "--operator", ns+"/main", "--nats-url", e.servers[0].ClientURL(),
 		"--creds", e.credsFile, "--push-timeout", "2s", "--drift-interval", "5s")...)
 	e.createAccount("orders")
 	e.waitFullyPushed("orders")
 	both := []*supervised{ctrl, res}
-	waitFor(t, ctx, "both binaries are ready", func() bool { return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200 })
+	suite.WaitFor(t, ctx, "both binaries are ready", func() bool { return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200 })
 
 	proxy.cut()
 	began := time.Now()
@@ -377,7 +346,7 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 
 	proxy.restore()
 	restored := time.Now()
-	waitFor(t, ctx, "both binaries are ready again", func() bool { return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200 })
+	suite.WaitFor(t, ctx, "both binaries are ready again", func() bool { return ctrl.probe("/readyz") == 200 && res.probe("/readyz") == 200 })
 	t.Logf("both ready %s after the apiserver returned", time.Since(restored).Round(time.Millisecond))
 	if leaderElect {
 		// A restarted replica takes the dead leader's Lease only a Lease duration (15s) after it
@@ -422,8 +391,8 @@ func testAPIServerOutage(t *testing.T, leaderElect bool, outage time.Duration) {
 			t.Errorf("Lease %s has no holder after the outage: %v", lease, err)
 		}
 	}
-	if u, err := natsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{}); err != nil ||
-		!isReady(u.Status.Conditions, u.Generation) {
+	if u, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(ns).Get(ctx, "api", metav1.GetOptions{}); err != nil ||
+		!suite.IsReady(u.Status.Conditions, u.Generation) {
 		t.Errorf("user api after the outage: %v", err)
 	}
 }

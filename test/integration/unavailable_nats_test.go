@@ -28,6 +28,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	resolverapp "github.com/natsauth/nats-auth-operator/cmd/resolver/app"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestUnavailableNATS: with every nats-server down, changes made meanwhile queue up in the
@@ -48,24 +49,24 @@ func TestUnavailableNATS(t *testing.T) {
 	for _, n := range names {
 		e.waitFullyPushed(n)
 	}
-	waitFor(t, ctx, "the resolver is ready with no backlog", func() bool {
-		return r.ready() && r.metric("natsauth_resolver_pending_pushes") == 0
+	suite.WaitFor(t, ctx, "the resolver is ready with no backlog", func() bool {
+		return r.Ready() && r.Metric("natsauth_resolver_pending_pushes") == 0
 	})
 
 	for _, s := range e.servers {
 		s.Stop()
 	}
-	waitFor(t, ctx, "/readyz says not ready without NATS", func() bool { return !r.ready() })
+	suite.WaitFor(t, ctx, "/readyz says not ready without NATS", func() bool { return !r.Ready() })
 	want := map[string]*natsv1alpha1.NatsAccount{}
 	for i, n := range names {
 		want[n] = e.setConnLimit(n, int64(10+i))
 	}
 	e.createAccount("a4")
-	want["a4"] = readyAccountNamed(t, e.ns, "a4")
+	want["a4"] = suite.WaitAccountReady(t, e.ns, "a4")
 	// The changed accounts wait; so may the others when the resolver reconnected to the
 	// second server for a moment while the first stopped (a reconnect forces every push).
-	waitFor(t, ctx, "the backlog metric counts the 4 changed accounts", func() bool {
-		return r.metric("natsauth_resolver_pending_pushes") >= 4
+	suite.WaitFor(t, ctx, "the backlog metric counts the 4 changed accounts", func() bool {
+		return r.Metric("natsauth_resolver_pending_pushes") >= 4
 	})
 	for n := range want {
 		failed := e.waitPushed(n, metav1.ConditionFalse, "PushFailed", nil)
@@ -74,7 +75,7 @@ func TestUnavailableNATS(t *testing.T) {
 
 	// Backoff: per account, retries at 0.5s, 1s, 2s, 4s... (controllerhelpers.NewQueue), so a
 	// 5-second window holds a few syncs per account, not a busy loop.
-	syncs := func() float64 { return r.metric("natsauth_syncs_total", `controller="resolver"`) }
+	syncs := func() float64 { return r.Metric("natsauth_syncs_total", `controller="resolver"`) }
 	began := syncs()
 	time.Sleep(5 * time.Second)
 	during := syncs() - began
@@ -82,9 +83,9 @@ func TestUnavailableNATS(t *testing.T) {
 	if during > float64(5*len(want)) {
 		t.Errorf("%.0f syncs in 5s for %d waiting accounts: retries do not back off", during, len(want))
 	}
-	if backlog := r.metric("natsauth_resolver_pending_pushes"); backlog < 4 || backlog > 5 || r.ready() {
+	if backlog := r.Metric("natsauth_resolver_pending_pushes"); backlog < 4 || backlog > 5 || r.Ready() {
 		t.Errorf("during the outage: backlog %v (want the 4 changed accounts, or all 5 after a reconnect forced every push), ready %t",
-			backlog, r.ready())
+			backlog, r.Ready())
 	}
 
 	restarted := time.Now()
@@ -99,10 +100,10 @@ func TestUnavailableNATS(t *testing.T) {
 	}
 	t.Logf("every change reached every server %s after the servers were restarted", time.Since(restarted).Round(time.Millisecond))
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		return r.ready() && r.metric("natsauth_resolver_pending_pushes") == 0, nil
+		return r.Ready() && r.Metric("natsauth_resolver_pending_pushes") == 0, nil
 	})
 	if err != nil {
-		t.Errorf("after NATS returned: ready %t, backlog %v", r.ready(), r.metric("natsauth_resolver_pending_pushes"))
+		t.Errorf("after NATS returned: ready %t, backlog %v", r.Ready(), r.Metric("natsauth_resolver_pending_pushes"))
 	}
 }
 
@@ -134,7 +135,7 @@ func TestUnavailableNATSFrozenServer(t *testing.T) {
 	if msg := resolverPushedMessage(partial); !strings.Contains(msg, "missing: "+frozen.Name()) {
 		t.Errorf("Pushed message %q does not name the frozen server", msg)
 	}
-	if backlog := r.metric("natsauth_resolver_pending_pushes"); backlog < 1 {
+	if backlog := r.Metric("natsauth_resolver_pending_pushes"); backlog < 1 {
 		t.Errorf("backlog %v while a server lacks the change", backlog)
 	}
 
@@ -143,5 +144,5 @@ func TestUnavailableNATSFrozenServer(t *testing.T) {
 	}
 	e.waitStored(changed.Status.PublicKey, changed.Status.JWT, frozen)
 	e.waitFullyPushed("orders")
-	waitFor(t, ctx, "the backlog drains", func() bool { return r.metric("natsauth_resolver_pending_pushes") == 0 })
+	suite.WaitFor(t, ctx, "the backlog drains", func() bool { return r.Metric("natsauth_resolver_pending_pushes") == 0 })
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // badInput is a user the schema accepts but the controller must refuse.
@@ -49,7 +50,7 @@ type badInput struct {
 // TestUserBadInput: every case ends in Ready=False with an actionable reason and message, exactly
 // one Warning event (re-queues do not repeat it), and no credentials written.
 func TestUserBadInput(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	for name, tc := range badInputs() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -207,7 +208,7 @@ func setupKeysInvalid(e *userEnv, ns string) string {
 // watch and the account's, and then checks that no further Warning appears.
 func expectOneWarning(e *userEnv, ns, name, reason string) {
 	e.t.Helper()
-	waitFor(e.t, e.ctx, "a Warning event "+reason, func() bool { return e.warnings(ns, name)[reason] > 0 })
+	suite.WaitFor(e.t, e.ctx, "a Warning event "+reason, func() bool { return e.warnings(ns, name)[reason] > 0 })
 	e.touch("NatsUser", ns, name)
 	if u, err := e.getUser(ns, name); err == nil {
 		accNs := u.Spec.AccountRef.Namespace

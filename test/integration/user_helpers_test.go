@@ -35,6 +35,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	natsclientset "github.com/natsauth/nats-auth-operator/generated/clientset/versioned"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // userEnv bundles what the NatsUser tests use: clients and a deadline per test.
@@ -47,7 +48,7 @@ type userEnv struct {
 
 func newUserEnv(t *testing.T) *userEnv {
 	t.Helper()
-	return &userEnv{t: t, ctx: testContext(t), nats: natsClient(t), kube: controlPlane.KubeClient()}
+	return &userEnv{t: t, ctx: suite.Context(t), nats: suite.NatsClient(t), kube: controlPlane.KubeClient()}
 }
 
 // handAccount is a NatsAccount whose key Secret and status the test writes itself, standing in
@@ -181,13 +182,13 @@ func (e *userEnv) parkOperator(ns, name string) {
 // in ns, and returns the account's keys as read from its key Secret.
 func (e *userEnv) realAccount(ns, name string, spec natsv1alpha1.NatsAccountSpec) *handAccount {
 	e.t.Helper()
-	createOperator(e.t, ns, "main", nil)
+	suite.CreateOperator(e.t, ns, "main", nil)
 	spec.OperatorRef.Name = "main"
 	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
 	if _, err := e.nats.NatsauthV1alpha1().NatsAccounts(ns).Create(e.ctx, acc, metav1.CreateOptions{}); err != nil {
 		e.t.Fatalf("create account %s/%s: %v", ns, name, err)
 	}
-	waitFor(e.t, e.ctx, "NatsAccount "+name+" is Ready", func() bool {
+	suite.WaitFor(e.t, e.ctx, "NatsAccount "+name+" is Ready", func() bool {
 		got, err := e.nats.NatsauthV1alpha1().NatsAccounts(ns).Get(e.ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false
@@ -290,7 +291,7 @@ func (e *userEnv) getUser(ns, name string) (*natsv1alpha1.NatsUser, error) {
 func (e *userEnv) waitReason(ns, name, reason string) *natsv1alpha1.NatsUser {
 	e.t.Helper()
 	var got *natsv1alpha1.NatsUser
-	waitFor(e.t, e.ctx, "NatsUser "+name+" has Ready reason "+reason, func() bool {
+	suite.WaitFor(e.t, e.ctx, "NatsUser "+name+" has Ready reason "+reason, func() bool {
 		u, err := e.getUser(ns, name)
 		if err != nil {
 			return false

@@ -31,6 +31,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // testUserValidForRenewal: validFor credentials carry an expiry, and at two thirds of their life
@@ -102,7 +103,7 @@ func testUserDeletionWaitsForRevocation(t *testing.T) {
 	if err := e.nats.NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, "leaving", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
-	waitFor(t, e.ctx, "the NatsUser is gone", func() bool {
+	suite.WaitFor(t, e.ctx, "the NatsUser is gone", func() bool {
 		_, err := e.getUser(ns, "leaving")
 		return apierrors.IsNotFound(err)
 	})
@@ -112,7 +113,7 @@ func testUserDeletionWaitsForRevocation(t *testing.T) {
 	})
 	// What the account controller does: revoke the Secret's key up to its JWT's iat.
 	acc.revoke(e, ready.Status.PublicKey, ready.Status.IssuedAt.Unix())
-	waitFor(t, e.ctx, "the creds Secret is released after the revocation", func() bool {
+	suite.WaitFor(t, e.ctx, "the creds Secret is released after the revocation", func() bool {
 		_, err := e.secret(ns, "leaving")
 		return apierrors.IsNotFound(err)
 	})
@@ -129,7 +130,7 @@ func testUserDeletionRevokedByAccount(t *testing.T) {
 	if err := e.nats.NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, "leaving", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
-	waitFor(t, e.ctx, "the user and its Secret are gone", func() bool {
+	suite.WaitFor(t, e.ctx, "the user and its Secret are gone", func() bool {
 		_, uerr := e.getUser(ns, "leaving")
 		_, serr := e.secret(ns, "leaving")
 		return apierrors.IsNotFound(uerr) && apierrors.IsNotFound(serr)
@@ -150,14 +151,14 @@ func testUserDeletionAccountGone(t *testing.T) {
 	if err := e.nats.NatsauthV1alpha1().NatsAccounts(ns).Delete(e.ctx, "orders", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete account: %v", err)
 	}
-	waitFor(t, e.ctx, "the account is gone", func() bool {
+	suite.WaitFor(t, e.ctx, "the account is gone", func() bool {
 		_, err := e.nats.NatsauthV1alpha1().NatsAccounts(ns).Get(e.ctx, "orders", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
 	if err := e.nats.NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, "orphan", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
-	waitFor(t, e.ctx, "the user and its Secret are gone", func() bool {
+	suite.WaitFor(t, e.ctx, "the user and its Secret are gone", func() bool {
 		_, uerr := e.getUser(ns, "orphan")
 		_, serr := e.secret(ns, "orphan")
 		return apierrors.IsNotFound(uerr) && apierrors.IsNotFound(serr)
@@ -210,7 +211,7 @@ func testUserRenameSecret(t *testing.T) {
 		t.Fatalf("rename the Secret: %v", err)
 	}
 	var after *natsv1alpha1.NatsUser
-	waitFor(t, e.ctx, "the credentials moved", func() bool {
+	suite.WaitFor(t, e.ctx, "the credentials moved", func() bool {
 		u, err := e.getUser(ns, "mover")
 		after = u
 		return err == nil && u.Status.ObservedGeneration == u.Generation && u.Status.SecretName == "new-name"
@@ -220,7 +221,7 @@ func testUserRenameSecret(t *testing.T) {
 	if _, newToken := credsOf(t, moved); newToken != token || after.Status.PublicKey != before.Status.PublicKey {
 		t.Errorf("the move re-issued or changed the key: %s -> %s", before.Status.PublicKey, after.Status.PublicKey)
 	}
-	waitFor(t, e.ctx, "the old Secret is removed", func() bool {
+	suite.WaitFor(t, e.ctx, "the old Secret is removed", func() bool {
 		_, err := e.secret(ns, "old-name")
 		return apierrors.IsNotFound(err)
 	})

@@ -23,13 +23,14 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestUserRestartKeepsKey: the controller crashes after writing the creds Secret and before
 // writing the status (simulated by stopping it and wiping the status). The restarted controller
 // adopts the key and the JWT in the Secret: same public key, no new JWT, no Secret write.
 func TestUserRestartKeepsKey(t *testing.T) {
-	stop := startControllers(t)
+	stop := suite.StartControllers(t)
 	e := newUserEnv(t)
 	ns := controlPlane.NewNamespace(t)
 	acc := e.prepareAccount(ns, "orders", natsv1alpha1.NatsAccountSpec{}, accountSetup{})
@@ -53,7 +54,7 @@ func TestUserRestartKeepsKey(t *testing.T) {
 		t.Fatalf("wipe status: %v", err)
 	}
 
-	startControllers(t)
+	suite.StartControllers(t)
 	after := e.waitReady(ns, "survivor")
 	if after.Status.PublicKey != before.Status.PublicKey {
 		t.Errorf("a restart made a second key: %s -> %s", before.Status.PublicKey, after.Status.PublicKey)

@@ -34,12 +34,13 @@ import (
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestUser runs the NatsUser controller (inside the whole controller binary) against the real
 // apiserver. The subtests share one controller and run in parallel, each in its own namespace.
 func TestUser(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	for name, fn := range map[string]func(*testing.T){
 		"IssueResyncEdit":          testUserIssueResyncEdit,
 		"ScopedSigningKey":         testUserScopedSigningKey,
@@ -160,7 +161,7 @@ func editAndCheckReissue(e *userEnv, ns string, ready *natsv1alpha1.NatsUser) {
 		t.Fatalf("edit user: %v", err)
 	}
 	var edited *natsv1alpha1.NatsUser
-	waitFor(t, e.ctx, "the edit is issued", func() bool {
+	suite.WaitFor(t, e.ctx, "the edit is issued", func() bool {
 		u, err := e.getUser(ns, "api")
 		edited = u
 		return err == nil && u.Status.ObservedGeneration == u.Generation && u.Status.ClaimsHash != st.ClaimsHash &&
@@ -180,7 +181,7 @@ func editAndCheckReissue(e *userEnv, ns string, ready *natsv1alpha1.NatsUser) {
 	if !slices.Contains(newClaims.Pub.Allow, "billing.>") || newClaims.IssuedAt != est.IssuedAt.Unix() {
 		t.Errorf("Secret not updated: pub.allow %v, iat %d", newClaims.Pub.Allow, newClaims.IssuedAt)
 	}
-	waitFor(t, e.ctx, "the account revokes the earlier JWT", func() bool {
+	suite.WaitFor(t, e.ctx, "the account revokes the earlier JWT", func() bool {
 		return e.accountJWT(ns, "orders").Revocations[st.PublicKey] == est.RevokedBefore.Unix()-1
 	})
 	revs := e.accountJWT(ns, "orders").Revocations
@@ -246,7 +247,7 @@ func testUserWaitsQuietlyForAccount(t *testing.T) {
 	e.createUser(newUser(ns, "patient", acc.ref()))
 	e.waitReason(ns, "patient", user.ReasonAccountNotReady)
 	acc.publish(e, nil)
-	waitFor(t, e.ctx, "the user waits for the account keys", func() bool {
+	suite.WaitFor(t, e.ctx, "the user waits for the account keys", func() bool {
 		u, err := e.getUser(ns, "patient")
 		return err == nil && len(u.Status.Conditions) == 1 && u.Status.Conditions[0].Message != "" &&
 			u.Status.Conditions[0].Reason == user.ReasonAccountNotReady && slices.Contains([]string{

@@ -18,8 +18,7 @@ package main
 
 import (
 	"bytes"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +26,9 @@ import (
 
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { os.Exit(testbed.RunTests(m)) }
 
 // TestSoakSmoke runs the chaos soak for about two minutes, as CI's smoke run: the same harness
 // as `make soak`, with every fault kind injected at least once, and no violation allowed. The
@@ -39,21 +41,10 @@ func TestSoakSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	began := time.Now()
-	for _, pkg := range []string{"./cmd/controller", "./cmd/resolver"} {
-		cmd := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, filepath.Base(pkg)), pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
-	t.Logf("built the binaries in %s", time.Since(began).Round(time.Millisecond))
-
 	opts := defaultOptions(root)
 	opts.StateDir = t.TempDir()
-	opts.ControllerBin = filepath.Join(bin, "controller")
-	opts.ResolverBin = filepath.Join(bin, "resolver")
+	opts.ControllerBin = testbed.BuildBinary(t, "./cmd/controller")
+	opts.ResolverBin = testbed.BuildBinary(t, "./cmd/resolver")
 	opts.Duration = 2 * time.Minute
 	// Six fault kinds in two minutes, each followed by a pause.
 	opts.FaultMinGap, opts.FaultMaxGap = 3*time.Second, 8*time.Second

@@ -19,7 +19,9 @@ limitations under the License.
 // Everything runs as a child process on 127.0.0.1 with ports chosen at run time, its own temp
 // directory and its output captured to a log file whose tail is shown when a start fails. The
 // binaries come from TESTBED_BIN_DIR, or <repo root>/bin as filled by hack/install-test-deps.sh.
-// The package is a normal package so that several test packages can share it; only tests import it.
+// BuildBinary builds the repository's own binaries once per test process. The package is a normal
+// package so that several test packages can share it; only tests import it (test/testbed/suite
+// adds what the suites running the operator share).
 package testbed
 
 import (

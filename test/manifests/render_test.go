@@ -14,10 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package manifests
 
 import (
-	"bytes"
 	"maps"
 	"net"
 	"slices"
@@ -62,31 +61,31 @@ var controllerRules = []rbacv1.PolicyRule{
 // mounts the creds Secret of the operator it serves, the security settings and probes, the
 // labels, and that the RBAC has no wildcards and no extra rules.
 func TestManifestsRender(t *testing.T) {
-	examples := kustomize(t, manifestsDir(t, "examples"))
+	examples := Kustomize(t, Dir(t, "examples"))
 
 	t.Run("default", func(t *testing.T) {
-		objs := kustomize(t, manifestsDir(t, "default"))
+		objs := Kustomize(t, Dir(t, "default"))
 		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 1,
 			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
 		checkComponent(t, objs, "nats-auth-controller", "nats-auth-operator", manifestTag)
 		// It applies to a fresh cluster: every namespace its objects use, it creates.
-		if got := namespacesOf(objs); !slices.Equal(got, []string{"nats-auth-operator"}) {
+		if got := NamespacesOf(objs); !slices.Equal(got, []string{"nats-auth-operator"}) {
 			t.Errorf("the base uses namespaces %v, want only its own nats-auth-operator", got)
 		}
-		if ns := findObject(t, objs, "Namespace", "nats-auth-operator"); ns.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" {
+		if ns := Find(t, objs, "Namespace", "nats-auth-operator"); ns.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" {
 			t.Errorf("namespace nats-auth-operator labels %v, want the restricted Pod Security Standard enforced", ns.GetLabels())
 		}
 		var role rbacv1.ClusterRole
-		convertObject(t, findObject(t, objs, "ClusterRole", "nats-auth-controller"), &role)
+		Convert(t, Find(t, objs, "ClusterRole", "nats-auth-controller"), &role)
 		if diff := cmp.Diff(controllerRules, role.Rules); diff != "" {
 			t.Errorf("controller ClusterRole rules (-want +got):\n%s", diff)
 		}
 		// The only cluster-wide grant is the controller's: the resolver's rules are namespaced.
-		for _, b := range ofKind(objs, "ClusterRoleBinding") {
+		for _, b := range OfKind(objs, "ClusterRoleBinding") {
 			var crb rbacv1.ClusterRoleBinding
-			convertObject(t, b, &crb)
+			Convert(t, b, &crb)
 			if crb.RoleRef.Name != "nats-auth-controller" || len(crb.Subjects) != 1 || crb.Subjects[0].Name != "nats-auth-controller" {
 				t.Errorf("unexpected ClusterRoleBinding %s: %+v %+v", crb.Name, crb.RoleRef, crb.Subjects)
 			}
@@ -94,27 +93,27 @@ func TestManifestsRender(t *testing.T) {
 	})
 
 	t.Run("examples-resolver", func(t *testing.T) {
-		objs := kustomize(t, manifestsDir(t, "examples/resolver"))
+		objs := Kustomize(t, Dir(t, "examples/resolver"))
 		checkKinds(t, objs, map[string]int{"ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
 		checkComponent(t, objs, "nats-auth-resolver", "nats", manifestTag)
 		// It serves the example NatsOperator, in its namespace, which the examples create.
 		op, name := resolverOperator(t, objs)
-		if got := findObject(t, examples, "NatsOperator", name).GetNamespace(); got != op.Namespace {
+		if got := Find(t, examples, "NatsOperator", name).GetNamespace(); got != op.Namespace {
 			t.Errorf("the resolver runs in %s but the example NatsOperator %s is in %s", op.Namespace, name, got)
 		}
-		findObject(t, examples, "Namespace", op.Namespace)
+		Find(t, examples, "Namespace", op.Namespace)
 		checkArg(t, op, "--nats-url=nats://nats.nats.svc:4222")
 	})
 
 	t.Run("overlay", func(t *testing.T) {
-		objs := kustomize(t, manifestsDir(t, "overlays/example"))
+		objs := Kustomize(t, Dir(t, "overlays/example"))
 		checkKinds(t, objs, map[string]int{"CustomResourceDefinition": 3, "Namespace": 1, "ServiceAccount": 2,
 			"ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 2, "RoleBinding": 2, "Deployment": 2})
 		checkCommonLabels(t, objs)
 		checkNoWildcards(t, objs)
-		findObject(t, objs, "Namespace", "platform-nats-auth")
+		Find(t, objs, "Namespace", "platform-nats-auth")
 		checkComponent(t, objs, "nats-auth-controller", "platform-nats-auth", manifestTag)
 		checkComponent(t, objs, "nats-auth-resolver", "messaging", manifestTag)
 		op, name := resolverOperator(t, objs)
@@ -123,7 +122,7 @@ func TestManifestsRender(t *testing.T) {
 		}
 		checkArg(t, op, "--nats-url=nats://nats.messaging.svc:4222")
 		var crb rbacv1.ClusterRoleBinding
-		convertObject(t, findObject(t, objs, "ClusterRoleBinding", "nats-auth-controller"), &crb)
+		Convert(t, Find(t, objs, "ClusterRoleBinding", "nats-auth-controller"), &crb)
 		if crb.Subjects[0].Namespace != "platform-nats-auth" {
 			t.Errorf("ClusterRoleBinding subject %+v, want the ServiceAccount in platform-nats-auth", crb.Subjects[0])
 		}
@@ -131,34 +130,10 @@ func TestManifestsRender(t *testing.T) {
 
 	t.Run("examples", func(t *testing.T) {
 		checkKinds(t, examples, map[string]int{"Namespace": 2, "NatsOperator": 1, "NatsAccount": 2, "NatsUser": 3})
-		if got := namespacesOf(examples); !slices.Equal(got, []string{"apps", "nats"}) {
+		if got := NamespacesOf(examples); !slices.Equal(got, []string{"apps", "nats"}) {
 			t.Errorf("examples use namespaces %v, want apps and nats", got)
 		}
 	})
-}
-
-// TestManifestsServerDryRun proves the API server accepts every rendered object, with the CRDs'
-// schemas and CEL rules applied to the examples: `kubectl apply --dry-run=server -k` of the
-// base, the overlay, the examples and their resolver. Their namespaces are created for real
-// first, because a dry run of a Namespace does not create it for the objects that follow.
-func TestManifestsServerDryRun(t *testing.T) {
-	for _, dir := range []string{"default", "overlays/example", "examples", "examples/resolver"} {
-		t.Run(strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) {
-			path := manifestsDir(t, dir)
-			objs := kustomize(t, path)
-			ensureNamespaces(t, namespacesOf(objs)...)
-			out := kubectlAdmin(t, nil, "apply", "--dry-run=server", "-k", path)
-			var accepted int
-			for line := range bytes.Lines(out) {
-				if bytes.Contains(line, []byte("(server dry run)")) {
-					accepted++
-				}
-			}
-			if accepted != len(objs) {
-				t.Errorf("the server accepted %d of %d objects:\n%s", accepted, len(objs), out)
-			}
-		})
-	}
 }
 
 func checkKinds(t *testing.T, objs []*unstructured.Unstructured, want map[string]int) {
@@ -188,9 +163,9 @@ func checkCommonLabels(t *testing.T, objs []*unstructured.Unstructured) {
 // checkNoWildcards fails on a '*' anywhere in a Role or ClusterRole.
 func checkNoWildcards(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
-	for _, o := range ofKind(objs, "Role", "ClusterRole") {
+	for _, o := range OfKind(objs, "Role", "ClusterRole") {
 		var role rbacv1.ClusterRole // a Role's rules decode the same way
-		convertObject(t, o, &role)
+		Convert(t, o, &role)
 		for _, r := range role.Rules {
 			if slices.Contains(r.Verbs, "*") || slices.Contains(r.Resources, "*") || slices.Contains(r.APIGroups, "*") {
 				t.Errorf("%s %s has a wildcard rule %+v", o.GetKind(), o.GetName(), r)
@@ -205,16 +180,16 @@ func checkNoWildcards(t *testing.T, objs []*unstructured.Unstructured) {
 func checkComponent(t *testing.T, objs []*unstructured.Unstructured, name, ns, tag string) {
 	t.Helper()
 	var dep appsv1.Deployment
-	convertObject(t, findObject(t, objs, "Deployment", name), &dep)
+	Convert(t, Find(t, objs, "Deployment", name), &dep)
 	if dep.Namespace != ns {
 		t.Errorf("Deployment %s in namespace %q, want %q", name, dep.Namespace, ns)
 	}
-	if sa := findObject(t, objs, "ServiceAccount", name); sa.GetNamespace() != ns {
+	if sa := Find(t, objs, "ServiceAccount", name); sa.GetNamespace() != ns {
 		t.Errorf("ServiceAccount %s in namespace %q, want %q", name, sa.GetNamespace(), ns)
 	}
-	for _, o := range ofKind(objs, "RoleBinding", "ClusterRoleBinding") {
+	for _, o := range OfKind(objs, "RoleBinding", "ClusterRoleBinding") {
 		var rb rbacv1.RoleBinding
-		convertObject(t, o, &rb)
+		Convert(t, o, &rb)
 		for _, s := range rb.Subjects {
 			if s.Name == name && s.Namespace != ns {
 				t.Errorf("%s %s binds ServiceAccount %s in namespace %q, want %q", o.GetKind(), o.GetName(), name, s.Namespace, ns)
@@ -309,7 +284,7 @@ func addrPort(t *testing.T, addr string) int32 {
 func resolverOperator(t *testing.T, objs []*unstructured.Unstructured) (*appsv1.Deployment, string) {
 	t.Helper()
 	var dep appsv1.Deployment
-	convertObject(t, findObject(t, objs, "Deployment", "nats-auth-resolver"), &dep)
+	Convert(t, Find(t, objs, "Deployment", "nats-auth-resolver"), &dep)
 	c := dep.Spec.Template.Spec.Containers[0]
 	var operator string
 	for _, a := range c.Args {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package e2e
 
 import (
 	"context"
@@ -31,6 +31,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestWalkthrough is the seed-style walkthrough on real processes: an operator, an account that
@@ -41,13 +42,13 @@ import (
 // server. Until the resolver binary exists the test pushes account JWTs itself, with the
 // resolver user's generated creds.
 func TestWalkthrough(t *testing.T) {
-	startControllers(t)
+	suite.StartControllers(t)
 	platform := controlPlane.NewNamespace(t)
 	apps := controlPlane.NewNamespace(t)
-	ctx := testContext(t)
-	client := natsClient(t).NatsauthV1alpha1()
+	ctx := suite.Context(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1()
 
-	op := createOperator(t, platform, "main", nil)
+	op := suite.CreateOperator(t, platform, "main", nil)
 	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: platform},
 		Spec: natsv1alpha1.NatsAccountSpec{
 			OperatorRef:           natsv1alpha1.LocalObjectReference{Name: "main"},
@@ -74,13 +75,13 @@ func TestWalkthrough(t *testing.T) {
 	if _, err := client.NatsUsers(apps).Create(ctx, user, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	readyUser(t, apps, "api")
+	suite.WaitUserReady(t, apps, "api")
 
 	// A nats-server configured from the rendered Secret, as a deployment would mount it.
-	cfg := getSecret(t, platform, op.Status.ServerConfigSecret)
+	cfg := suite.GetSecret(t, platform, op.Status.ServerConfigSecret)
 	srv := testbed.StartNatsServer(t, testbed.NatsOptions{ConfigText: string(cfg.Data[naming.AuthConf]),
 		ExtraConfig: "jetstream { store_dir: \"" + t.TempDir() + "\" }"})
-	sys, err := testbed.ConnectCreds(srv.ClientURL(), getSecret(t, platform, naming.ResolverCredsSecret("main")).Data[naming.UserCreds])
+	sys, err := testbed.ConnectCreds(srv.ClientURL(), suite.GetSecret(t, platform, naming.ResolverCredsSecret("main")).Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("resolver user connect: %v", err)
 	}
@@ -93,7 +94,7 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatalf("push: %v", err)
 	}
 
-	creds := getSecret(t, apps, "api").Data[naming.UserCreds]
+	creds := suite.GetSecret(t, apps, "api").Data[naming.UserCreds]
 	errs := make(chan error, 10)
 	closed := make(chan struct{})
 	nc, err := testbed.ConnectCreds(srv.ClientURL(), creds,
@@ -173,7 +174,7 @@ func TestWalkthrough(t *testing.T) {
 		}
 		// The account JWT gains the revocation; push it as the resolver will.
 		var revoked string
-		waitFor(t, ctx, "the account JWT revokes the user", func() bool {
+		suite.WaitFor(t, ctx, "the account JWT revokes the user", func() bool {
 			a, err := client.NatsAccounts(platform).Get(ctx, "orders", metav1.GetOptions{})
 			if err == nil && a.Status.Revocations > 0 {
 				revoked = a.Status.JWT

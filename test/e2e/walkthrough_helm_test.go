@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package e2e
 
 import (
 	"context"
@@ -33,7 +33,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // helmChartConfigDir is where the official NATS chart mounts its ConfigMap's nats.conf.
@@ -151,7 +153,7 @@ func (l helmLayout) natsConf(t *testing.T, root string, port, monitorPort int) s
 // readHelmLayout reads values.yaml and checks that it is the shape the README describes.
 func readHelmLayout(t *testing.T) helmLayout {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(manifestsDir(t, "integrations"), "nats-helm", "values.yaml"))
+	data, err := os.ReadFile(filepath.Join(manifests.Dir(t, "integrations"), "nats-helm", "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +235,7 @@ func TestWalkthroughHelm(t *testing.T) {
 	// The pod's file tree under root; the only change is that absolute pod paths get root
 	// as prefix (in the chart's nats.conf and in auth.conf's resolver dir).
 	root := t.TempDir()
-	secret := getSecret(t, examplesNamespace, layout.secretName)
+	secret := suite.GetSecret(t, examplesNamespace, layout.secretName)
 	for k, p := range layout.items {
 		file := filepath.Join(root, layout.mountPath, p)
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
@@ -276,7 +278,7 @@ func TestWalkthroughHelm(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proc.Stop)
-	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Second)
+	ctx, cancel := context.WithTimeout(suite.Context(t), 30*time.Second)
 	defer cancel()
 	if err := proc.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", ports[1])); err != nil {
 		t.Fatalf("nats-server did not start from the chart's layout: %v\n%s\n%s", err, conf, proc.LogTail(30))
@@ -284,12 +286,12 @@ func TestWalkthroughHelm(t *testing.T) {
 	url := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
 
 	startExamplesResolver(t, url)
-	orders := readyAccountNamed(t, examplesNamespace, "orders")
+	orders := suite.WaitAccountReady(t, examplesNamespace, "orders")
 	if _, err := os.Stat(filepath.Join(root, layout.resolverDir, orders.Status.PublicKey+".jwt")); err != nil {
 		t.Errorf("the pushed account is not on the chart's resolver PVC: %v", err)
 	}
 
-	nc, err := testbed.ConnectCreds(url, getSecret(t, "apps", "api").Data[naming.UserCreds])
+	nc, err := testbed.ConnectCreds(url, suite.GetSecret(t, "apps", "api").Data[naming.UserCreds])
 	if err != nil {
 		t.Fatalf("apps/api: %v", err)
 	}
@@ -306,7 +308,7 @@ func TestWalkthroughHelm(t *testing.T) {
 	}
 
 	if name, k := layout.natsBoxCred[0], layout.natsBoxCred[1]; name != "" {
-		box, err := testbed.ConnectCreds(url, getSecret(t, examplesNamespace, name).Data[k])
+		box, err := testbed.ConnectCreds(url, suite.GetSecret(t, examplesNamespace, name).Data[k])
 		if err != nil {
 			t.Fatalf("nats-box's creds (Secret %s/%s key %s): %v", examplesNamespace, name, k, err)
 		}

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package e2e
 
 import (
 	"context"
@@ -34,7 +34,9 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // nackWalkthrough is the README's NACK walkthrough, as the README shows it.
@@ -132,8 +134,8 @@ func TestWalkthroughNACK(t *testing.T) {
 
 	// The shell runs in a copy of the repository's manifests/integrations whose only change is
 	// the server URL, so the README's relative path and command stay as they are.
-	sh := newWalkthroughShell(t, nil, filepath.Dir(kubectlBinary(t)))
-	manifest, err := os.ReadFile(filepath.Join(manifestsDir(t, "integrations"), "nack-account.yaml"))
+	sh := newWalkthroughShell(t, nil, filepath.Dir(manifests.KubectlBinary(t)))
+	manifest, err := os.ReadFile(filepath.Join(manifests.Dir(t, "integrations"), "nack-account.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestWalkthroughNACK(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Second)
+	ctx, cancel := context.WithTimeout(suite.Context(t), 30*time.Second)
 	defer cancel()
 	dyn, err := dynamic.NewForConfig(controlPlane.Config())
 	if err != nil {
@@ -176,7 +178,7 @@ func TestWalkthroughNACK(t *testing.T) {
 	}
 
 	// The stream exists on the server, in account orders: its JetStream admin sees it.
-	admin, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, examplesNamespace, "orders-jetstream-admin").Data[naming.UserCreds])
+	admin, err := testbed.ConnectCreds(sys.nats.ClientURL(), suite.GetSecret(t, examplesNamespace, "orders-jetstream-admin").Data[naming.UserCreds])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,23 +197,32 @@ func TestWalkthroughNACK(t *testing.T) {
 
 	// Without $JS.API.> the same steps fail: apps/api of the examples may not use the API.
 	errs := make(chan error, 10)
-	api, err := testbed.ConnectCreds(sys.nats.ClientURL(), getSecret(t, "apps", "api").Data[naming.UserCreds],
+	api, err := testbed.ConnectCreds(sys.nats.ClientURL(), suite.GetSecret(t, "apps", "api").Data[naming.UserCreds],
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer api.Close()
-	if err := nackCreateStream(ctx, api, stream, 2*time.Second); err == nil {
+	// The server answers a refused request with nothing, so the refusal is the -ERR that reaches
+	// the error handler (asynchronously; a loaded machine may deliver it late), not a timeout.
+	reqCtx, cancelReq := context.WithCancel(ctx)
+	defer cancelReq()
+	created := make(chan error, 1)
+	go func() { created <- nackCreateStream(reqCtx, api, stream, 30*time.Second) }()
+	var violation error
+	select {
+	case violation = <-errs:
+	case <-time.After(10 * time.Second):
+	}
+	cancelReq()
+	if err := <-created; err == nil {
 		t.Fatal("apps/api, which lacks $JS.API.>, created a stream")
 	}
-	// The -ERR reaches the error handler asynchronously; a loaded machine may deliver it late.
-	select {
-	case err := <-errs:
-		if !errors.Is(err, nats.ErrPermissionViolation) || !strings.Contains(err.Error(), "$JS.API.STREAM.") {
-			t.Errorf("apps/api was refused with %v, want a permissions violation on the JetStream API", err)
-		}
-	case <-time.After(10 * time.Second):
+	switch {
+	case violation == nil:
 		t.Error("apps/api got no permissions violation from the server")
+	case !errors.Is(violation, nats.ErrPermissionViolation) || !strings.Contains(violation.Error(), "$JS.API.STREAM."):
+		t.Errorf("apps/api was refused with %v, want a permissions violation on the JetStream API", violation)
 	}
 }
 
@@ -229,7 +240,7 @@ func nackConnection(t *testing.T, ctx context.Context, dyn dynamic.Interface, st
 	servers, _, _ := unstructured.NestedStringSlice(account.Object, "spec", "servers")
 	secretName, _, _ := unstructured.NestedString(account.Object, "spec", "creds", "secret", "name")
 	file, _, _ := unstructured.NestedString(account.Object, "spec", "creds", "file")
-	creds := getSecret(t, ns, secretName).Data[file]
+	creds := suite.GetSecret(t, ns, secretName).Data[file]
 	if len(creds) == 0 {
 		t.Fatalf("Secret %s/%s has no key %q", ns, secretName, file)
 	}

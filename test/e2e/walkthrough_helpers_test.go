@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package e2e
 
 import (
 	"fmt"
@@ -29,7 +29,9 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/test/manifests"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // The README's integration walkthroughs start from `kubectl apply -k manifests/examples` and
@@ -53,12 +55,12 @@ type walkthroughSystem struct {
 func startWalkthroughSystem(t *testing.T) *walkthroughSystem {
 	t.Helper()
 	op := applyExamples(t)
-	auth := string(getSecret(t, examplesNamespace, op.Status.ServerConfigSecret).Data[naming.AuthConf])
+	auth := string(suite.GetSecret(t, examplesNamespace, op.Status.ServerConfigSecret).Data[naming.AuthConf])
 	// Only the resolver directory changes: the examples name the helm chart's volume
 	// (/data/resolver). The JetStream maxima are explicit because the example account reserves
 	// 10 GiB of disk, and JetStream refuses an account that reserves more than the server has.
 	srv := testbed.StartNatsServer(t, testbed.NatsOptions{
-		ConfigText: resolverPerServerJWTDir(t, auth),
+		ConfigText: suite.ResolverPerServerJWTDir(t, auth),
 		ExtraConfig: fmt.Sprintf("jetstream {\n  store_dir: %s\n  max_memory_store: 1GB\n  max_file_store: 16GB\n}",
 			strconv.Quote(filepath.Join(t.TempDir(), "jetstream"))),
 	})
@@ -70,9 +72,9 @@ func startWalkthroughSystem(t *testing.T) *walkthroughSystem {
 // once it is Ready.
 func applyExamples(t *testing.T) *natsv1alpha1.NatsOperator {
 	t.Helper()
-	startControllers(t)
-	kubectlAdmin(t, nil, "apply", "-k", manifestsDir(t, "examples"))
-	return waitOperatorReady(t, examplesNamespace, examplesOperator)
+	suite.StartControllers(t)
+	suite.Kubectl(t, nil, "apply", "-k", manifests.Dir(t, "examples"))
+	return suite.WaitOperatorReady(t, examplesNamespace, examplesOperator)
 }
 
 // startExamplesResolver runs the resolver of the examples' operator against natsURL with its
@@ -80,11 +82,11 @@ func applyExamples(t *testing.T) *natsv1alpha1.NatsOperator {
 func startExamplesResolver(t *testing.T, natsURL string) {
 	t.Helper()
 	credsFile := filepath.Join(t.TempDir(), "resolver.creds")
-	creds := getSecret(t, examplesNamespace, naming.ResolverCredsSecret(examplesOperator)).Data[naming.UserCreds]
+	creds := suite.GetSecret(t, examplesNamespace, naming.ResolverCredsSecret(examplesOperator)).Data[naming.UserCreds]
 	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startResolver(t, examplesNamespace, examplesOperator, natsURL, credsFile)
+	suite.StartResolver(t, examplesNamespace, examplesOperator, natsURL, credsFile)
 	for _, name := range []string{"orders", "billing"} {
 		waitAccountPushed(t, examplesNamespace, name)
 	}
@@ -93,9 +95,9 @@ func startExamplesResolver(t *testing.T, natsURL string) {
 // waitAccountPushed waits until the server acknowledged the account's current JWT.
 func waitAccountPushed(t *testing.T, ns, name string) {
 	t.Helper()
-	ctx := testContext(t)
-	waitFor(t, ctx, "account "+ns+"/"+name+" is pushed", func() bool {
-		a, err := natsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+	ctx := suite.Context(t)
+	suite.WaitFor(t, ctx, "account "+ns+"/"+name+" is pushed", func() bool {
+		a, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false
 		}

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package integration
+package e2e
 
 import (
 	"context"
@@ -26,7 +26,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/natsauth/nats-auth-operator/test/manifests"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
+	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // readmeIntegrationsHeading is the README section whose walkthroughs these tests run.
@@ -56,7 +58,7 @@ func TestWalkthroughNatsCLI(t *testing.T) {
 	}
 	sys := startWalkthroughSystem(t)
 	sh := newWalkthroughShell(t, map[string]string{readmeNatsURL: sys.nats.ClientURL()},
-		filepath.Dir(natsBin), filepath.Dir(kubectlBinary(t)))
+		filepath.Dir(natsBin), filepath.Dir(manifests.KubectlBinary(t)))
 
 	if out, err := sh.run(natsCLIWalkthrough[0]); err != nil {
 		t.Fatalf("reading the creds Secret: %v\n%s", err, out)
@@ -153,7 +155,7 @@ func (s *walkthroughShell) start(line string) *backgroundCommand {
 
 // backgroundCommand is a command started by walkthroughShell.start.
 type backgroundCommand struct {
-	buf  syncBuffer
+	buf  suite.SyncBuffer
 	done chan struct{}
 	err  error
 }
@@ -190,8 +192,8 @@ func (b *backgroundCommand) wait(d time.Duration) error {
 // prints "Subscribing on" before it subscribes, so a publish right after could come too early.
 func waitServerSubscription(t *testing.T, s *testbed.NatsServer, subject string) {
 	t.Helper()
-	waitFor(t, testContext(t), "nats-server "+s.Name()+" has a subscription on "+subject, func() bool {
-		code, body := get(s.MonitorURL() + "/connz?subs=1")
+	suite.WaitFor(t, suite.Context(t), "nats-server "+s.Name()+" has a subscription on "+subject, func() bool {
+		code, body := suite.HTTPGet(s.MonitorURL() + "/connz?subs=1")
 		var connz struct {
 			Connections []struct {
 				Subs []string `json:"subscriptions_list"`
