@@ -80,16 +80,12 @@ func dumpOnFailure(t *testing.T, c *Cluster) {
 	})
 }
 
-// overlay writes a kustomization that sets the image tag of base (a directory of the repo).
+// overlay writes a kustomization that sets the image tag of the kustomization in base.
 func overlay(t *testing.T, base, version string) string {
 	t.Helper()
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	// kustomize refuses an absolute resource path, so name the base relative to the overlay.
-	rel, err := filepath.Rel(dir, filepath.Join(root, base))
+	rel, err := filepath.Rel(dir, base)
 	if err != nil {
 		t.Fatal(err)
 	}
