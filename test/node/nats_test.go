@@ -178,6 +178,9 @@ func applyResolver(t *testing.T, c *Cluster, manifestsDir, version string, ips [
 	appendFile(t, filepath.Join(dir, "kustomization.yaml"), "patches:\n- path: hostaliases.yaml\n")
 	kubectl(t, c, time.Minute, "apply", "-k", dir)
 	kubectl(t, c, 3*time.Minute, "-n", "nats", "rollout", "status", "deploy/nats-auth-resolver", "--timeout=170s")
+	if got, want := jsonpath(t, c, "nats", "deploy/nats-auth-resolver", "{.spec.template.spec.containers[0].image}"), imageName+":"+version; got != want {
+		t.Fatalf("resolver image %s, want %s", got, want)
+	}
 	waitPushedToAll(t, c, "nacc/orders", "nacc/billing")
 }
 
