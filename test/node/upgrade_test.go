@@ -163,6 +163,8 @@ func compareKeys(t *testing.T, before, after keyState) []string {
 // synced every user, and proves that no key changed and that the connection held open across it
 // still works. It returns the new controller Pod's name.
 func rollingUpgrade(t *testing.T, c *Cluster, version string, ips []string) string {
+	checksum := `jsonpath={.metadata.annotations.natsauth\.io/config-checksum}`
+	sumBefore := kubectl(t, c, 30*time.Second, "get", "-n", "nats", "secret/main-server-config", "-o", checksum)
 	before := snapshotKeys(t, c)
 	t.Logf("before: %d objects with keys, %d key and creds Secrets", len(before.keys), len(before.data))
 	pod := controllerReadyWithLease(t, c, repoPath(t, "manifests"), version)
@@ -175,6 +177,9 @@ func rollingUpgrade(t *testing.T, c *Cluster, version string, ips []string) stri
 	if t.Failed() {
 		t.FailNow()
 	}
+	// A changed auth.conf would ask users to roll their servers (README); only reported.
+	sumAfter := kubectl(t, c, 30*time.Second, "get", "-n", "nats", "secret/main-server-config", "-o", checksum)
+	t.Logf("server config checksum before %q, after %q (equal: %v)", sumBefore, sumAfter, sumBefore == sumAfter)
 	expectPub(t, c, "apps", "pub-after-upgrade", ips, natsURL, "orders.api.after-upgrade", "api", corev1.PodSucceeded)
 	logs := waitLog(t, c, "apps", "sub-api", `Received on "orders.api.after-upgrade"`)
 	if strings.Contains(logs, "Disconnected") {
