@@ -3,8 +3,9 @@
 # of install-test-deps.sh: containerd, runc, the CNI plugins, umoci, skopeo and iptables from
 # Debian (only when missing), kubelet, kube-controller-manager and kube-scheduler built from the
 # Go module proxy like kube-apiserver (cached per machine by version, linked into ./bin), and a
-# local pause image (bin/pause, a docker-archive), since no registry is reachable. Idempotent: a re-run with
-# everything present takes about a second. The first build takes ~25 minutes on two cores.
+# local pause image (bin/pause, a docker-archive), since no registry is reachable, and the previous
+# release's image and manifests for the rolling upgrade (bin/prev-release). Idempotent: a re-run
+# with everything present takes about a second. The first build takes ~25 minutes on two cores.
 set -euo pipefail
 
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
@@ -16,6 +17,10 @@ PAUSE_BUILD=3
 NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.15.2}
 NATSCLI_VERSION=${NATSCLI_VERSION:-v0.5.1}
 NATS_TOOLS_IMAGE=${NATS_TOOLS_IMAGE:-natsauth.local/nats-tools:$NATS_SERVER_VERSION}
+# The release test/node upgrades from. There is no release tag yet, so it is the first commit
+# whose image and manifests ran on the node (the merge of the node suite); it predates the creds
+# Secret finalizer, so the upgrade also migrates its users. Point it at the last tag once tagged.
+PREV_REV=${PREV_REV:-d473bf3aa324951b9f89f91d3339d6410f26f4ba}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin_dir=${BIN_DIR:-$root/bin}
@@ -107,6 +112,27 @@ install_nats_tools() {
   mv "$dest.tmp" "$dest"
 }
 
+# install_prev_release: PREV_REV's image, built by that tree's own hack/build-image.sh from
+# `git archive` (no checkout), with its manifests and the tag it was built with (the one its
+# hack/version.sh printed: v0.1.0-dev-<commit>), cached by commit.
+install_prev_release() {
+  local commit=$1 dest=$cache_root/prev-release-${1:0:12}
+  [[ -f $dest/prev-release/image.tar ]] && return
+  local version=v0.1.0-dev-${commit:0:7} work=$dest.tmp
+  log "building the previous release's image $version from $commit"
+  rm -rf "$work"; mkdir -p "$work/src" "$work/prev-release"
+  git -C "$root" archive "$commit" | tar -x -C "$work/src"
+  # Outside a git checkout, so the commit's time is passed in for the image's timestamps.
+  (cd "$work/src" && SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct "$commit") VERSION=$version \
+    IMAGE_DIR="$work/image" hack/build-image.sh >/dev/null)
+  mv "$work/image/nats-auth-operator-$version.tar" "$work/prev-release/image.tar"
+  mv "$work/src/manifests" "$work/prev-release/manifests"
+  echo "$version" >"$work/prev-release/version"
+  echo "$commit" >"$work/prev-release/commit"
+  rm -rf "$work/src" "$work/image"
+  mv "$work" "$dest"
+}
+
 install_packages
 with_lock kube-node install_node_bins
 for n in "${node_bins[@]}"; do link_cached "$n" "$KUBE_VERSION"; done
@@ -114,7 +140,11 @@ with_lock pause install_pause
 link_cached pause "${PAUSE_IMAGE##*:}-$PAUSE_BUILD"
 with_lock nats-tools install_nats_tools
 link_cached nats-tools "$NATS_SERVER_VERSION-$NATSCLI_VERSION"
-for f in kubelet kube-controller-manager kube-scheduler pause nats-tools; do
+prev_commit=$(git -C "$root" rev-parse --verify --quiet "$PREV_REV^{commit}") ||
+  { log "PREV_REV=$PREV_REV is not a commit of this clone (a shallow clone lacks it: git fetch --unshallow)"; exit 1; }
+with_lock prev-release install_prev_release "$prev_commit"
+link_cached prev-release "${prev_commit:0:12}"
+for f in kubelet kube-controller-manager kube-scheduler pause nats-tools prev-release; do
   [[ -e $bin_dir/$f ]] || { log "missing $bin_dir/$f"; exit 1; }
 done
-log "ready in $bin_dir: kubelet, kube-controller-manager, kube-scheduler $KUBE_VERSION, pause ($PAUSE_IMAGE) and nats-tools ($NATS_TOOLS_IMAGE) image archives"
+log "ready in $bin_dir: kubelet, kube-controller-manager, kube-scheduler $KUBE_VERSION, pause ($PAUSE_IMAGE) and nats-tools ($NATS_TOOLS_IMAGE) image archives, prev-release ($(cat "$bin_dir/prev-release/version"))"

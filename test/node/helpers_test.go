@@ -68,10 +68,12 @@ func dumpOnFailure(t *testing.T, c *Cluster) {
 			return
 		}
 		for _, args := range [][]string{
-			{"get", "nodes,pods,deploy", "-A", "-o", "wide"},
+			{"get", "nodes,pods,deploy,statefulsets", "-A", "-o", "wide"},
 			{"get", "nop,nacc,nu", "-A"},
 			{"get", "events", "-A", "--sort-by=.lastTimestamp"},
 			{"logs", "-n", controllerNS, "-l", controllerSel, "--tail=40"},
+			{"logs", "-n", "nats", "-l", "app.kubernetes.io/component=resolver", "--tail=40"},
+			{"logs", "-n", "nats", "-l", "app=nats", "--prefix", "--tail=20"},
 		} {
 			out, _ := kubectlErr(c, 30*time.Second, args...)
 			t.Logf("kubectl %s:\n%s", strings.Join(args, " "), out)
@@ -80,16 +82,12 @@ func dumpOnFailure(t *testing.T, c *Cluster) {
 	})
 }
 
-// overlay writes a kustomization that sets the image tag of base (a directory of the repo).
+// overlay writes a kustomization that sets the image tag of the kustomization in base.
 func overlay(t *testing.T, base, version string) string {
 	t.Helper()
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	// kustomize refuses an absolute resource path, so name the base relative to the overlay.
-	rel, err := filepath.Rel(dir, filepath.Join(root, base))
+	rel, err := filepath.Rel(dir, base)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,8 @@ import (
 
 // kubeletConfig: cgroup v1 is accepted (failCgroupV1: false), cgroupfs like containerd's runc,
 // ports chosen at run time on the node IP and loopback, logs and state below the run's dir, and
-// the apiserver may call it (logs) without credentials: the namespace is private.
+// the apiserver may call it (logs, exec) without credentials: the namespace is private. Pods sync
+// every 10s instead of every minute, so an updated ConfigMap reaches its mounts within seconds.
 const kubeletConfig = `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
@@ -50,6 +51,7 @@ failSwapOn: false
 clusterDomain: cluster.local
 resolvConf: %[6]s
 serializeImagePulls: false
+syncFrequency: 10s
 imageGCHighThresholdPercent: 100
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.available: "1%%"}
 `
