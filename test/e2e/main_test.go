@@ -20,7 +20,6 @@ limitations under the License.
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -32,17 +31,4 @@ import (
 // namespaces of manifests/examples, which applying again leaves as they are.
 var controlPlane *testbed.ControlPlane
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	var err error
-	controlPlane, err = suite.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
-		return 1
-	}
-	defer controlPlane.Stop()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, &controlPlane)) }

@@ -19,7 +19,6 @@ limitations under the License.
 package integration
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -30,18 +29,4 @@ import (
 // controlPlane is shared by every test in the package; each test works in its own namespace.
 var controlPlane *testbed.ControlPlane
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	var err error
-	controlPlane, err = suite.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
-		return 1
-	}
-	defer controlPlane.Stop()
-	defer testbed.RemoveBuiltBinaries()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, &controlPlane)) }

@@ -22,6 +22,8 @@ package suite
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -53,6 +55,19 @@ func Start() (*testbed.ControlPlane, error) {
 	}
 	controlPlane = cp
 	return cp, nil
+}
+
+// Main is a suite's TestMain body: it starts the shared control plane into *cp, runs the tests,
+// then stops it and removes the binaries the tests built.
+func Main(m *testing.M, cp **testbed.ControlPlane) int {
+	var err error
+	if *cp, err = Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		return 1
+	}
+	defer (*cp).Stop()
+	defer testbed.RemoveBuiltBinaries()
+	return m.Run()
 }
 
 // NatsClient returns a clientset of the natsauth.io types with the admin config.
