@@ -56,6 +56,8 @@ type Controller struct {
 	// deleteTimeout is how long a deleted account waits for the resolver to report its
 	// deletion from the servers (Config.ServerDeleteTimeout).
 	deleteTimeout time.Duration
+	// maxJWTSize is the largest account JWT the servers take (Config.MaxJWTSize).
+	maxJWTSize int
 }
 
 // Config is what the account controller alone is configured with, next to the Deps all three
@@ -65,6 +67,19 @@ type Config struct {
 	// its deletion from the servers; zero means DefaultServerDeleteTimeout. The binary keeps
 	// the default; tests that run it in-process shorten it.
 	ServerDeleteTimeout time.Duration
+	// MaxJWTSize is the largest account JWT, in bytes, the nats-servers take (their
+	// max_payload); the JWTSizeNearLimit condition turns True at three quarters of it. Zero
+	// means DefaultMaxJWTSize, which is also the most it can be (jwt/v2 decodes no larger
+	// token); tests lower it rather than sign thousands of revocations.
+	MaxJWTSize int
+}
+
+// JWTSizeLimit is MaxJWTSize with its default and its cap applied.
+func (c Config) JWTSizeLimit() int {
+	if c.MaxJWTSize <= 0 || c.MaxJWTSize > DefaultMaxJWTSize {
+		return DefaultMaxJWTSize
+	}
+	return c.MaxJWTSize
 }
 
 // NewController registers the event handlers on the shared informers in deps. The account and
@@ -83,6 +98,7 @@ func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 		secretLister:   deps.Secrets.Lister(),
 		secretIndexer:  deps.Secrets.Informer().GetIndexer(),
 		deleteTimeout:  cfg.ServerDeleteTimeout,
+		maxJWTSize:     cfg.JWTSizeLimit(),
 	}
 	if c.deleteTimeout <= 0 {
 		c.deleteTimeout = DefaultServerDeleteTimeout

@@ -75,6 +75,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		Recorder: c.deps.Recorder,
 		AfterWrite: func(ctx context.Context, nr *controllerhelpers.NotReady) error {
 			res.record(c.deps.IssueMetrics)
+			revokedEvent(c.deps.Recorder, acc, res)
+			sizeEvents(c.deps.Recorder, cached, acc)
 			return c.settleCreds(ctx, acc, nr)
 		},
 	}, err, controllerhelpers.Ready{Reason: ReasonIssued, Message: res.message,
@@ -126,6 +128,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 	}
 	acc.Status.OperatorPublicKey = operatorPub
 	acc.Status.Revocations = int32(len(claims.Revocations))
+	setSizeCondition(acc, c.maxJWTSize)
 	return res, nil
 }
 

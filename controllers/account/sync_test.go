@@ -17,6 +17,7 @@ limitations under the License.
 package account
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2/ktesting"
@@ -203,7 +205,7 @@ func TestSyncRevokesDeletedUser(t *testing.T) {
 		t.Fatalf("sync: %v", err)
 	}
 	f.ExpectWrites("update natsaccounts/status orders")
-	f.ExpectEvents()
+	f.ExpectEvents("Normal " + EventRevoked)
 	if got := f.claims(t).Revocations[pub]; got != deleted.Unix() {
 		t.Errorf("revoked up to %d, want the deletion %d", got, deleted.Unix())
 	}
@@ -238,5 +240,88 @@ func TestSyncRevokesUserOfDisallowedNamespace(t *testing.T) {
 	}
 	if _, ok := revocations[allowedPub]; ok || len(revocations) != 1 {
 		t.Errorf("revocations %v: only the disallowed user's key belongs there", revocations)
+	}
+}
+
+// TestSyncJWTSizeGuard: an account without maxUserLifetime whose JWT grows past three quarters
+// of the (injected, small) limit with revocations of deleted users gets JWTSizeNearLimit=True,
+// reason RevocationsUnbounded, and one Warning event while Ready stays True; a resync and a
+// further revocation add no second Warning. With maxUserLifetime set and the revocations
+// compacted, the condition turns False with one Normal event.
+func TestSyncJWTSizeGuard(t *testing.T) {
+	f := newAccountFixture(t, testfixtures.Account(ns, "orders", "main"))
+	f.issued(t)
+	got := f.Account(ns, "orders")
+	size0 := len(got.Status.JWT)
+	if c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionJWTSizeNearLimit); c == nil ||
+		c.Status != metav1.ConditionFalse || c.Reason != ReasonJWTSizeWithinLimit {
+		t.Fatalf("first issue: size condition %+v, want False %s", c, ReasonJWTSizeWithinLimit)
+	}
+	// Warn 1000 bytes above the empty account's JWT: 30 revocations (about 90 bytes each in the
+	// encoded JWT) cross it, the compacted list does not.
+	f.c.maxJWTSize = (size0 + 1000) * 4 / 3
+	deleteUsers := func(n int) {
+		now := f.Clock.Now()
+		for i := range n {
+			u, _ := userOf(t, ns, fmt.Sprintf("gone-%d-%d", now.Unix(), i), now.Add(-time.Hour))
+			deleted := metav1.NewTime(now.Add(-time.Minute))
+			u.DeletionTimestamp = &deleted
+			f.Put(u)
+		}
+		f.Sync()
+		f.Clock.Step(2 * time.Second)
+	}
+	sizeCondition := func(status metav1.ConditionStatus, reason string) {
+		t.Helper()
+		got := f.Account(ns, "orders")
+		if !meta.IsStatusConditionTrue(got.Status.Conditions, natsv1alpha1.ConditionReady) {
+			t.Fatalf("Ready is not True: %+v", got.Status.Conditions)
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, natsv1alpha1.ConditionJWTSizeNearLimit)
+		if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, fmt.Sprint(len(got.Status.JWT))) {
+			t.Fatalf("size condition %+v for a %d-byte JWT, want %s %s", c, len(got.Status.JWT), status, reason)
+		}
+	}
+
+	deleteUsers(30)
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	f.ExpectWrites("update natsaccounts/status orders")
+	f.ExpectEvents("Normal "+EventRevoked, "Warning "+EventJWTSizeNearLimit)
+	sizeCondition(metav1.ConditionTrue, ReasonRevocationsUnbounded)
+
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("resync: %v", err)
+	}
+	f.ExpectWrites()
+	f.ExpectEvents()
+
+	deleteUsers(1)
+	f.ClearActions()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	f.ExpectWrites("update natsaccounts/status orders")
+	f.ExpectEvents("Normal " + EventRevoked)
+	sizeCondition(metav1.ConditionTrue, ReasonRevocationsUnbounded)
+
+	f.Settle()
+	acc := f.Account(ns, "orders").DeepCopy()
+	acc.Spec.MaxUserLifetime = &metav1.Duration{Duration: time.Hour}
+	acc.Generation++
+	f.Put(acc)
+	f.Settle()
+	f.Clock.Step(3 * time.Hour)
+	if err := f.sync(t); err != nil {
+		if _, ok := controllerhelpers.AsRequeue(err); !ok {
+			t.Fatalf("sync: %v", err)
+		}
+	}
+	f.ExpectEvents("Normal " + EventJWTSizeWithinLimit)
+	sizeCondition(metav1.ConditionFalse, ReasonJWTSizeWithinLimit)
+	if n := f.Account(ns, "orders").Status.Revocations; n != 1 {
+		t.Errorf("status.revocations = %d after compaction, want only *", n)
 	}
 }

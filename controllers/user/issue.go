@@ -152,21 +152,23 @@ func nextCheck(claims *jwt.UserClaims, validFor time.Duration, now time.Time) ti
 // issue signs a new JWT into cur when reissueReason asks for one. After an edit the earlier
 // JWTs of the key are revoked through status.revokedBefore; the server revokes every JWT with
 // iat <= the revocation time, so the new JWT must be issued in a later second than the old one.
-func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signer, status *natsv1alpha1.NatsUserStatus, now time.Time) error {
+//
+// It returns why it issued (reissueReason), empty when the current JWT stays.
+func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signer, status *natsv1alpha1.NatsUserStatus, now time.Time) (string, error) {
 	why := reissueReason(cur, d, s.pub, now)
 	if why == "" {
 		cur.hash = d.hash
-		return nil
+		return "", nil
 	}
 	prev := previousIssuedAt(cur, status)
 	revoke := revokesEarlier(why, status, d) && prev > 0
 	if revoke {
 		if ok, wait := natsjwt.CanIssueAfter(prev, now); !ok {
-			return controllerhelpers.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
+			return "", controllerhelpers.RequeueAfter(wait, "the replacement JWT must be issued after the second of the one it replaces")
 		}
 	}
 	if ok, wait := natsjwt.CanIssueAfter(cur.accountRevokedAt, now); !ok {
-		return controllerhelpers.RequeueAfter(wait, "the new JWT must be issued after the second the account revokes this key up to")
+		return "", controllerhelpers.RequeueAfter(wait, "the new JWT must be issued after the second the account revokes this key up to")
 	}
 	claims := *d.claims
 	if d.validFor > 0 {
@@ -178,13 +180,13 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	}
 	token, iat, err := natsjwt.Sign(&claims, s.key)
 	if errors.Is(err, natsjwt.ErrExpired) {
-		return controllerhelpers.Failed(ReasonExpired, "the credentials would expire before they are issued; set a later spec.expiration")
+		return "", controllerhelpers.Failed(ReasonExpired, "the credentials would expire before they are issued; set a later spec.expiration")
 	}
 	if err != nil {
-		return fmt.Errorf("sign user JWT: %w", err)
+		return "", fmt.Errorf("sign user JWT: %w", err)
 	}
 	if cur.claims, err = jwt.DecodeUserClaims(token); err != nil {
-		return fmt.Errorf("decode the user JWT just signed: %w", err)
+		return "", fmt.Errorf("decode the user JWT just signed: %w", err)
 	}
 	cur.token, cur.hash = token, d.hash
 	if revoke {
@@ -193,7 +195,7 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	c.metrics.JWTsSigned("user", 1)
 	klog.FromContext(ctx).V(2).Info("Issued user JWT", "publicKey", cur.pub, "claimsHash", d.hash,
 		"why", why, "signingKey", s.name, "revokesEarlier", revoke)
-	return nil
+	return why, nil
 }
 
 // revokesEarlier says whether the JWT replacing the current one must revoke the key's earlier

@@ -27,6 +27,7 @@ import (
 	"k8s.io/klog/v2"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -63,29 +64,38 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	// 3. Issue or re-issue the credentials into a copy of the status, then record the result.
 	status := user.Status.DeepCopy()
-	next, err := c.reconcile(ctx, user, status)
-	return c.finish(ctx, user, status, next, err)
+	status.Account = naming.UserAccount(user).String() // namespace/name, for kubectl get
+	res, err := c.reconcile(ctx, user, status)
+	return c.finish(ctx, user, status, res, err)
+}
+
+// reconciled is what reconcile did that finish needs besides the status.
+type reconciled struct {
+	// next is when the credentials need attention again without any event (renewal or
+	// expiry); zero means never.
+	next time.Duration
+	// why says why a JWT was issued (issueFirst, issueRenewal, ...); empty when none was.
+	why string
 }
 
 // reconcile resolves the inputs, decides whether to (re-)issue, writes the Secret and fills
-// status. next is when the credentials need attention again without any event (renewal or
-// expiry); zero means never.
-func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) (next time.Duration, err error) {
+// status.
+func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus) (reconciled, error) {
 	now := c.clock.Now()
 	acc, err := c.account(user)
 	if err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
 	signer, err := c.signingKey(acc, user)
 	if err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
 	if err := bearerAllowed(acc, user, signer); err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
 	cur, err := c.currentCreds(ctx, user, status)
 	if err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
 	cur.accountPub = acc.Status.PublicKey
 	if claims := c.accountClaims(acc); claims != nil && cur.pub != "" {
@@ -93,29 +103,35 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	}
 	desired, err := desiredClaims(user, acc.Status.PublicKey, maxUserLifetime(acc), signer.scoped, cur.pub, now)
 	if err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
-	if err := c.issue(ctx, cur, desired, signer, status, now); err != nil {
-		return 0, err
+	why, err := c.issue(ctx, cur, desired, signer, status, now)
+	if err != nil {
+		return reconciled{}, err
 	}
 	if err := c.writeSecret(ctx, user, cur); err != nil {
-		return 0, err
+		return reconciled{}, err
 	}
 	fillStatus(status, acc.Status.PublicKey, cur)
-	return nextCheck(cur.claims, desired.renewsEvery(cur.claims), now), nil
+	return reconciled{next: nextCheck(cur.claims, desired.renewsEvery(cur.claims), now), why: why}, nil
 }
 
 // finish ends the sync with controllerhelpers.Finish: the outcome goes into the Ready condition
 // of status, the status is written when it changed, and the events follow the write. A failed
 // API call leaves the status as it is (observedGeneration included): the half-filled copy of a
 // failed reconcile must not be stored.
-func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus, next time.Duration, syncErr error) error {
+func (c *Controller) finish(ctx context.Context, user *natsv1alpha1.NatsUser, status *natsv1alpha1.NatsUserStatus, res reconciled, syncErr error) error {
 	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
 		ConditionType: natsv1alpha1.ConditionReady, Object: user, Generation: user.Generation,
 		Conditions: &status.Conditions, ObservedGeneration: &status.ObservedGeneration,
 		Write:    func(ctx context.Context) error { return c.updateStatus(ctx, user, status) },
 		Recorder: c.recorder,
-	}, syncErr, issued(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt), next))
+		// user.Status is still the status this sync started from.
+		AfterWrite: func(context.Context, *controllerhelpers.NotReady) error {
+			issueEvent(c.recorder, user, &user.Status, status, res.why)
+			return nil
+		},
+	}, syncErr, issued(status.SecretName, status.PublicKey, timeOf(status.ExpiresAt), res.next))
 }
 
 // patchUser returns the finalizer patch function for user (the legacy finalizer's removal). It copies the new resourceVersion

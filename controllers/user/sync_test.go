@@ -17,14 +17,18 @@ limitations under the License.
 package user
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/klog/v2/ktesting"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
@@ -202,7 +206,7 @@ func TestSyncRenewal(t *testing.T) {
 		t.Fatal("no requeue for the next renewal")
 	}
 	f.ExpectWrites("update secrets api", "update natsusers/status api")
-	f.ExpectEvents()
+	f.ExpectEvents("Normal " + EventRenewed)
 	renewed := f.creds(t)
 	if renewed.Subject != first.Subject || renewed.Expires != f.Clock.Now().Add(validFor).Unix() {
 		t.Errorf("renewed JWT: subject %s (was %s), expires %d", renewed.Subject, first.Subject, renewed.Expires)
@@ -240,6 +244,7 @@ func TestSyncRepairRevokesNothing(t *testing.T) {
 	if w := f.Writes(); len(w) == 0 || w[0] != "update secrets api" {
 		t.Errorf("writes %v, want the Secret's update first", w)
 	}
+	f.ExpectEvents("Normal " + EventReissued)
 	if repaired := f.creds(t); repaired.Subject != first.Subject {
 		t.Errorf("repaired JWT for %s, was %s", repaired.Subject, first.Subject)
 	}
@@ -285,5 +290,68 @@ func TestSyncWaitingForAccount(t *testing.T) {
 	f.ExpectReady(got.Status.Conditions, metav1.ConditionTrue, ReasonIssued)
 	if got.Status.ObservedGeneration != got.Generation {
 		t.Errorf("observedGeneration %d, generation %d", got.Status.ObservedGeneration, got.Generation)
+	}
+}
+
+// TestSyncReissueEventOnce: an edit re-issues the credentials with one Normal Reissued event
+// that names the revocation of the earlier JWTs. A status write that fails after the Secret
+// write emits nothing; its retry finds the new JWT already in the Secret (nothing to issue) and
+// emits the one event, read from the change between the statuses.
+func TestSyncReissueEventOnce(t *testing.T) {
+	f := newUserFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	f.Settle()
+	if got := f.User(ns, "api").Status.Account; got != "nats/orders" {
+		t.Errorf("status.account %q, want nats/orders", got)
+	}
+	edited := f.User(ns, "api").DeepCopy()
+	edited.Spec.Tags = []natsv1alpha1.Tag{"team:a"}
+	edited.Generation++
+	f.Put(edited)
+	f.Settle()
+	f.Clock.Step(2 * time.Second)
+	failed := false
+	f.Nats.PrependReactor("update", "natsusers", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "status" || failed {
+			return false, nil, nil
+		}
+		failed = true
+		return true, nil, apierrors.NewConflict(natsv1alpha1.Resource("natsusers"), "api", errors.New("stale"))
+	})
+	if err := f.sync(t); !apierrors.IsConflict(err) {
+		t.Fatalf("sync: %v, want the Conflict", err)
+	}
+	f.ExpectWrites("update secrets api") // the failed status write is not recorded
+	f.ExpectEvents()
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	f.ExpectWrites("update natsusers/status api")
+	events := drainEvents(f.Fixture)
+	if len(events) != 1 || !strings.HasPrefix(events[0], "Normal "+EventReissued) || !strings.Contains(events[0], "the spec changed; the account revokes") {
+		t.Errorf("events %q, want one Reissued naming the edit and the revocation", events)
+	}
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("resync: %v", err)
+	}
+	f.ExpectWrites()
+	f.ExpectEvents()
+}
+
+// drainEvents returns the recorded events whole ("type reason message"); Fixture.Events keeps
+// only type and reason.
+func drainEvents(f *testfixtures.Fixture) []string {
+	var out []string
+	for {
+		select {
+		case e := <-f.Recorder.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
 	}
 }

@@ -24,11 +24,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
-// TestKubectlColumns: `kubectl get -o wide` shows the Ready reason of every kind, and a user's
-// expiry as the time it is (a date column would print <invalid> for every future time).
+// TestKubectlColumns: `kubectl get -o wide` shows the Ready reason of every kind, a user's
+// account as namespace/name, a user's expiry as the time it is (a date column would print
+// <invalid> for every future time), and an account's revocations and JWT size condition.
 func TestKubectlColumns(t *testing.T) {
 	suite.StartControllers(t)
 	ns := controlPlane.NewNamespace(t)
@@ -43,13 +45,19 @@ func TestKubectlColumns(t *testing.T) {
 	}
 	ready := suite.WaitUserReady(t, ns, "api")
 	out := string(suite.Kubectl(t, nil, "get", "-n", ns, "nu", "api", "-o", "wide"))
-	for _, want := range []string{"REASON", "Issued", "EXPIRES", ready.Status.ExpiresAt.UTC().Format(time.RFC3339)} {
+	for _, want := range []string{"REASON", "Issued", "ACCOUNT", ns + "/orders", "EXPIRES", ready.Status.ExpiresAt.UTC().Format(time.RFC3339)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("kubectl get nu -o wide lacks %q:\n%s", want, out)
 		}
 	}
 	if strings.Contains(out, "<invalid>") {
 		t.Errorf("kubectl get nu -o wide prints <invalid>:\n%s", out)
+	}
+	out = string(suite.Kubectl(t, nil, "get", "-n", ns, "nacc", "orders", "-o", "wide"))
+	for _, want := range []string{"REVOCATIONS", "JWT SIZE", account.ReasonJWTSizeWithinLimit} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl get nacc -o wide lacks %q:\n%s", want, out)
+		}
 	}
 	for _, kind := range []string{"nop", "nacc"} {
 		if out := string(suite.Kubectl(t, nil, "get", "-n", ns, kind)); !strings.Contains(out, "REASON") || !strings.Contains(out, "Issued") {

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -35,7 +36,8 @@ import (
 )
 
 // testUserValidForRenewal: validFor credentials carry an expiry, and at two thirds of their life
-// the Secret is updated in place with a JWT for the same key, without a revocation or an event.
+// the Secret is updated in place with a JWT for the same key, without a revocation or a
+// Warning, and with one Normal Renewed event.
 func testUserValidForRenewal(t *testing.T) {
 	e := newUserEnv(t)
 	// Renewal comes 40s after issue; allow for that on top of the usual deadline.
@@ -88,6 +90,9 @@ func testUserValidForRenewal(t *testing.T) {
 	if w := e.warnings(ns, "short"); len(w) != 0 {
 		t.Errorf("renewal emitted warnings: %v", w)
 	}
+	suite.WaitFor(t, ctx, "one Renewed event", func() bool {
+		return countEvents(t, ctx, ns, "NatsUser", "short", corev1.EventTypeNormal, user.EventRenewed) == 1
+	})
 }
 
 // testUserDeletionWaitsForRevocation: a deleted user is gone at once (it has no finalizer), and

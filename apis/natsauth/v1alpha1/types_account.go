@@ -30,6 +30,8 @@ import (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].reason"
 // +kubebuilder:printcolumn:name="Pushed",type=string,JSONPath=".status.conditions[?(@.type=='Pushed')].reason",priority=1
+// +kubebuilder:printcolumn:name="Revocations",type=integer,JSONPath=".status.revocations",priority=1
+// +kubebuilder:printcolumn:name="JWT Size",type=string,JSONPath=".status.conditions[?(@.type=='JWTSizeNearLimit')].reason",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a NatsAccount name has at most 63 characters: it is the value of the natsauth.io/account label on its key Secret"
 
@@ -411,7 +413,9 @@ type NatsAccountStatus struct {
 	// system-account users can send it.
 	// +optional
 	DeleteRequest string `json:"deleteRequest,omitempty"`
-	// conditions: Ready (controller), Pushed (resolver: acknowledged by n of N servers) and,
+	// conditions: Ready (controller), JWTSizeNearLimit (controller: True once the signed JWT
+	// reaches three quarters of the largest JWT the servers accept, 1 MiB, their default
+	// max_payload; Ready stays True), Pushed (resolver: acknowledged by n of N servers) and,
 	// while the account is being deleted, Deleted (resolver: deleted from n of N servers).
 	// +optional
 	// +listType=map

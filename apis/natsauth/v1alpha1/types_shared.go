@@ -220,6 +220,10 @@ const (
 	ConditionReady = "Ready"
 	// ConditionPushed (NatsAccount only) is True when every nats-server acknowledged the JWT.
 	ConditionPushed = "Pushed"
+	// ConditionJWTSizeNearLimit (NatsAccount only) is True when the signed account JWT is close
+	// to the largest message the nats-servers accept: pushes and lookups of a larger one fail.
+	// Without spec.maxUserLifetime its revocations, and so the JWT, only grow.
+	ConditionJWTSizeNearLimit = "JWTSizeNearLimit"
 	// ConditionDeleted (NatsAccount only, while it is being deleted) is True when every
 	// nats-server acknowledged the account's delete request.
 	ConditionDeleted = "Deleted"

@@ -26,7 +26,7 @@ import (
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=nu,categories=nats
 // +kubebuilder:printcolumn:name="Public Key",type=string,JSONPath=".status.publicKey"
-// +kubebuilder:printcolumn:name="Account",type=string,JSONPath=".spec.accountRef.name"
+// +kubebuilder:printcolumn:name="Account",type=string,JSONPath=".status.account"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].reason"
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
@@ -100,6 +100,11 @@ type NatsUserStatus struct {
 	// publicKey is the user's public key (U...).
 	// +optional
 	PublicKey string `json:"publicKey,omitempty"`
+	// account is the NatsAccount the user belongs to, as namespace/name (spec.accountRef with
+	// its namespace defaulted), for kubectl get.
+	// +optional
+	// +kubebuilder:validation:MaxLength=317
+	Account string `json:"account,omitempty"`
 	// accountPublicKey is the public key of the account the user belongs to.
 	// +optional
 	AccountPublicKey string `json:"accountPublicKey,omitempty"`

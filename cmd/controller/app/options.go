@@ -67,6 +67,9 @@ type Options struct {
 	// AccountServerDeleteTimeout, when set (tests), replaces account.DefaultServerDeleteTimeout;
 	// it has no flag.
 	AccountServerDeleteTimeout time.Duration
+	// AccountMaxJWTSize, when set (tests), replaces account.DefaultMaxJWTSize, the account JWT
+	// size the JWTSizeNearLimit condition warns at three quarters of; it has no flag.
+	AccountMaxJWTSize int
 }
 
 // NewOptions returns the defaults.

@@ -124,10 +124,11 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()
 	deps.Users = natsFactory.Natsauth().V1alpha1().NatsUsers()
 	deps.Secrets = secretFactory.Core().V1().Secrets()
-	runners, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout})
+	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize})
 	if err != nil {
 		return err
 	}
+	defer unregister()
 	natsFactory.Start(ctx.Done())
 	secretFactory.Start(ctx.Done())
 	defer natsFactory.Shutdown()
@@ -159,34 +160,52 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	return err
 }
 
+// registerStateMetrics serves the gauges computed from deps' informers until unregister. They
+// read the caches this replica runs on, so a replica that stops leading drops them rather than
+// serve a cache that no longer moves.
+func registerStateMetrics(deps controllerutil.Deps, maxJWTSize int) (unregister func(), err error) {
+	if deps.Metrics == nil {
+		return func() {}, nil
+	}
+	state := controllerutil.NewStateCollector(deps, maxJWTSize)
+	if err := deps.Metrics.Registry.Register(state); err != nil {
+		return nil, fmt.Errorf("register state metrics: %w", err)
+	}
+	return func() { deps.Metrics.Registry.Unregister(state) }, nil
+}
+
 // controllerRunner is what runControllers runs of each controller.
 type controllerRunner interface {
 	Run(ctx context.Context, workers int) error
 }
 
 // newControllers registers the shared indexes and builds the three controllers on deps'
-// informers, which must not have started yet.
-func newControllers(deps controllerutil.Deps, accountCfg account.Config) ([]controllerRunner, error) {
+// informers, which must not have started yet, and registers the gauges read from those
+// informers (registerStateMetrics) until unregister.
+func newControllers(deps controllerutil.Deps, accountCfg account.Config) (_ []controllerRunner, unregister func(), err error) {
 	if err := deps.Accounts.Informer().AddIndexers(naming.AccountIndexers()); err != nil {
-		return nil, fmt.Errorf("account indexers: %w", err)
+		return nil, nil, fmt.Errorf("account indexers: %w", err)
 	}
 	if err := deps.Users.Informer().AddIndexers(naming.UserIndexers()); err != nil {
-		return nil, fmt.Errorf("user indexers: %w", err)
+		return nil, nil, fmt.Errorf("user indexers: %w", err)
 	}
 	if err := deps.Secrets.Informer().AddIndexers(naming.SecretIndexers()); err != nil {
-		return nil, fmt.Errorf("secret indexers: %w", err)
+		return nil, nil, fmt.Errorf("secret indexers: %w", err)
 	}
 	opc, err := operator.NewController(deps)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	accc, err := account.NewController(deps, accountCfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	uc, err := user.NewController(deps)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []controllerRunner{opc, accc, uc}, nil
+	if unregister, err = registerStateMetrics(deps, accountCfg.JWTSizeLimit()); err != nil {
+		return nil, nil, err
+	}
+	return []controllerRunner{opc, accc, uc}, unregister, nil
 }
