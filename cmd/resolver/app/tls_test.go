@@ -142,7 +142,12 @@ func TestNatsTLSHandshake(t *testing.T) {
 	reconnected := make(chan struct{}, 1)
 	nc, err := nats.Connect(srv.url, append(opts.natsOptions(srv.url), nats.Timeout(5*time.Second),
 		nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1),
-		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))...)
+		nats.ReconnectHandler(func(*nats.Conn) {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		}))...)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
