@@ -66,7 +66,9 @@ type Options struct {
 	Operator  string
 	NatsURL   string
 	CredsFile string
-	Workers   int
+	// NatsTLS configures TLS and mutual TLS to the servers.
+	NatsTLS NatsTLS
+	Workers int
 
 	leader.Election
 
@@ -114,6 +116,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Operator, "operator", o.Operator, "The NatsOperator whose accounts are pushed, as namespace/name (required).")
 	fs.StringVar(&o.NatsURL, "nats-url", o.NatsURL, "NATS server URLs, comma-separated (default from $"+EnvNatsURL+").")
 	fs.StringVar(&o.CredsFile, "creds", o.CredsFile, "Creds file of a system-account user, such as the operator's <name>-resolver-creds Secret (default from $"+EnvCredsFile+").")
+	o.NatsTLS.addFlags(fs)
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Accounts pushed concurrently.")
 	o.Election.AddFlags(fs, "pushes")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 disables it.")
@@ -135,6 +138,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CredsFile == "" {
 		errs = append(errs, errors.New("--creds (or $"+EnvCredsFile+") is required: the resolver connects as a system-account user"))
+	}
+	if err := o.NatsTLS.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.Workers < 1 {
 		errs = append(errs, errors.New("--workers must be at least 1"))

@@ -81,15 +81,15 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	reconnects := make(chan struct{}, 1)
-	nc, err := connectNATS(ctx, opts, reconnects)
+	nc, natsState, err := connectNATS(ctx, opts, reconnects)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	cachesReady := serve.NewReadiness("caches not synced")
 	readyz := func() error {
-		if !nc.IsConnected() {
-			return errors.New("not connected to NATS")
+		if err := natsState.check(nc); err != nil {
+			return err
 		}
 		return cachesReady.Check()
 	}
