@@ -43,7 +43,7 @@ test-deps: ## Install etcd, kube-apiserver, nats-server and the nats CLI into ./
 
 .PHONY: test-unit
 test-unit: ## Unit tests: pure packages and the controllers' and resolver's syncs on fake clientsets (no processes).
-	$(GO) test -count=1 -short ./natsjwt/... ./apis/... ./internal/... ./controllers/... ./resolver/ ./cmd/internal/...
+	$(GO) test -count=1 -short ./natsjwt/... ./apis/... ./internal/... ./controllers/... ./resolver/ ./cmd/...
 
 .PHONY: test-integration
 test-integration: test-deps ## Every test, including real kube-apiserver, etcd and nats-server.
