@@ -89,7 +89,13 @@ func (c *Controller) checkDrift(ctx context.Context) {
 		delete(acked, pub)
 	}
 	c.repairStale(ctx, acked, fullListers(replies, c.servers.isCache))
-	c.checkOrphans(ctx, op, view, replies)
+	if err == nil {
+		// From some servers' lists only, the orphans would come and go with the answers.
+		c.checkOrphans(ctx, op, view, replies)
+	}
+	if c.metrics != nil {
+		c.metrics.DriftChecks.Inc()
+	}
 }
 
 // repairStale pushes again every account of acked of which some full server stores another JWT.

@@ -75,6 +75,9 @@ type Metrics struct {
 	// expected server has acknowledged yet. It grows while NATS is unreachable and returns to 0
 	// once everything is delivered.
 	PendingPushes prometheus.Gauge
+	// DriftChecks counts drift checks that compared the servers' stores (lists, stored JWTs,
+	// orphans), so that a wait can be measured in checks.
+	DriftChecks prometheus.Counter
 	// OrphanAccounts is the number of accounts the last drift check found on the servers that
 	// no NatsAccount of the operator holds (the system account aside).
 	OrphanAccounts prometheus.Gauge
@@ -120,6 +123,10 @@ func NewMetrics(m *metrics.Metrics) *Metrics {
 			Namespace: "natsauth", Subsystem: "resolver", Name: "pending_pushes",
 			Help: "Accounts whose current JWT or delete request not every expected server has acknowledged yet; retried with backoff, and all pushed again when NATS reconnects.",
 		}),
+		DriftChecks: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "drift_checks_total",
+			Help: "Drift checks that compared every server's stored accounts and JWTs with the NatsAccounts.",
+		}),
 		OrphanAccounts: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "natsauth", Subsystem: "resolver", Name: "orphan_accounts",
 			Help: "Accounts on the nats-servers that no NatsAccount of the operator holds (the system account aside), as of the last drift check.",
@@ -130,6 +137,6 @@ func NewMetrics(m *metrics.Metrics) *Metrics {
 		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers, r.PendingPushes,
-		r.OrphanAccounts, r.OrphanDeletes)
+		r.DriftChecks, r.OrphanAccounts, r.OrphanDeletes)
 	return r
 }
