@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 )
@@ -82,5 +84,22 @@ func TestStored(t *testing.T) {
 	if !slices.Equal(st.Tokens, want) {
 		t.Errorf("after a missed update: %d tokens (%d current), want 2 current and the older one", len(st.Tokens),
 			len(slices.DeleteFunc(slices.Clone(st.Tokens), func(s string) bool { return s != updated })))
+	}
+}
+
+// TestAnswerLookupSkipsStored: a lookup whose reply subject carries Stored's marker never
+// reaches the lookup callback; another lookup of the same account does.
+func TestAnswerLookupSkipsStored(t *testing.T) {
+	pub, _ := newKey(natsjwt.KindAccount)
+	calls := 0
+	lookup := func(string) (string, bool) { calls++; return "", false }
+	subject := "$SYS.REQ.ACCOUNT." + pub + ".CLAIMS.LOOKUP"
+	answerLookup(&nats.Msg{Subject: subject, Reply: "_INBOX.abc." + storedMarker + ".7"}, lookup)
+	if calls != 0 {
+		t.Errorf("Stored's lookup reached the callback")
+	}
+	answerLookup(&nats.Msg{Subject: subject, Reply: "$SYS._INBOX.xyz.1"}, lookup)
+	if calls != 1 {
+		t.Errorf("a server's lookup did not reach the callback")
 	}
 }

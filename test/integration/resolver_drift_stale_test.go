@@ -71,6 +71,10 @@ func TestResolverDriftRepairsStaleJWTs(t *testing.T) {
 	e.waitRefused(creds, s)
 	e.waitFor("the repair is counted", func() bool { return r.Metric("natsauth_resolver_drift_repairs_total") > repairs })
 
+	// Let the checks after the restart settle, so the counts below belong to the next step only.
+	e.waitFullyPushed("orders")
+	checks := r.Metric("natsauth_resolver_drift_checks_total")
+	e.waitFor("two more drift checks", func() bool { return r.Metric("natsauth_resolver_drift_checks_total") >= checks+2 })
 	stale := r.Metric("natsauth_resolver_drift_repairs_total", `reason="stale"`)
 	restarts := r.Metric("natsauth_resolver_drift_repairs_total", `reason="server_restarted"`)
 	pushDirectly(t, e, before.Status.JWT)
