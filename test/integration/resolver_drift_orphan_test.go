@@ -57,7 +57,12 @@ func TestResolverDriftOrphanAccounts(t *testing.T) {
 		names = append(names, s.Name())
 	}
 	slices.Sort(names)
-	msgs := eventMessages(t, e.ctx, e.ns, "main", corev1.EventTypeWarning, resolver.ReasonOrphanAccounts)
+	// Events are written in the background.
+	var msgs []string
+	e.waitFor("the orphan is reported on the NatsOperator", func() bool {
+		msgs = eventMessages(t, e.ctx, e.ns, "main", corev1.EventTypeWarning, resolver.ReasonOrphanAccounts)
+		return len(msgs) > 0
+	})
 	if len(msgs) != 1 || !strings.Contains(msgs[0], stray.pub+" ("+strings.Join(names, ", ")+")") || !strings.Contains(msgs[0], "--delete-orphan-accounts") {
 		t.Errorf("OrphanAccounts events %q, want one naming %s on every server and the opt-in", msgs, stray.pub)
 	}
@@ -86,7 +91,11 @@ func TestResolverDriftOrphanAccounts(t *testing.T) {
 	e.waitFor("the orphan delete is counted", func() bool {
 		return r.Metric("natsauth_resolver_orphan_deletes_total", `result="success"`) >= 1
 	})
-	deleted := eventMessages(t, e.ctx, e.ns, "main", corev1.EventTypeNormal, resolver.ReasonOrphanAccountDeleted)
+	var deleted []string
+	e.waitFor("the orphan delete is reported on the NatsOperator", func() bool {
+		deleted = eventMessages(t, e.ctx, e.ns, "main", corev1.EventTypeNormal, resolver.ReasonOrphanAccountDeleted)
+		return len(deleted) > 0
+	})
 	if len(deleted) != 1 || !strings.Contains(deleted[0], pub) {
 		t.Errorf("OrphanAccountDeleted events %q, want one for %s", deleted, pub)
 	}
