@@ -75,6 +75,8 @@ type Config struct {
 	Clock      clock.PassiveClock
 
 	PushTimeout, DriftInterval, ServerTTL, ServerRetention time.Duration
+	// DeleteOrphanAccounts opts in to deleting orphan accounts (see checkOrphans).
+	DeleteOrphanAccounts bool
 }
 
 // Controller pushes the account JWTs of one operator to its nats-servers.
@@ -97,6 +99,7 @@ type Controller struct {
 	driftNow chan struct{}
 	// refreshServers asks for a ping in the background.
 	refreshServers chan struct{}
+	orphans        *orphanTracker
 
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	runner *controllerhelpers.Runner
@@ -114,7 +117,7 @@ func NewController(cfg Config) (*Controller, error) {
 		operators: cfg.Operators.Lister(), accounts: cfg.Accounts.Lister(), accountIndexer: cfg.Accounts.Informer().GetIndexer(),
 		recorder: cfg.Recorder, metrics: cfg.Resolver, clock: cfg.Clock,
 		pushTimeout: orDefault(cfg.PushTimeout, DefaultPushTimeout), driftInterval: orDefault(cfg.DriftInterval, DefaultDriftInterval),
-		state: newPushState(), driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerhelpers.NewQueue(ControllerName),
+		state: newPushState(), orphans: newOrphanTracker(cfg.DeleteOrphanAccounts), driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerhelpers.NewQueue(ControllerName),
 	}
 	c.servers = newServerSet(c.pingServers, cfg.Clock, orDefault(cfg.ServerTTL, DefaultServerTTL),
 		orDefault(cfg.ServerRetention, DefaultServerRetention))

@@ -75,6 +75,7 @@ func (c *Controller) deleteAccount(ctx context.Context, key cache.ObjectName, ac
 		}
 		return c.refuse(ctx, deletedCond, acc, reason, err)
 	}
+	c.orphans.retain(acc.Status.PublicKey, req)
 	return c.deliver(ctx, delivery{op: &deleteOp, acc: acc, token: req, pub: acc.Status.PublicKey, acked: func(string) {
 		c.state.recordDeleted(key, digest)
 	}})

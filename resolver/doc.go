@@ -32,8 +32,15 @@ limitations under the License.
 // status.claimsHash ignores the issuer, so a JWT re-signed by a rotated operator key has the
 // hash of the one before it. Beyond that an account is pushed again when
 //   - the resolver's NATS connection comes back (a restarted server may have lost its store);
-//   - a drift check finds a server with a new identity (restarted or joined) or a server whose
-//     CLAIMS.LIST lacks an account every server had acknowledged.
+//   - a drift check finds a server with a new identity (restarted or joined), a server whose
+//     CLAIMS.LIST lacks an account every server had acknowledged, or a full server whose stored
+//     JWT of such an account (its CLAIMS.LOOKUP answer, see natssys.Client.Stored) is neither
+//     the acknowledged nor the current one.
+//
+// A drift check also reports orphans, accounts on the servers that no NatsAccount of the
+// operator holds, on the NatsOperator (an event; the resolver writes no operator status). It
+// deletes one only when the operator allows deletes, the resolver was started with
+// --delete-orphan-accounts, and it holds the controller-signed delete request of that account.
 //
 // # Which servers must answer
 //

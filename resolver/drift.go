@@ -22,6 +22,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -46,9 +47,10 @@ func (c *Controller) runDrift(ctx context.Context) {
 }
 
 // checkDrift pings the servers and lists what each stores. A restarted or new server gets
-// every account again (afterPing); otherwise every account that all servers acknowledged but
-// some server no longer lists is pushed again. Cache servers are left out: they list only what
-// they happen to have cached.
+// every account again (afterPing); otherwise every account that all servers acknowledged is
+// pushed again when some server no longer lists it or stores another JWT of it (staleAccounts),
+// and accounts that no NatsAccount holds are reported (checkOrphans). Cache servers are left
+// out: they list only what they happen to have cached, and never answer lookups.
 func (c *Controller) checkDrift(ctx context.Context) {
 	logger := klog.LoggerWithName(klog.FromContext(ctx), "drift")
 	ctx = klog.NewContext(ctx, logger)
@@ -60,9 +62,9 @@ func (c *Controller) checkDrift(ctx context.Context) {
 	if err != nil || op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*c.pushTimeout)
+	listCtx, cancel := context.WithTimeout(ctx, 2*c.pushTimeout)
 	defer cancel()
-	view, err := c.servers.refresh(ctx)
+	view, err := c.servers.refresh(listCtx)
 	if err != nil {
 		logger.V(2).Info("Drift check found no servers", "err", err)
 		return
@@ -74,20 +76,42 @@ func (c *Controller) checkDrift(ctx context.Context) {
 	// Read what was acknowledged before listing: an account acknowledged later may be missing
 	// from the lists without being drift.
 	acked := c.state.acknowledged()
-	replies, err := c.nats.List(ctx, view.live)
+	replies, err := c.nats.List(listCtx, view.live)
 	if err != nil {
 		logger.V(2).Info("Not every server answered the list", "err", err, "replies", len(replies))
 	}
 	missing := missingAccounts(slices.Collect(maps.Keys(acked)), replies, c.servers.isCache)
 	for _, pub := range slices.Sorted(maps.Keys(missing)) {
-		key := acked[pub]
-		if c.beingDeleted(key) {
-			// Its sync sends the delete request instead; never push a deleted account back.
+		if c.repair(acked[pub], RepairMissing) {
+			logger.Info("Repairing drift: servers lack an acknowledged account", "account", klog.KRef(acked[pub].Namespace, acked[pub].Name),
+				"publicKey", pub, "servers", missing[pub])
+		}
+		delete(acked, pub)
+	}
+	c.repairStale(ctx, acked, fullListers(replies, c.servers.isCache))
+	if err == nil {
+		// From some servers' lists only, the orphans would come and go with the answers.
+		c.checkOrphans(ctx, op, view, replies)
+	}
+	if c.metrics != nil {
+		c.metrics.DriftChecks.Inc()
+	}
+}
+
+// repairStale pushes again every account of acked of which some full server stores another JWT.
+func (c *Controller) repairStale(ctx context.Context, acked map[string]cache.ObjectName, servers int) {
+	if servers == 0 || len(acked) == 0 {
+		return
+	}
+	stale := c.staleAccounts(ctx, acked, servers)
+	for _, pub := range slices.Sorted(maps.Keys(stale)) {
+		key, found := acked[pub], stale[pub]
+		if !c.repair(key, RepairStale) {
 			continue
 		}
-		logger.Info("Repairing drift: servers lack an acknowledged account", "account", klog.KRef(key.Namespace, key.Name),
-			"publicKey", pub, "servers", missing[pub])
-		c.repair(key)
+		klog.FromContext(ctx).Info("Repairing drift: servers store another JWT of an acknowledged account",
+			"account", klog.KRef(key.Namespace, key.Name), "publicKey", pub, "servers", found.servers, "of", servers,
+			"storedIssuedAt", found.storedIssuedAt, "currentIssuedAt", found.currentIssuedAt)
 	}
 }
 
@@ -97,13 +121,98 @@ func (c *Controller) beingDeleted(key cache.ObjectName) bool {
 	return err == nil && acc.DeletionTimestamp != nil
 }
 
-// repair queues key for a forced push and counts it.
-func (c *Controller) repair(key cache.ObjectName) {
+// repair queues key for a forced push, counts it under reason and reports true. An account
+// being deleted is left alone: its sync sends the delete request instead, and it must never be
+// pushed back.
+func (c *Controller) repair(key cache.ObjectName, reason string) bool {
+	if c.beingDeleted(key) {
+		return false
+	}
 	c.state.force(key)
 	c.queue.Add(key)
 	if c.metrics != nil {
-		c.metrics.DriftRepairs.WithLabelValues(RepairMissing).Inc()
+		c.metrics.DriftRepairs.WithLabelValues(reason).Inc()
 	}
+	return true
+}
+
+// storeReader reads the servers' stored JWTs (natssys.Client.Stored). The binary's NATS has it;
+// a NATS without it gets the list check only.
+type storeReader interface {
+	Stored(ctx context.Context, accounts []string, servers int) (map[string]natssys.Stored, error)
+}
+
+// staleFinding is what a stale check found for one account.
+type staleFinding struct {
+	// servers is how many full servers store a JWT other than the acknowledged or current one.
+	servers int
+	// storedIssuedAt and currentIssuedAt are the iat of one such JWT and of the current one,
+	// for the log: an older stored iat is a restored or missed JWT.
+	storedIssuedAt, currentIssuedAt int64
+}
+
+// staleAccounts asks every full server for its stored JWT of each account of acked and returns
+// those of which some server stores another token than both the one every server acknowledged
+// and the account's current status.jwt: a push of the current JWT may be on its way, and the
+// token is compared whole because the jti does not change within a second.
+func (c *Controller) staleAccounts(ctx context.Context, acked map[string]cache.ObjectName, servers int) map[string]staleFinding {
+	sr, ok := c.nats.(storeReader)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.pushTimeout)
+	defer cancel()
+	stored, err := sr.Stored(ctx, slices.Sorted(maps.Keys(acked)), servers)
+	if err != nil {
+		klog.FromContext(ctx).V(2).Info("Reading the servers' stored JWTs failed", "err", err, "accounts", len(stored))
+	}
+	out := map[string]staleFinding{}
+	for pub, st := range stored {
+		rec, ok := c.state.lookup(acked[pub])
+		if !ok || rec.account != pub {
+			continue
+		}
+		current := c.currentJWT(acked[pub])
+		if f := compareStored(st.Tokens, rec.digest, current); f.servers > 0 {
+			out[pub] = f
+		}
+	}
+	return out
+}
+
+// compareStored counts the tokens that are neither the acknowledged token (by digest) nor the
+// current one.
+func compareStored(tokens []string, ackedDigest, current string) staleFinding {
+	f := staleFinding{currentIssuedAt: issuedAt(current)}
+	for _, token := range tokens {
+		if token == current || tokenDigest(token) == ackedDigest {
+			continue
+		}
+		f.servers++
+		f.storedIssuedAt = issuedAt(token)
+	}
+	return f
+}
+
+// currentJWT is key's status.jwt in the cache, or "".
+func (c *Controller) currentJWT(key cache.ObjectName) string {
+	acc, err := c.accounts.NatsAccounts(key.Namespace).Get(key.Name)
+	if err != nil {
+		return ""
+	}
+	return acc.Status.JWT
+}
+
+// issuedAt is the iat of a JWT, or 0 when it does not decode.
+func issuedAt(token string) int64 {
+	if token == "" {
+		return 0
+	}
+	gc, err := jwt.DecodeGeneric(token)
+	if err != nil {
+		return 0
+	}
+	return gc.IssuedAt
 }
 
 // missingAccounts returns, for each of accounts that some listing server lacks, the sorted
@@ -128,4 +237,16 @@ func missingAccounts(accounts []string, replies []natssys.ListReply, skip func(s
 		slices.Sort(servers)
 	}
 	return out
+}
+
+// fullListers counts the good CLAIMS.LIST replies of servers not known to be caches: the full
+// servers whose lookup answers a stale check waits for.
+func fullListers(replies []natssys.ListReply, isCache func(server string) bool) int {
+	n := 0
+	for _, lr := range replies {
+		if lr.Err == nil && !isCache(lr.Server.Name) {
+			n++
+		}
+	}
+	return n
 }

@@ -43,6 +43,10 @@ const (
 	// RepairServerRestarted: a server came back with a new identity, so its store may have lost
 	// or missed JWTs that LIST cannot show (a stale JWT is listed like a current one).
 	RepairServerRestarted = "server_restarted"
+	// RepairStale: a server's stored JWT of an account (its CLAIMS.LOOKUP answer) was not the one
+	// every server had acknowledged, nor the account's current one: an older JWT restored or
+	// pushed by someone else.
+	RepairStale = "stale"
 	// ResyncReconnect: the resolver's own NATS connection came back.
 	ResyncReconnect = "reconnect"
 )
@@ -57,7 +61,8 @@ type Metrics struct {
 	// Lookups counts answered (hit) and unanswered (miss) account lookups from nats-servers.
 	Lookups *prometheus.CounterVec
 	// DriftRepairs counts accounts re-pushed because a drift check found a server without them
-	// (missing) or a restarted server (server_restarted).
+	// (missing), a server holding another JWT of them (stale) or a restarted server
+	// (server_restarted).
 	DriftRepairs *prometheus.CounterVec
 	// Resyncs counts full re-pushes of every account by reason (reconnect, server_restarted).
 	Resyncs *prometheus.CounterVec
@@ -70,6 +75,14 @@ type Metrics struct {
 	// expected server has acknowledged yet. It grows while NATS is unreachable and returns to 0
 	// once everything is delivered.
 	PendingPushes prometheus.Gauge
+	// DriftChecks counts drift checks that compared the servers' stores (lists, stored JWTs,
+	// orphans), so that a wait can be measured in checks.
+	DriftChecks prometheus.Counter
+	// OrphanAccounts is the number of accounts the last drift check found on the servers that
+	// no NatsAccount of the operator holds (the system account aside).
+	OrphanAccounts prometheus.Gauge
+	// OrphanDeletes counts delete requests sent for orphan accounts, by result (as for Deletes).
+	OrphanDeletes *prometheus.CounterVec
 }
 
 // NewMetrics registers the resolver metrics in m.Registry.
@@ -92,7 +105,7 @@ func NewMetrics(m *metrics.Metrics) *Metrics {
 		}, []string{"result"}),
 		DriftRepairs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "natsauth", Subsystem: "resolver", Name: "drift_repairs_total",
-			Help: "Accounts re-pushed because a drift check found a server lacking them or a restarted server.",
+			Help: "Accounts re-pushed because a drift check found a server lacking them (missing), holding another JWT of them (stale), or a restarted server.",
 		}, []string{"reason"}),
 		Resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "natsauth", Subsystem: "resolver", Name: "resyncs_total",
@@ -110,7 +123,20 @@ func NewMetrics(m *metrics.Metrics) *Metrics {
 			Namespace: "natsauth", Subsystem: "resolver", Name: "pending_pushes",
 			Help: "Accounts whose current JWT or delete request not every expected server has acknowledged yet; retried with backoff, and all pushed again when NATS reconnects.",
 		}),
+		DriftChecks: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "drift_checks_total",
+			Help: "Drift checks that compared every server's stored accounts and JWTs with the NatsAccounts.",
+		}),
+		OrphanAccounts: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "orphan_accounts",
+			Help: "Accounts on the nats-servers that no NatsAccount of the operator holds (the system account aside), as of the last drift check.",
+		}),
+		OrphanDeletes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "natsauth", Subsystem: "resolver", Name: "orphan_deletes_total",
+			Help: "Delete requests sent for orphan accounts (--delete-orphan-accounts with spec.resolver.allowDelete), by result.",
+		}, []string{"result"}),
 	}
-	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers, r.PendingPushes)
+	m.Registry.MustRegister(r.Pushes, r.AckLatency, r.Lookups, r.DriftRepairs, r.Resyncs, r.Deletes, r.Servers, r.PendingPushes,
+		r.DriftChecks, r.OrphanAccounts, r.OrphanDeletes)
 	return r
 }

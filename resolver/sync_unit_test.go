@@ -55,12 +55,26 @@ type fakeNATS struct {
 	acks, refuse     int
 	disconnected     bool
 	updates, deletes []string
+	// lists answer CLAIMS.LIST and stored the stored-JWT lookups, for drift checks.
+	lists  []natssys.ListReply
+	stored map[string]natssys.Stored
 }
 
 func (n *fakeNATS) Servers(context.Context) ([]natssys.ServerInfo, error) { return n.servers, nil }
 func (n *fakeNATS) Connected() bool                                       { return !n.disconnected }
 func (n *fakeNATS) List(context.Context, int) ([]natssys.ListReply, error) {
-	return nil, nil
+	return n.lists, nil
+}
+
+// Stored answers like natssys.Client.Stored, for the accounts asked about.
+func (n *fakeNATS) Stored(_ context.Context, accounts []string, _ int) (map[string]natssys.Stored, error) {
+	out := map[string]natssys.Stored{}
+	for _, pub := range accounts {
+		if st, ok := n.stored[pub]; ok {
+			out[pub] = st
+		}
+	}
+	return out, nil
 }
 func (n *fakeNATS) ServeLookups(ctx context.Context, _ func(string) (string, bool)) error {
 	<-ctx.Done()

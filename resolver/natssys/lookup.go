@@ -81,7 +81,8 @@ func (c *Client) ServeLookups(ctx context.Context, lookup func(accountPub string
 
 // answerLookup replies to one lookup request when lookup knows the account.
 func answerLookup(msg *nats.Msg, lookup func(string) (string, bool)) {
-	if msg.Reply == "" {
+	// Stored's lookups ask what the servers hold; an answer of ours would pass for a server's.
+	if msg.Reply == "" || isStoredLookup(msg.Reply) {
 		return
 	}
 	account, ok := lookupAccount(msg.Subject)

@@ -82,6 +82,8 @@ type Options struct {
 	NatsPingInterval time.Duration
 	ServerRetention  time.Duration
 	ResyncPeriod     time.Duration
+	// DeleteOrphanAccounts deletes accounts no NatsAccount holds, when the operator allows deletes.
+	DeleteOrphanAccounts bool
 
 	// RestConfig, when set (tests), is used instead of Kubeconfig/in-cluster config.
 	RestConfig *rest.Config
@@ -124,6 +126,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DriftInterval, "drift-interval", o.DriftInterval, "How often every server's stored accounts are listed and missing ones pushed again.")
 	fs.DurationVar(&o.PushTimeout, "push-timeout", o.PushTimeout, "How long a push waits for every server to acknowledge.")
 	fs.DurationVar(&o.NatsPingInterval, "nats-ping-interval", o.NatsPingInterval, "How often the NATS connection is pinged; two unanswered pings mean the server is gone and the resolver reconnects to another one.")
+	fs.BoolVar(&o.DeleteOrphanAccounts, "delete-orphan-accounts", o.DeleteOrphanAccounts, "Delete accounts on the servers that no NatsAccount holds, when the operator's spec.resolver.allowDelete is set and a delete request the controller signed for the account is known; without it they are only reported.")
 	fs.DurationVar(&o.ServerRetention, "server-retention", o.ServerRetention, "How long a server that stopped answering is still expected (and reported missing) before it counts as removed.")
 }
 

@@ -153,6 +153,7 @@ func (d runDeps) run(ctx context.Context) error {
 		NATS:      d.nats, Reconnects: d.reconnects, Recorder: d.recorder,
 		Metrics: d.metrics, Resolver: d.resolverMetrics, Clock: clock.RealClock{},
 		PushTimeout: d.opts.PushTimeout, DriftInterval: d.opts.DriftInterval, ServerRetention: d.opts.ServerRetention,
+		DeleteOrphanAccounts: d.opts.DeleteOrphanAccounts,
 	})
 	if err != nil {
 		return err
