@@ -153,6 +153,9 @@ type result struct {
 	FloorWrites int
 	FloorPlan   string
 	FloorErrors int
+	// FloorWithCreates: the floor's span includes creating its NatsUsers, as convergence
+	// includes the benchmark's creates (not with --precreate).
+	FloorWithCreates bool
 
 	// Precreated: convergence was timed from the controller's start, the users created before.
 	Precreated bool
@@ -386,7 +389,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	if err != nil {
 		return res, fmt.Errorf("raw floor: %w", err)
 	}
-	res.Floor, res.FloorWrites, res.FloorErrors = fl.Duration, fl.Writes, fl.Errors
+	res.Floor, res.FloorWrites, res.FloorErrors, res.FloorWithCreates = fl.Duration, fl.Writes, fl.Errors, fl.CreatesIncluded
 	res.LoadAfter = loadAvg()
 	r.logf("raw floor: %d writes (%s per user) in %s, %d errors; ratio %.2f",
 		fl.Writes, res.FloorPlan, res.Floor.Round(time.Millisecond), fl.Errors, res.ratio())
@@ -663,7 +666,7 @@ func newUser(ns string, i, accounts int) *natsv1alpha1.NatsUser {
 // createUsers creates the users with createWorkers goroutines and returns the time of the first
 // create.
 func (r *run) createUsers(ctx context.Context) (time.Time, error) {
-	first, err := createNatsUsers(ctx, r.nats, benchNS, r.users, r.accounts)
+	first, err := createNatsUsers(ctx, r.nats, benchNS, r.users, r.accounts, nil)
 	if err != nil {
 		return first, err
 	}
@@ -671,7 +674,8 @@ func (r *run) createUsers(ctx context.Context) (time.Time, error) {
 	return first, nil
 }
 
-func createNatsUsers(ctx context.Context, client natsclientset.Interface, ns string, users, accounts int) (time.Time, error) {
+func createNatsUsers(ctx context.Context, client natsclientset.Interface, ns string, users, accounts int,
+	onCreated func(i int, u *natsv1alpha1.NatsUser)) (time.Time, error) {
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
 	errs := make([]error, createWorkers)
@@ -683,9 +687,13 @@ func createNatsUsers(ctx context.Context, client natsclientset.Interface, ns str
 				if i >= users || ctx.Err() != nil {
 					return
 				}
-				if _, err := client.NatsauthV1alpha1().NatsUsers(ns).Create(ctx, newUser(ns, i, accounts), metav1.CreateOptions{}); err != nil {
+				u, err := client.NatsauthV1alpha1().NatsUsers(ns).Create(ctx, newUser(ns, i, accounts), metav1.CreateOptions{})
+				if err != nil {
 					errs[w] = fmt.Errorf("%s: %w", userName(i), err)
 					return
+				}
+				if onCreated != nil {
+					onCreated(i, u)
 				}
 			}
 		})

@@ -115,13 +115,15 @@ type floorResult struct {
 	Duration time.Duration
 	Writes   int
 	Errors   int
+	// CreatesIncluded: the floor's timed span includes creating its NatsUsers.
+	CreatesIncluded bool
 }
 
 // runFloor replays the plan with plain client-go at the controller's QPS, burst and worker
 // count, against objects of the same kinds and sizes as the controller's (copied from the
 // converged users and their Secrets) in floorNS, timed from the first write to the last.
 func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUser, secrets []corev1.Secret) (floorResult, error) {
-	var res floorResult
+	res := floorResult{CreatesIncluded: !r.opts.Precreate}
 	if len(users) == 0 {
 		return res, errors.New("no converged users to copy")
 	}
@@ -130,23 +132,24 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	for i := range secrets {
 		secretOf[secrets[i].Name] = &secrets[i]
 	}
-	// The floor's NatsUsers are the targets of the replayed writes; creating them is the
-	// benchmark's part in both measurements, so it is not timed.
+	// The floor's NatsUsers are the targets of the replayed writes, handed to the workers as
+	// each exists. Creating them is timed with the floor, concurrently with the replay, just as
+	// the benchmark's creates run within the timed convergence and compete with the controller's
+	// writes; so the ratio measures the controller, not the create traffic. With --precreate,
+	// whose convergence excludes the creates, they are made first and not timed.
 	objs := make([]*natsv1alpha1.NatsUser, r.users)
-	if _, err := createNatsUsers(ctx, r.nats, floorNS, r.users, r.accounts); err != nil {
-		return res, err
+	created := make(chan int, r.users)
+	create := func() error {
+		defer close(created)
+		_, err := createNatsUsers(ctx, r.nats, floorNS, r.users, r.accounts, func(i int, u *natsv1alpha1.NatsUser) {
+			objs[i] = u
+			created <- i
+		})
+		return err
 	}
-	list, err := r.nats.NatsauthV1alpha1().NatsUsers(floorNS).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return res, err
-	}
-	byName := map[string]*natsv1alpha1.NatsUser{}
-	for i := range list.Items {
-		byName[list.Items[i].Name] = &list.Items[i]
-	}
-	for i := range objs {
-		if objs[i] = byName[userName(i)]; objs[i] == nil {
-			return res, fmt.Errorf("floor user %s missing", userName(i))
+	if !res.CreatesIncluded {
+		if err := create(); err != nil {
+			return res, err
 		}
 	}
 
@@ -165,7 +168,6 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	}
 	f := &floor{kube: kube, nats: nats}
 	var (
-		next     atomic.Int64
 		writes   atomic.Int64
 		failures atomic.Int64
 		firstErr error
@@ -174,11 +176,14 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	)
 	r.logf("raw floor: %d users, %d workers, QPS %d burst %d: %s per user", r.users, workers, qps, burst, p)
 	began := time.Now()
+	var createErr error
+	if res.CreatesIncluded {
+		wg.Go(func() { createErr = create() })
+	}
 	for range workers {
 		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= r.users || ctx.Err() != nil {
+			for i := range created {
+				if ctx.Err() != nil {
 					return
 				}
 				tmpl := &users[i%len(users)]
@@ -199,6 +204,9 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	res.Duration, res.Writes, res.Errors = time.Since(began), int(writes.Load()), int(failures.Load())
 	if firstErr != nil {
 		r.logf("raw floor: first error: %v", firstErr)
+	}
+	if createErr != nil {
+		return res, createErr
 	}
 	return res, ctx.Err()
 }

@@ -179,7 +179,11 @@ func formatDetails(results []result) string {
 		fmt.Fprintf(&b, "  - other writes in that interval (not held to the target): %.0f (%s)\n", r.OtherWrites, r.OtherWritesDetail)
 		fmt.Fprintf(&b, "  - quiet window %s: natsusers/natsaccounts/secrets %.0f (%s); other %.0f (%s)\n", r.Quiet.Window, r.Quiet.Writes, r.Quiet.Detail, r.Quiet.Other, r.Quiet.OtherDetail)
 		fmt.Fprintf(&b, "  - controller CPU: %.1f s during convergence, %.1f s over its life; peak RSS %.0f MiB\n", r.CPUConverge, r.CPUSeconds, mib(r.PeakRSSBytes))
-		fmt.Fprintf(&b, "  - raw floor: %d writes (%s per user), %d errors, %.2f s\n", r.FloorWrites, r.FloorPlan, r.FloorErrors, r.Floor.Seconds())
+		creates := "creates not timed"
+		if r.FloorWithCreates {
+			creates = "timed with the same creates running"
+		}
+		fmt.Fprintf(&b, "  - raw floor: %d writes (%s per user), %d errors, %.2f s, %s\n", r.FloorWrites, r.FloorPlan, r.FloorErrors, r.Floor.Seconds(), creates)
 		fmt.Fprintf(&b, "  - load average before/after: %s / %s\n", r.LoadBefore, r.LoadAfter)
 	}
 	return b.String()
