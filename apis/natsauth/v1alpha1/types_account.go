@@ -136,6 +136,18 @@ type NatsAccountSpec struct {
 	// +optional
 	// +kubebuilder:default=Retain
 	KeyDeletionPolicy KeyDeletionPolicy `json:"keyDeletionPolicy,omitempty"`
+
+	// --- Adopting an nsc setup (issue 15, item 2) ---
+
+	// keysSecretRef names a Secret, in this namespace, that the user created from an nsc store
+	// with the account's seeds: account.nk (the identity, SA...), signing-default.nk (the default
+	// signing key) and signing-<name>.nk for each entry of signingKeys. The account then keeps its
+	// nsc identity. The controller only reads that Secret: it never writes, labels or deletes it,
+	// and keyDeletionPolicy does not apply to it. Unset (the default): keys are generated.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="keysSecretRef is immutable: an account never changes identity"
+	KeysSecretRef *KeysSecretReference `json:"keysSecretRef,omitempty"`
+	// --- end of adoption fields ---
 }
 
 // AccountLimits are account-wide limits; -1 means unlimited, unset means unlimited.
