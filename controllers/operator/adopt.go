@@ -101,19 +101,15 @@ func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha
 	if key == "" {
 		key = naming.OperatorJWT
 	}
-	kind := ref.Kind
-	if kind == "" {
-		kind = "ConfigMap"
-	}
-	where := fmt.Sprintf("%s %s/%s key %q (spec.external.operatorJWTRef)", kind, ns, ref.Name, key)
-	raw, err := c.readProvidedValue(ctx, ns, kind, ref.Name, key)
+	where := fmt.Sprintf("Secret %s/%s key %q (spec.external.operatorJWTRef)", ns, ref.Name, key)
+	secret, err := c.deps.KubeClient.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return "", nil, adoptionError(ReasonOperatorJWTMissing, "%s does not exist; create it from `nsc describe operator --raw`", where)
 	}
 	if err != nil {
 		return "", nil, err
 	}
-	token := strings.TrimSpace(raw)
+	token := strings.TrimSpace(string(secret.Data[key]))
 	if token == "" {
 		return "", nil, adoptionError(ReasonOperatorJWTInvalid, "%s is missing or empty", where)
 	}
@@ -125,25 +121,6 @@ func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha
 		return "", nil, adoptionError(ReasonOperatorJWTInvalid, "%s is not self-signed by operator %s", where, claims.Subject)
 	}
 	return token, claims, nil
-}
-
-// readProvidedValue returns one data key of a Secret or ConfigMap; "" when the key is absent.
-func (c *Controller) readProvidedValue(ctx context.Context, ns, kind, name, key string) (string, error) {
-	if kind == "Secret" {
-		s, err := c.deps.KubeClient.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		return string(s.Data[key]), nil
-	}
-	cm, err := c.deps.KubeClient.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return "", err
-	}
-	if v, ok := cm.Data[key]; ok {
-		return v, nil
-	}
-	return string(cm.BinaryData[key]), nil
 }
 
 // checkExternalSigningKey makes sure the provided signing seed is one the operator JWT trusts:

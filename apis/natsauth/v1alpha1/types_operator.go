@@ -127,22 +127,18 @@ type KeysSecretReference struct {
 
 // ExternalOperator is an operator whose identity key stays outside the cluster.
 type ExternalOperator struct {
-	// operatorJWTRef names the Secret or ConfigMap key that holds the operator JWT, as written by
-	// `nsc describe operator --raw`.
+	// operatorJWTRef names the Secret key that holds the operator JWT, as written by
+	// `nsc describe operator --raw`. A Secret rather than a ConfigMap although the JWT is public,
+	// so the controller needs no access to ConfigMaps.
 	OperatorJWTRef OperatorJWTReference `json:"operatorJWTRef"`
 	// signingKeySecretRef names a Secret whose signing.nk holds an operator signing seed (SO...)
 	// whose public key the operator JWT lists among its signing keys.
 	SigningKeySecretRef KeysSecretReference `json:"signingKeySecretRef"`
 }
 
-// OperatorJWTReference names one key of a Secret or ConfigMap in the operator's namespace.
+// OperatorJWTReference names one key of a Secret in the operator's namespace.
 type OperatorJWTReference struct {
-	// kind is ConfigMap (the default) or Secret.
-	// +optional
-	// +kubebuilder:default=ConfigMap
-	// +kubebuilder:validation:Enum=ConfigMap;Secret
-	Kind string `json:"kind,omitempty"`
-	// name is the object's name.
+	// name is the Secret's name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
