@@ -75,6 +75,12 @@ func (c *Controller) externalSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	if err := c.checkExternalSigningKey(ctx, op.Namespace, ext.SigningKeySecretRef.Name, claims); err != nil {
 		return nil, err
 	}
+	if claims.SystemAccount != "" && op.Spec.SystemAccountKeysSecretRef == nil {
+		// Checked before the system account is created, so that no keys are generated for one
+		// the servers would not use.
+		return nil, adoptionError(ReasonSystemAccountMismatch, "the operator JWT names system account %s; "+
+			"set spec.systemAccountKeysSecretRef to a Secret with the keys of that nsc account", claims.SystemAccount)
+	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != claims.Subject {
 		return nil, adoptionError(ReasonKeysMismatch, "the operator JWT of spec.external.operatorJWTRef is of operator %s but the status names %s; provide the JWT of %s",
 			claims.Subject, op.Status.PublicKey, op.Status.PublicKey)

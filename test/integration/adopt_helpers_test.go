@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
@@ -192,4 +193,13 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// touchAccount changes an annotation of the account, which re-queues it.
+func touchAccount(t *testing.T, ctx context.Context, ns, name string) {
+	t.Helper()
+	patch := []byte(`{"metadata":{"annotations":{"test.natsauth.io/touch":"` + time.Now().Format(time.RFC3339Nano) + `"}}}`)
+	if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("touch account: %v", err)
+	}
 }

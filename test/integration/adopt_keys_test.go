@@ -78,6 +78,18 @@ func TestAdoptKeysSecret(t *testing.T) {
 	for name, v := range rv {
 		expectSecretVersion(t, ctx, ns, name, v)
 	}
+
+	// The Secret later holds another identity: refused, never re-signed with it.
+	sec := suite.GetSecret(t, ns, "nsc-app")
+	sec.Data = accountSecretData(t, newKey(t, natsjwt.KindAccount), nsc.accountSigning)
+	if _, err := controlPlane.KubeClient().CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	touchAccount(t, ctx, ns, "app")
+	if got := waitAccountCondition(t, ctx, ns, "app", metav1.ConditionFalse, "KeysMismatch"); got.Status.PublicKey != publicKey(t, nsc.account) {
+		t.Fatalf("status.publicKey changed to %s", got.Status.PublicKey)
+	}
+	suite.WaitFor(t, ctx, "a KeysMismatch Warning event", func() bool { return warningEvents(t, ctx, ns, "app", "KeysMismatch") > 0 })
 }
 
 // expectNscAccount checks that the account kept its nsc identity and that its JWT, signed by
