@@ -201,6 +201,8 @@ func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAcc
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
 		return providedError(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
+	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
+		return providedError(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
 		return providedError(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
 	case err != nil:
@@ -218,6 +220,10 @@ func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAcc
 	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
 		return providedError(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
 			acc.Namespace, name, pub, acc.Status.PublicKey, acc.Status.PublicKey)
+	}
+	if other := c.otherAccountWithKey(acc, pub); other != "" {
+		return providedError(ReasonKeysInUse, "Secret %s/%s of spec.keysSecretRef holds account %s, which NatsAccount %s already is; one identity has one NatsAccount",
+			acc.Namespace, name, pub, other)
 	}
 	return setKeyStatus(acc, pub, pairs)
 }
@@ -255,4 +261,15 @@ func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha
 		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to trust its provided signing key", op.Namespace, op.Name)
 	}
 	return signer, op.Status.PublicKey, nil
+}
+
+// otherAccountWithKey names another NatsAccount whose status has identity pub, or "".
+func (c *Controller) otherAccountWithKey(acc *natsv1alpha1.NatsAccount, pub string) string {
+	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByPublicKey, pub)
+	for _, o := range objs {
+		if a, ok := o.(*natsv1alpha1.NatsAccount); ok && a.UID != acc.UID {
+			return a.Namespace + "/" + a.Name
+		}
+	}
+	return ""
 }

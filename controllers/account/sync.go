@@ -96,7 +96,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, err
 	}
 	current := currentClaims(klog.FromContext(ctx), acc)
-	imports, minted, err := c.resolveImports(acc, current)
+	imports, minted, err := c.resolveImports(ctx, acc, current)
 	res.activations = minted
 	if err != nil {
 		return res, err

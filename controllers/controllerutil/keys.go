@@ -199,8 +199,14 @@ func hasLabels(have, want map[string]string) bool {
 
 // --- User-provided key Secrets (adopting an nsc setup) ---
 
-// ErrProvidedSecretMissing: a keysSecretRef names a Secret that does not exist.
-var ErrProvidedSecretMissing = errors.New("the provided key Secret does not exist")
+var (
+	// ErrProvidedSecretMissing: a keysSecretRef names a Secret that does not exist.
+	ErrProvidedSecretMissing = errors.New("the provided key Secret does not exist")
+	// ErrProvidedSecretManaged: a keysSecretRef names a Secret nats-auth-operator made. Refused:
+	// whoever may create a NatsAccount would otherwise borrow another account's (or the system
+	// account's) identity without being able to read its Secret.
+	ErrProvidedSecretManaged = errors.New("the provided key Secret is managed by nats-auth-operator")
+)
 
 // ReadProvidedKeys parses the seeds keys names from a Secret the user made (keysSecretRef). It
 // is read with an uncached GET: the Secret is not ours to label, so the label-filtered cache does
@@ -213,6 +219,9 @@ func ReadProvidedKeys(ctx context.Context, client kubernetes.Interface, namespac
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read key Secret %s/%s: %w", namespace, name, err)
+	}
+	if secret.Labels[naming.LabelManagedBy] == naming.ManagedByValue {
+		return nil, fmt.Errorf("%w: %s/%s", ErrProvidedSecretManaged, namespace, name)
 	}
 	pairs := make(map[string]nkeys.KeyPair, len(keys))
 	wipe := func() {

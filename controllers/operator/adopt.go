@@ -58,6 +58,8 @@ func providedKeyError(err error, field, secret string) error {
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
 		return adoptionError(ReasonKeysMissing, "Secret %s named by %s does not exist; create it from the nsc store (README, \"Moving from nsc\")", secret, field)
+	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
+		return adoptionError(ReasonSecretConflict, "Secret %s named by %s is one nats-auth-operator made; name a Secret you created from the nsc store", secret, field)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
 		return adoptionError(ReasonKeysInvalid, "%v; fix the Secret named by %s (nothing was generated or written)", err, field)
 	}

@@ -152,6 +152,28 @@ func TestAdoptInvalidKeysSecret(t *testing.T) {
 		expectSecretVersion(t, ctx, ns, name, v)
 	}
 
+	// Whoever may create a NatsAccount cannot borrow an identity through keysSecretRef: neither
+	// from a key Secret of ours (here the system account's) nor from another account's Secret.
+	sysKeys := naming.AccountKeysSecret(naming.SystemAccount("main"))
+	borrow := func(name, secret string) {
+		createAccount(t, ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"},
+				KeysSecretRef: &natsv1alpha1.KeysSecretReference{Name: secret}}})
+	}
+	sysRV := suite.GetSecret(t, ns, sysKeys).ResourceVersion
+	borrow("borrows-system", sysKeys)
+	waitAccountCondition(t, ctx, ns, "borrows-system", metav1.ConditionFalse, "SecretConflict")
+	if got := suite.GetSecret(t, ns, sysKeys).ResourceVersion; got != sysRV {
+		t.Fatalf("the system account's key Secret was written: %s -> %s", sysRV, got)
+	}
+	createUserSecret(t, ctx, ns, "shared", accountSecretData(t, newKey(t, natsjwt.KindAccount), newKey(t, natsjwt.KindAccount)))
+	borrow("first", "shared")
+	waitAccountReady(t, ctx, ns, "first")
+	borrow("second", "shared")
+	if acc := waitAccountCondition(t, ctx, ns, "second", metav1.ConditionFalse, "KeysInUse"); acc.Status.PublicKey != "" {
+		t.Fatalf("second took the identity %s of first", acc.Status.PublicKey)
+	}
+
 	// An operator whose provided identity is an account seed: the same, for operators.
 	v := createUserSecret(t, ctx, ns, "op-keys", map[string][]byte{
 		naming.OperatorIdentitySeed: newSeed(t, natsjwt.KindAccount), naming.OperatorSigningSeed: newSeed(t, natsjwt.KindOperator)})
