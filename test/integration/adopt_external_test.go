@@ -123,3 +123,44 @@ func TestAdoptExternalOperatorInvalid(t *testing.T) {
 	createMemoryOperator(t, ctx, ns, "wrong-sys", externalSpec("jwt", "signing", "other-sys"))
 	waitOperatorReason(t, ns, "wrong-sys", "SystemAccountMismatch")
 }
+
+// TestAdoptValidation proves the API rules of the adoption fields: external excludes
+// keysSecretRef and the JWT-shaping fields, and no object gains or loses provided keys later.
+func TestAdoptValidation(t *testing.T) {
+	ns := controlPlane.NewNamespace(t)
+	ctx := suite.Context(t)
+	ops := suite.NatsClient(t).NatsauthV1alpha1().NatsOperators(ns)
+	ext := externalSpec("jwt", "signing", "")
+	for name, mut := range map[string]func(*natsv1alpha1.NatsOperatorSpec){
+		"with-keys": func(s *natsv1alpha1.NatsOperatorSpec) {
+			ext(s)
+			s.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "k"}
+		},
+		"with-tags": func(s *natsv1alpha1.NatsOperatorSpec) { ext(s); s.Tags = []natsv1alpha1.Tag{"a"} },
+	} {
+		op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		mut(&op.Spec)
+		if _, err := ops.Create(ctx, op, metav1.CreateOptions{}); err == nil {
+			t.Errorf("%s: an external operator with %s was accepted", name, name)
+		}
+	}
+	accs := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	acc, err := accs.Create(ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "plain", Namespace: ns},
+		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc"}
+	if _, err := accs.Update(ctx, acc, metav1.UpdateOptions{}); err == nil || !strings.Contains(err.Error(), "never added or removed") {
+		t.Errorf("adding keysSecretRef to an account: %v, want refused", err)
+	}
+	op := &natsv1alpha1.NatsOperator{ObjectMeta: metav1.ObjectMeta{Name: "adopted", Namespace: ns},
+		Spec: natsv1alpha1.NatsOperatorSpec{KeysSecretRef: &natsv1alpha1.KeysSecretReference{Name: "nsc"}}}
+	if op, err = ops.Create(ctx, op, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	op.Spec.KeysSecretRef = nil
+	if _, err := ops.Update(ctx, op, metav1.UpdateOptions{}); err == nil || !strings.Contains(err.Error(), "never added or removed") {
+		t.Errorf("removing keysSecretRef from an operator: %v, want refused", err)
+	}
+}

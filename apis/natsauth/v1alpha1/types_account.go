@@ -50,6 +50,7 @@ type NatsAccount struct {
 }
 
 // NatsAccountSpec is the desired state of a NatsAccount.
+// +kubebuilder:validation:XValidation:rule="has(self.keysSecretRef) == has(oldSelf.keysSecretRef)",message="keysSecretRef is set when the NatsAccount is created and never added or removed: an account never changes identity"
 // +kubebuilder:validation:XValidation:rule="!has(self.allowedUserNamespaces) || !('*' in self.allowedUserNamespaces) || size(self.allowedUserNamespaces) == 1",message="'*' allows every namespace and must be the only entry of allowedUserNamespaces"
 type NatsAccountSpec struct {
 	// operatorRef names the NatsOperator, in this namespace, that signs the account.

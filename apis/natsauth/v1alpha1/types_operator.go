@@ -46,6 +46,7 @@ type NatsOperator struct {
 }
 
 // NatsOperatorSpec is the desired state of a NatsOperator.
+// +kubebuilder:validation:XValidation:rule="has(self.keysSecretRef) == has(oldSelf.keysSecretRef) && has(self.external) == has(oldSelf.external) && has(self.systemAccountKeysSecretRef) == has(oldSelf.systemAccountKeysSecretRef)",message="keysSecretRef, external and systemAccountKeysSecretRef are set when the NatsOperator is created and never added or removed: an operator never changes identity"
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.keysSecretRef)",message="external and keysSecretRef exclude each other: an external operator's identity key is not in the cluster"
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || (!has(self.signingKeys) && !has(self.serviceURLs) && !has(self.accountServerURL) && !has(self.tags) && !(has(self.strictSigningKeyUsage) && self.strictSigningKeyUsage))",message="with external the operator JWT is taken as it is: signingKeys, serviceURLs, accountServerURL, tags and strictSigningKeyUsage are set with nsc instead"
 type NatsOperatorSpec struct {
