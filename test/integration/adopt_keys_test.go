@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -61,9 +62,11 @@ func TestAdoptKeysSecret(t *testing.T) {
 	}
 	app := createAccount(t, ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
 		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"},
-			KeysSecretRef: &natsv1alpha1.KeysSecretReference{Name: "nsc-app"}, KeyDeletionPolicy: natsv1alpha1.KeyDeletionPolicyDelete}})
+			KeysSecretRef: &natsv1alpha1.KeysSecretReference{Name: "nsc-app"}, KeyDeletionPolicy: natsv1alpha1.KeyDeletionPolicyDelete,
+			Exports: []natsv1alpha1.Export{{Name: "api", Subject: "app.api", Type: natsv1alpha1.ExportService, TokenRequired: true}}}})
 	app = waitAccountReady(t, ctx, ns, app.Name)
 	expectNscAccount(t, app, nsc)
+	expectActivationBy(t, ctx, ns, publicKey(t, nsc.accountSigning))
 
 	auth := waitPreloaded(t, ctx, ns, "main", app.Status.PublicKey)
 	server := testbed.StartNatsServer(t, testbed.NatsOptions{ConfigText: auth})
@@ -90,6 +93,11 @@ func TestAdoptKeysSecret(t *testing.T) {
 		t.Fatalf("status.publicKey changed to %s", got.Status.PublicKey)
 	}
 	suite.WaitFor(t, ctx, "a KeysMismatch Warning event", func() bool { return warningEvents(t, ctx, ns, "app", "KeysMismatch") > 0 })
+
+	// keyDeletionPolicy Delete does not reach the user's Secret.
+	rv["nsc-app"] = suite.GetSecret(t, ns, "nsc-app").ResourceVersion
+	deleteAccountAndWaitGone(t, ctx, ns, "app")
+	expectSecretVersion(t, ctx, ns, "nsc-app", rv["nsc-app"])
 }
 
 // expectNscAccount checks that the account kept its nsc identity and that its JWT, signed by
@@ -106,6 +114,24 @@ func expectNscAccount(t *testing.T, acc *natsv1alpha1.NatsAccount, nsc *nscSetup
 	if claims.Issuer != publicKey(t, nsc.operatorSigning) || !claims.SigningKeys.Contains(publicKey(t, nsc.accountSigning)) {
 		t.Fatalf("account JWT issued by %s with signing keys %v; want issuer %s and signing key %s", claims.Issuer,
 			claims.SigningKeys.Keys(), publicKey(t, nsc.operatorSigning), publicKey(t, nsc.accountSigning))
+	}
+}
+
+// expectActivationBy creates an account importing app's private service and checks that its
+// activation token was signed by the adopted account's signing key.
+func expectActivationBy(t *testing.T, ctx context.Context, ns, signer string) {
+	t.Helper()
+	consumer := createAccount(t, ctx, &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "consumer", Namespace: ns},
+		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "main"},
+			Imports: []natsv1alpha1.Import{{Name: "api", Subject: "app.api", Type: natsv1alpha1.ExportService,
+				AccountRef: &natsv1alpha1.NatsAccountReference{Name: "app"}}}}})
+	claims := decodeAccount(t, waitAccountReady(t, ctx, ns, consumer.Name))
+	if len(claims.Imports) != 1 || claims.Imports[0].Token == "" {
+		t.Fatalf("imports %+v, want one with an activation token", claims.Imports)
+	}
+	act, err := jwt.DecodeActivationClaims(claims.Imports[0].Token)
+	if err != nil || act.Issuer != signer {
+		t.Fatalf("activation token issued by %v (%v), want the adopted signing key %s", act, err, signer)
 	}
 }
 
