@@ -35,7 +35,8 @@ import (
 )
 
 // operatorSigner returns the operator's signing key pair (the caller wipes it) and the
-// operator's identity public key, both from the operator key Secret in the cache.
+// operator's identity public key, both from the operator key Secret in the cache, or, for an
+// adopted operator, from the user's Secret and the operator's status.
 func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsAccount) (nkeys.KeyPair, string, error) {
 	ns, name := acc.Namespace, acc.Spec.OperatorRef.Name
 	op, err := c.operatorLister.NatsOperators(ns).Get(name)
@@ -249,7 +250,8 @@ func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha
 	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, op.Namespace, secret,
 		map[string]natsjwt.KeyKind{naming.OperatorSigningSeed: natsjwt.KindOperator})
 	if err != nil {
-		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrKeyInvalid) {
+		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrProvidedSecretManaged) ||
+			errors.Is(err, controllerutil.ErrKeyInvalid) {
 			return nil, "", providedError(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
 		}
 		return nil, "", err
