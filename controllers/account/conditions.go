@@ -37,6 +37,8 @@ const (
 	ReasonKeysMismatch = "KeysMismatch"
 	// ReasonKeysInvalid: the key Secret holds something that is not an account seed.
 	ReasonKeysInvalid = "KeysInvalid"
+	// ReasonKeysInUse: spec.keysSecretRef holds the identity of another NatsAccount.
+	ReasonKeysInUse = "KeysInUse"
 	// ReasonSecretConflict: a Secret named <account>-account-keys exists and was not made by
 	// nats-auth-operator; it is never taken over.
 	ReasonSecretConflict = "SecretConflict"

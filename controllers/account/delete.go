@@ -92,7 +92,7 @@ func (c *Controller) finalize(ctx context.Context, cached, acc *natsv1alpha1.Nat
 // finalizer when the resolver's Deleted condition is True, or at the deadline.
 func (c *Controller) deleteFromServers(ctx context.Context, cached, acc *natsv1alpha1.NatsAccount, r finalizerRelease) error {
 	if acc.Status.DeleteRequest == "" {
-		token, err := c.signDeleteRequest(acc)
+		token, err := c.signDeleteRequest(ctx, acc)
 		if errors.Is(err, errOperatorKeysGone) {
 			return r.notDeleted(ctx, "%v", err)
 		}
@@ -153,8 +153,8 @@ var errOperatorKeysGone = errors.New("the operator's signing key is not availabl
 
 // signDeleteRequest signs a delete request for the account's identity with the operator's
 // signing key, the key the servers trust for account JWTs.
-func (c *Controller) signDeleteRequest(acc *natsv1alpha1.NatsAccount) (string, error) {
-	signer, _, err := c.operatorSigner(acc)
+func (c *Controller) signDeleteRequest(ctx context.Context, acc *natsv1alpha1.NatsAccount) (string, error) {
+	signer, _, err := c.operatorSigner(ctx, acc)
 	if nr, ok := controllerhelpers.AsNotReady(err); ok {
 		return "", fmt.Errorf("%w: %s", errOperatorKeysGone, nr.Message)
 	}

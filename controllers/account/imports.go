@@ -17,6 +17,7 @@ limitations under the License.
 package account
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
@@ -45,7 +47,7 @@ type resolvedImport struct {
 // be another account of the same operator: minting uses its private key, and servers know only
 // the accounts of their own operator. All unresolved imports are reported together. minted
 // counts the activation tokens signed.
-func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.AccountClaims) (_ []resolvedImport, minted int, _ error) {
+func (c *Controller) resolveImports(ctx context.Context, acc *natsv1alpha1.NatsAccount, current *jwt.AccountClaims) (_ []resolvedImport, minted int, _ error) {
 	out := make([]resolvedImport, len(acc.Spec.Imports))
 	var problems []string
 	for i, imp := range acc.Spec.Imports {
@@ -90,7 +92,7 @@ func (c *Controller) resolveImports(acc *natsv1alpha1.NatsAccount, current *jwt.
 		if !export.TokenRequired {
 			continue
 		}
-		token, fresh, err := c.activation(acc, exporter, imp, current)
+		token, fresh, err := c.activation(ctx, acc, exporter, imp, current)
 		if err != nil {
 			return nil, minted, err
 		}
@@ -147,9 +149,9 @@ func otherTypeOf(t natsv1alpha1.ExportType) natsv1alpha1.ExportType {
 // exporter's default signing key with issuer_account set to the exporter. A token in the current
 // JWT that is still valid for the same importer, subject, kind and signer is reused, so a resync
 // does not change the claims. fresh is true when a token was signed.
-func (c *Controller) activation(acc, exporter *natsv1alpha1.NatsAccount, imp natsv1alpha1.Import,
+func (c *Controller) activation(ctx context.Context, acc, exporter *natsv1alpha1.NatsAccount, imp natsv1alpha1.Import,
 	current *jwt.AccountClaims) (token string, fresh bool, _ error) {
-	signer, err := c.exporterSigner(exporter)
+	signer, err := c.exporterSigner(ctx, exporter)
 	if err != nil {
 		return "", false, err
 	}
@@ -182,10 +184,14 @@ func (c *Controller) activation(acc, exporter *natsv1alpha1.NatsAccount, imp nat
 // exporterSigner reads the exporter's default signing key from its key Secret in the cache. The
 // key must be the one the exporter's status advertises, or importers would get tokens its JWT
 // does not trust.
-func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.KeyPair, error) {
+func (c *Controller) exporterSigner(ctx context.Context, exporter *natsv1alpha1.NatsAccount) (nkeys.KeyPair, error) {
 	name := naming.AccountKeysSecret(exporter.Name)
 	ref := exporter.Namespace + "/" + exporter.Name
 	secret, err := c.secretLister.Secrets(exporter.Namespace).Get(name)
+	if exporter.Spec.KeysSecretRef != nil {
+		// Adopted keys: the user's Secret is not in the label-filtered cache.
+		secret, err = c.deps.KubeClient.CoreV1().Secrets(exporter.Namespace).Get(ctx, exporter.Spec.KeysSecretRef.Name, metav1.GetOptions{})
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for the key Secret of NatsAccount %s", ref)
 	}

@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/nats-io/nkeys"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,13 +35,18 @@ import (
 )
 
 // operatorSigner returns the operator's signing key pair (the caller wipes it) and the
-// operator's identity public key, both from the operator key Secret in the cache.
-func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPair, string, error) {
+// operator's identity public key, both from the operator key Secret in the cache, or, for an
+// adopted operator, from the user's Secret and the operator's status.
+func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsAccount) (nkeys.KeyPair, string, error) {
 	ns, name := acc.Namespace, acc.Spec.OperatorRef.Name
-	if _, err := c.operatorLister.NatsOperators(ns).Get(name); apierrors.IsNotFound(err) {
+	op, err := c.operatorLister.NatsOperators(ns).Get(name)
+	if apierrors.IsNotFound(err) {
 		return nil, "", controllerhelpers.Failed(ReasonOperatorNotFound, "NatsOperator %s/%s does not exist; create it or fix spec.operatorRef", ns, name)
 	} else if err != nil {
 		return nil, "", err
+	}
+	if secret := providedOperatorSigningSecret(op); secret != "" {
+		return c.providedOperatorSigner(ctx, op, secret)
 	}
 	secretName := naming.OperatorKeysSecret(name)
 	secret, err := c.secretLister.Secrets(ns).Get(secretName)
@@ -77,6 +84,9 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 // generated once; an identity named in status is never replaced.
 func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
 	spec := accountKeySecret(acc)
+	if acc.Spec.KeysSecretRef != nil {
+		return c.providedKeys(ctx, acc, spec.Keys)
+	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	ref := acc.Namespace + "/" + spec.Name
 	switch {
@@ -107,6 +117,10 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
 			"(the account is never re-signed with another identity)", ref, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
+	return setKeyStatus(acc, pub, pairs)
+}
+
+func setKeyStatus(acc *natsv1alpha1.NatsAccount, pub string, pairs map[string]nkeys.KeyPair) error {
 	statuses, err := signingKeyStatuses(acc, pairs)
 	if err != nil {
 		return err
@@ -168,4 +182,96 @@ func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.Ke
 		}
 	}
 	return out, nil
+}
+
+// --- User-provided keys (adopting an nsc setup; controllers/DESIGN.md) ---
+
+// providedRecheck is how often a problem with a user-provided Secret is looked at again: it is
+// not in the label-filtered cache, so fixing it makes no event.
+const providedRecheck = time.Minute
+
+func providedError(reason, format string, args ...any) error {
+	return &controllerhelpers.NotReady{Reason: reason, Message: fmt.Sprintf(format, args...), RecheckAfter: providedRecheck}
+}
+
+// providedKeys reads the account's seeds from the Secret of spec.keysSecretRef, which is never
+// written: every seed the spec needs must be there already.
+func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind) error {
+	name := acc.Spec.KeysSecretRef.Name
+	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, acc.Namespace, name, keys)
+	switch {
+	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
+		return providedError(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
+	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
+		return providedError(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
+	case errors.Is(err, controllerutil.ErrKeyInvalid):
+		return providedError(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
+	case err != nil:
+		return err
+	}
+	defer func() {
+		for _, kp := range pairs {
+			kp.Wipe()
+		}
+	}()
+	pub, err := pairs[naming.AccountIdentitySeed].PublicKey()
+	if err != nil {
+		return fmt.Errorf("account identity key: %w", err)
+	}
+	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
+		return providedError(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
+			acc.Namespace, name, pub, acc.Status.PublicKey, acc.Status.PublicKey)
+	}
+	if other := c.otherAccountWithKey(acc, pub); other != "" {
+		return providedError(ReasonKeysInUse, "Secret %s/%s of spec.keysSecretRef holds account %s, which NatsAccount %s already is; one identity has one NatsAccount",
+			acc.Namespace, name, pub, other)
+	}
+	return setKeyStatus(acc, pub, pairs)
+}
+
+// providedOperatorSigningSecret names the user's Secret that holds the signing key of an adopted
+// operator, or "" for an operator with generated keys.
+func providedOperatorSigningSecret(op *natsv1alpha1.NatsOperator) string {
+	switch {
+	case op.Spec.External != nil:
+		return op.Spec.External.SigningKeySecretRef.Name
+	case op.Spec.KeysSecretRef != nil:
+		return op.Spec.KeysSecretRef.Name
+	}
+	return ""
+}
+
+// providedOperatorSigner reads an adopted operator's signing key. The operator controller has
+// validated the keys when its status names them, so an account waits for that.
+func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha1.NatsOperator, secret string) (nkeys.KeyPair, string, error) {
+	if op.Status.PublicKey == "" {
+		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to validate its provided keys", op.Namespace, op.Name)
+	}
+	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, op.Namespace, secret,
+		map[string]natsjwt.KeyKind{naming.OperatorSigningSeed: natsjwt.KindOperator})
+	if err != nil {
+		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrProvidedSecretManaged) ||
+			errors.Is(err, controllerutil.ErrKeyInvalid) {
+			return nil, "", providedError(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
+		}
+		return nil, "", err
+	}
+	signer := pairs[naming.OperatorSigningSeed]
+	pub, err := signer.PublicKey()
+	if err != nil || !slices.Contains(op.Status.SigningKeys, pub) {
+		signer.Wipe()
+		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to trust its provided signing key", op.Namespace, op.Name)
+	}
+	return signer, op.Status.PublicKey, nil
+}
+
+// otherAccountWithKey names another NatsAccount whose status has identity pub, or "".
+func (c *Controller) otherAccountWithKey(acc *natsv1alpha1.NatsAccount, pub string) string {
+	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByPublicKey, pub)
+	for _, o := range objs {
+		if a, ok := o.(*natsv1alpha1.NatsAccount); ok && a.UID != acc.UID {
+			return a.Namespace + "/" + a.Name
+		}
+	}
+	return ""
 }

@@ -87,7 +87,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 // the way. It returns a controllerhelpers.NotReady for everything the user has to see.
 func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (issueResult, error) {
 	var res issueResult
-	signer, operatorPub, err := c.operatorSigner(acc)
+	signer, operatorPub, err := c.operatorSigner(ctx, acc)
 	if err != nil {
 		return res, err
 	}
@@ -96,7 +96,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, err
 	}
 	current := currentClaims(klog.FromContext(ctx), acc)
-	imports, minted, err := c.resolveImports(acc, current)
+	imports, minted, err := c.resolveImports(ctx, acc, current)
 	res.activations = minted
 	if err != nil {
 		return res, err

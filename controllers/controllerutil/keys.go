@@ -196,3 +196,52 @@ func hasLabels(have, want map[string]string) bool {
 	}
 	return true
 }
+
+// --- User-provided key Secrets (adopting an nsc setup) ---
+
+var (
+	// ErrProvidedSecretMissing: a keysSecretRef names a Secret that does not exist.
+	ErrProvidedSecretMissing = errors.New("the provided key Secret does not exist")
+	// ErrProvidedSecretManaged: a keysSecretRef names a Secret nats-auth-operator made. Refused:
+	// whoever may create a NatsAccount would otherwise borrow another account's (or the system
+	// account's) identity without being able to read its Secret.
+	ErrProvidedSecretManaged = errors.New("the provided key Secret is managed by nats-auth-operator")
+)
+
+// ReadProvidedKeys parses the seeds keys names from a Secret the user made (keysSecretRef). It
+// is read with an uncached GET: the Secret is not ours to label, so the label-filtered cache does
+// not hold it. It is never written. Every seed must be present and of its kind; the errors name
+// the Secret and data key and never carry key material.
+func ReadProvidedKeys(ctx context.Context, client kubernetes.Interface, namespace, name string, keys map[string]natsjwt.KeyKind) (map[string]nkeys.KeyPair, error) {
+	secret, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: %s/%s", ErrProvidedSecretMissing, namespace, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key Secret %s/%s: %w", namespace, name, err)
+	}
+	if secret.Labels[naming.LabelManagedBy] == naming.ManagedByValue {
+		return nil, fmt.Errorf("%w: %s/%s", ErrProvidedSecretManaged, namespace, name)
+	}
+	pairs := make(map[string]nkeys.KeyPair, len(keys))
+	wipe := func() {
+		for _, kp := range pairs {
+			kp.Wipe()
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(keys)) {
+		seed, ok := secret.Data[key]
+		if !ok {
+			wipe()
+			return nil, fmt.Errorf("%w: %s/%s has no data key %q (a %s seed)", ErrKeyInvalid, namespace, name, key, keys[key])
+		}
+		kp, err := natsjwt.ParseSeed(seed, keys[key])
+		if err != nil {
+			wipe()
+			// ParseSeed's messages never contain seed material.
+			return nil, fmt.Errorf("%w: %s/%s key %q: %v", ErrKeyInvalid, namespace, name, key, err)
+		}
+		pairs[key] = kp
+	}
+	return pairs, nil
+}

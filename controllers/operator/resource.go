@@ -65,6 +65,7 @@ func desiredSystemAccount(op *natsv1alpha1.NatsOperator) *natsv1alpha1.NatsAccou
 			OperatorRef:       natsv1alpha1.LocalObjectReference{Name: op.Name},
 			Description:       fmt.Sprintf("System account of NatsOperator %s/%s", op.Namespace, op.Name),
 			KeyDeletionPolicy: op.Spec.KeyDeletionPolicy,
+			KeysSecretRef:     op.Spec.SystemAccountKeysSecretRef.DeepCopy(),
 		},
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,7 +66,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 // reconcile does the work and fills op.Status; a controllerhelpers.NotReady error is what the
 // user has to see, and ready is the condition of an issued operator.
 func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (ready controllerhelpers.Ready, err error) {
-	identity, signing, err := c.ensureKeys(ctx, op)
+	issue, err := c.operatorSource(ctx, op)
 	if err != nil {
 		return ready, err
 	}
@@ -79,16 +80,7 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 			"waiting for the system account %s to be issued", naming.SystemAccount(op.Name))
 	}
 	op.Status.SystemAccount = sys.Status.PublicKey
-
-	claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, sys.Status.PublicKey))
-	if err != nil {
-		return ready, controllerhelpers.Failed(ReasonInvalidSpec, "spec is invalid: %v", err)
-	}
-	hash, err := natsjwt.Hash(claims)
-	if err != nil {
-		return ready, err
-	}
-	operatorJWT, err := c.operatorJWT(ctx, op, claims, hash, identity)
+	operatorJWT, hash, err := issue(ctx, op, sys.Status.PublicKey)
 	if err != nil {
 		return ready, err
 	}
@@ -106,6 +98,33 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 		Message: "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)}, nil
 }
 
+// issueFunc returns the operator JWT for the given system account and its claims hash.
+type issueFunc func(ctx context.Context, op *natsv1alpha1.NatsOperator, systemPub string) (token, hash string, err error)
+
+// operatorSource reads or creates the operator's keys and returns how its JWT is issued: signed
+// here (generated or user-provided keys), or taken as it is (external mode).
+func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOperator) (issueFunc, error) {
+	if op.Spec.External != nil {
+		return c.externalSource(ctx, op)
+	}
+	identity, signing, err := c.ensureKeys(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, op *natsv1alpha1.NatsOperator, systemPub string) (string, string, error) {
+		claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, systemPub))
+		if err != nil {
+			return "", "", controllerhelpers.Failed(ReasonInvalidSpec, "spec is invalid: %v", err)
+		}
+		hash, err := natsjwt.Hash(claims)
+		if err != nil {
+			return "", "", err
+		}
+		token, err := c.operatorJWT(ctx, op, claims, hash, identity)
+		return token, hash, err
+	}, nil
+}
+
 // ensureKeys returns the identity and signing keys, creating them once.
 func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, err error) {
 	spec := controllerutil.KeySecret{
@@ -117,18 +136,32 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 		ref := ownerRef(op)
 		spec.Owner = &ref
 	}
-	pairs, err := c.keys.Ensure(ctx, spec)
+	secretName := naming.OperatorKeysSecret(op.Name)
+	var pairs map[string]nkeys.KeyPair
+	if op.Spec.KeysSecretRef != nil {
+		// Adopted: the user's Secret is only read, and nothing is generated.
+		secretName = op.Spec.KeysSecretRef.Name
+		pairs, err = controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, op.Namespace, secretName, spec.Keys)
+	} else {
+		pairs, err = c.keys.Ensure(ctx, spec)
+	}
+	if err != nil && op.Spec.KeysSecretRef != nil {
+		return nil, nil, providedKeyError(err, "spec.keysSecretRef", secretName)
+	}
 	if err != nil {
-		return nil, nil, keyError(err, naming.OperatorKeysSecret(op.Name))
+		return nil, nil, keyError(err, secretName)
 	}
 	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[naming.OperatorSigningSeed]
 	pub, err := identity.PublicKey()
 	if err != nil {
 		return nil, nil, err
 	}
+	if op.Status.PublicKey != "" && op.Status.PublicKey != pub && op.Spec.KeysSecretRef != nil {
+		return nil, nil, adoptionError(ReasonKeysMismatch, "Secret %s of spec.keysSecretRef holds operator %s but the status names %s", secretName, pub, op.Status.PublicKey)
+	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
 		return nil, nil, controllerhelpers.Failed(ReasonKeysMismatch, "key Secret %s holds operator %s but the status names %s",
-			naming.OperatorKeysSecret(op.Name), pub, op.Status.PublicKey)
+			secretName, pub, op.Status.PublicKey)
 	}
 	signingPub, err := signing.PublicKey()
 	if err != nil {

@@ -120,7 +120,9 @@ func (c *Controller) revoked(user *natsv1alpha1.NatsUser) (done bool, why string
 	if _, err := c.operators.NatsOperators(acc.Namespace).Get(acc.Spec.OperatorRef.Name); err != nil {
 		return true, "the account's operator is gone"
 	}
-	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil {
+	// An account with adopted keys (spec.keysSecretRef) has no Secret in the cache; its
+	// controller reports when it cannot sign.
+	if _, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name)); err != nil && acc.Spec.KeysSecretRef == nil {
 		return true, "the account's keys are gone"
 	}
 	claims := c.accountClaims(acc)

@@ -17,6 +17,7 @@ limitations under the License.
 package user
 
 import (
+	"context"
 	"slices"
 
 	"github.com/nats-io/nkeys"
@@ -89,7 +90,7 @@ type signer struct {
 // signingKey returns the signing key spec.signingKey names (the default key when empty) from the
 // account key Secret in the cache. A key the account does not declare is the user's mistake; a
 // declared key whose seed is not there yet is the account controller's next step, so we wait.
-func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
+func (c *Controller) signingKey(ctx context.Context, acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
 	s := &signer{name: user.Spec.SigningKey}
 	if s.name == "" || s.name == naming.DefaultSigningKey {
 		s.name = naming.DefaultSigningKey
@@ -103,7 +104,14 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 			s.scoped, s.bearer = true, scope.Template.BearerToken
 		}
 	}
-	secret, err := c.secrets.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name))
+	secretName := naming.AccountKeysSecret(acc.Name)
+	secret, err := c.secrets.Secrets(acc.Namespace).Get(secretName)
+	if acc.Spec.KeysSecretRef != nil {
+		// Adopted keys (spec.keysSecretRef): the user's Secret is not in the label-filtered
+		// cache; the account controller has validated it once status names the key.
+		secretName = acc.Spec.KeysSecretRef.Name
+		secret, err = c.kubeClient.CoreV1().Secrets(acc.Namespace).Get(ctx, secretName, metav1.GetOptions{})
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)
 	}
@@ -120,7 +128,7 @@ func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha
 	}
 	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
 		// ParseSeed's messages never contain seed material.
-		return nil, controllerhelpers.Failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, naming.AccountKeysSecret(acc.Name), naming.AccountSigningSeed(s.name), err)
+		return nil, controllerhelpers.Failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, secretName, naming.AccountSigningSeed(s.name), err)
 	}
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err

@@ -50,6 +50,7 @@ type NatsAccount struct {
 }
 
 // NatsAccountSpec is the desired state of a NatsAccount.
+// +kubebuilder:validation:XValidation:rule="has(self.keysSecretRef) == has(oldSelf.keysSecretRef)",message="keysSecretRef is set when the NatsAccount is created and never added or removed: an account never changes identity"
 // +kubebuilder:validation:XValidation:rule="!has(self.allowedUserNamespaces) || !('*' in self.allowedUserNamespaces) || size(self.allowedUserNamespaces) == 1",message="'*' allows every namespace and must be the only entry of allowedUserNamespaces"
 type NatsAccountSpec struct {
 	// operatorRef names the NatsOperator, in this namespace, that signs the account.
@@ -136,6 +137,18 @@ type NatsAccountSpec struct {
 	// +optional
 	// +kubebuilder:default=Retain
 	KeyDeletionPolicy KeyDeletionPolicy `json:"keyDeletionPolicy,omitempty"`
+
+	// --- Adopting an nsc setup (issue 15, item 2) ---
+
+	// keysSecretRef names a Secret, in this namespace, that the user created from an nsc store
+	// with the account's seeds: account.nk (the identity, SA...), signing-default.nk (the default
+	// signing key) and signing-<name>.nk for each entry of signingKeys. The account then keeps its
+	// nsc identity. The controller only reads that Secret: it never writes, labels or deletes it,
+	// and keyDeletionPolicy does not apply to it. Unset (the default): keys are generated.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="keysSecretRef is immutable: an account never changes identity"
+	KeysSecretRef *KeysSecretReference `json:"keysSecretRef,omitempty"`
+	// --- end of adoption fields ---
 }
 
 // AccountLimits are account-wide limits; -1 means unlimited, unset means unlimited.

@@ -46,6 +46,9 @@ type NatsOperator struct {
 }
 
 // NatsOperatorSpec is the desired state of a NatsOperator.
+// +kubebuilder:validation:XValidation:rule="has(self.keysSecretRef) == has(oldSelf.keysSecretRef) && has(self.external) == has(oldSelf.external) && has(self.systemAccountKeysSecretRef) == has(oldSelf.systemAccountKeysSecretRef)",message="keysSecretRef, external and systemAccountKeysSecretRef are set when the NatsOperator is created and never added or removed: an operator never changes identity"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.keysSecretRef)",message="external and keysSecretRef exclude each other: an external operator's identity key is not in the cluster"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || (!has(self.signingKeys) && !has(self.serviceURLs) && !has(self.accountServerURL) && !has(self.tags) && !(has(self.strictSigningKeyUsage) && self.strictSigningKeyUsage))",message="with external the operator JWT is taken as it is: signingKeys, serviceURLs, accountServerURL, tags and strictSigningKeyUsage are set with nsc instead"
 type NatsOperatorSpec struct {
 	// signingKeys lists extra operator signing public keys (O...) whose holders may sign account
 	// JWTs outside this cluster. The controller's own signing key is always included.
@@ -88,6 +91,63 @@ type NatsOperatorSpec struct {
 	// +optional
 	// +kubebuilder:default=Retain
 	KeyDeletionPolicy KeyDeletionPolicy `json:"keyDeletionPolicy,omitempty"`
+
+	// --- Adopting an nsc setup (issue 15, item 2) ---
+
+	// keysSecretRef names a Secret, in this namespace, that the user created from an nsc store
+	// with the operator's seeds: operator.nk (the identity, SO...) and signing.nk (a signing key).
+	// The controller signs the operator JWT with that identity instead of generating one, and
+	// only ever reads the Secret: it never writes, labels or deletes it, and keyDeletionPolicy
+	// does not apply to it. Unset (the default): keys are generated.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="keysSecretRef is immutable: an operator never changes identity"
+	KeysSecretRef *KeysSecretReference `json:"keysSecretRef,omitempty"`
+	// external runs an operator made elsewhere (by nsc) of which only the public operator JWT and
+	// one of its signing keys are known: no operator key is generated and no operator JWT is
+	// signed; accounts are signed with the provided signing key, and the rendered server config
+	// carries the provided operator JWT unchanged.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="external is immutable: an operator never changes identity"
+	External *ExternalOperator `json:"external,omitempty"`
+	// systemAccountKeysSecretRef becomes the keysSecretRef of the system account the controller
+	// creates (<name>-system), so that it keeps the identity of the nsc system account. Required
+	// in external mode when the operator JWT names a system account.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="systemAccountKeysSecretRef is immutable: an account never changes identity"
+	SystemAccountKeysSecretRef *KeysSecretReference `json:"systemAccountKeysSecretRef,omitempty"`
+	// --- end of adoption fields ---
+}
+
+// KeysSecretReference names a user-provided Secret of seeds in the object's namespace.
+type KeysSecretReference struct {
+	// name is the Secret's name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// ExternalOperator is an operator whose identity key stays outside the cluster.
+type ExternalOperator struct {
+	// operatorJWTRef names the Secret key that holds the operator JWT, as written by
+	// `nsc describe operator --raw`. A Secret rather than a ConfigMap although the JWT is public,
+	// so the controller needs no access to ConfigMaps.
+	OperatorJWTRef OperatorJWTReference `json:"operatorJWTRef"`
+	// signingKeySecretRef names a Secret whose signing.nk holds an operator signing seed (SO...)
+	// whose public key the operator JWT lists among its signing keys.
+	SigningKeySecretRef KeysSecretReference `json:"signingKeySecretRef"`
+}
+
+// OperatorJWTReference names one key of a Secret in the operator's namespace.
+type OperatorJWTReference struct {
+	// name is the Secret's name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key is the data key holding the JWT; default operator.jwt.
+	// +optional
+	// +kubebuilder:default=operator.jwt
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
 }
 
 // ResolverType is the kind of account resolver nats-servers run.
