@@ -73,10 +73,11 @@ func (c *Controller) operatorSigner(acc *natsv1alpha1.NatsAccount) (nkeys.KeyPai
 }
 
 // ensureKeys makes sure the account key Secret holds the identity, the default signing key and
-// one seed per spec.signingKeys entry, and records their public keys in acc.Status. Seeds are
-// generated once; an identity named in status is never replaced.
-func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
-	spec := accountKeySecret(acc)
+// one seed per spec.signingKeys entry (of the generation steps, planRotations, says), and records
+// the steps with their public keys in acc.Status. Seeds are generated once; an identity named in
+// status is never replaced.
+func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, steps []keyStep) error {
+	spec := accountKeySecret(acc, steps)
 	pairs, err := c.keys.Ensure(ctx, spec)
 	ref := acc.Namespace + "/" + spec.Name
 	switch {
@@ -107,7 +108,7 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
 			"(the account is never re-signed with another identity)", ref, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
-	statuses, err := signingKeyStatuses(acc, pairs)
+	statuses, err := signingKeyStatuses(acc, steps, pairs)
 	if err != nil {
 		return err
 	}
@@ -118,13 +119,12 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 
 // accountKeySecret describes the account key Secret: its seeds, labels and, with
 // keyDeletionPolicy Delete, the owner reference that garbage-collects it with the account.
-func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
-	keys := map[string]natsjwt.KeyKind{
-		naming.AccountIdentitySeed:                          natsjwt.KindAccount,
-		naming.AccountSigningSeed(naming.DefaultSigningKey): natsjwt.KindAccount,
-	}
-	for _, sk := range acc.Spec.SigningKeys {
-		keys[naming.AccountSigningSeed(sk.Name)] = natsjwt.KindAccount
+// Only the current generation of each signing key is asked for: a previous one, still trusted
+// while it retires, is never generated again should its seed be gone.
+func accountKeySecret(acc *natsv1alpha1.NatsAccount, steps []keyStep) controllerutil.KeySecret {
+	keys := map[string]natsjwt.KeyKind{naming.AccountIdentitySeed: natsjwt.KindAccount}
+	for _, s := range steps {
+		keys[naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)] = natsjwt.KindAccount
 	}
 	spec := controllerutil.KeySecret{
 		Namespace: acc.Namespace,
@@ -144,28 +144,26 @@ func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
 	return spec
 }
 
-// signingKeyStatuses lists the signing keys for status: default first, then spec order.
-func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
-	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(acc.Spec.SigningKeys)+1)
-	add := func(name string, scoped bool) error {
-		kp, ok := pairs[naming.AccountSigningSeed(name)]
+// signingKeyStatuses lists the signing keys for status (default first, then spec order, as
+// steps are): each step's entry with the public key of its generation's seed.
+func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, steps []keyStep, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
+	scoped := map[string]bool{}
+	for _, sk := range acc.Spec.SigningKeys {
+		scoped[sk.Name] = sk.Scope != nil
+	}
+	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(steps))
+	for _, s := range steps {
+		st, name := s.status, s.status.Name
+		kp, ok := pairs[naming.AccountSigningSeedAt(name, st.Generation)]
 		if !ok {
-			return fmt.Errorf("key Secret has no signing key %q", name)
+			return nil, fmt.Errorf("key Secret has no signing key %q", name)
 		}
 		pub, err := kp.PublicKey()
 		if err != nil {
-			return fmt.Errorf("signing key %q: %w", name, err)
+			return nil, fmt.Errorf("signing key %q: %w", name, err)
 		}
-		out = append(out, natsv1alpha1.SigningKeyStatus{Name: name, PublicKey: pub, Scoped: scoped})
-		return nil
-	}
-	if err := add(naming.DefaultSigningKey, false); err != nil {
-		return nil, err
-	}
-	for _, sk := range acc.Spec.SigningKeys {
-		if err := add(sk.Name, sk.Scope != nil); err != nil {
-			return nil, err
-		}
+		st.PublicKey, st.Scoped = pub, scoped[name]
+		out = append(out, st)
 	}
 	return out, nil
 }
