@@ -130,6 +130,10 @@ func (c *Controller) pruneRetiredSeeds(ctx context.Context, acc *natsv1alpha1.Na
 		if st.Phase == "" {
 			continue
 		}
+		if _, ok := secret.Data[naming.AccountSigningSeedAt(st.Name, st.Generation)]; !ok {
+			// The cache has not seen the seed this sync added: prune from a later, current copy.
+			return nil
+		}
 		for key := range secret.Data {
 			if gen, ok := seedGeneration(key, st.Name); ok && gen < st.Generation && !(trustsPrevious(st) && gen == st.PreviousGeneration) {
 				drop = append(drop, key)
