@@ -132,7 +132,8 @@ type NatsAccountSpec struct {
 	SigningKeys []AccountSigningKey `json:"signingKeys,omitempty"`
 	// signingKeyRotation declares a rotation of the unscoped default signing key: raising
 	// generation adds a new key, re-issues every user with it and retires the old key (see
-	// SigningKeyRotation). Unset means generation 0, the key the account was created with.
+	// SigningKeyRotation). Unset keeps the current generation: 0, the key the account was
+	// created with, for a key that never rotated.
 	// +optional
 	SigningKeyRotation *SigningKeyRotation `json:"signingKeyRotation,omitempty"`
 	// keyDeletionPolicy says whether the account-keys Secret is deleted with this object (Delete)
