@@ -28,7 +28,7 @@ import (
 )
 
 // rotationGrace is the grace period the controllers of the rotation tests use.
-const rotationGrace = 4 * time.Second
+const rotationGrace = 6 * time.Second
 
 // TestRotationScheduledKeepsClientsConnected rotates the default signing key of an account
 // whose user has a client on each of three servers, reading its creds from a file. During the
