@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,37 @@ func TestRotationNamedScopedKey(t *testing.T) {
 	}
 	if after := e.defaultKey("orders"); after != defaultBefore {
 		t.Errorf("the default key changed: %+v, was %+v", after, defaultBefore)
+	}
+}
+
+// TestRotationSchemaGenerationOnlyGoesUp: the apiserver refuses lowering a rotation's generation,
+// for the default key and for a named one, and takes raising it and unsetting the rotation.
+func TestRotationSchemaGenerationOnlyGoesUp(t *testing.T) {
+	ns := controlPlane.NewNamespace(t)
+	client := suite.NatsClient(t).NatsauthV1alpha1().NatsAccounts(ns)
+	ctx := suite.Context(t)
+	a := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns},
+		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "o"},
+			SigningKeyRotation: &natsv1alpha1.SigningKeyRotation{Generation: 2},
+			SigningKeys: []natsv1alpha1.AccountSigningKey{{Name: "ci", Rotation: &natsv1alpha1.SigningKeyRotation{Generation: 2}}}}}
+	created, err := client.Create(ctx, a, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(*natsv1alpha1.NatsAccountSpec){
+		"default": func(s *natsv1alpha1.NatsAccountSpec) { s.SigningKeyRotation.Generation = 1 },
+		"named":   func(s *natsv1alpha1.NatsAccountSpec) { s.SigningKeys[0].Rotation.Generation = 1 },
+	} {
+		lower := created.DeepCopy()
+		edit(&lower.Spec)
+		if _, err := client.Update(ctx, lower, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err == nil || !strings.Contains(err.Error(), "generation only goes up") {
+			t.Errorf("%s: lowering the generation: %v", name, err)
+		}
+	}
+	up := created.DeepCopy()
+	up.Spec.SigningKeyRotation.Generation = 3
+	up.Spec.SigningKeys[0].Rotation = nil
+	if _, err := client.Update(ctx, up, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Errorf("raising and unsetting: %v", err)
 	}
 }

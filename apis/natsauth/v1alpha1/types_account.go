@@ -375,6 +375,7 @@ const (
 )
 
 // SigningKeyRotation is a declared rotation of one account signing key.
+// +kubebuilder:validation:XValidation:rule="self.generation >= oldSelf.generation",message="generation only goes up: a lower one would name a retired key"
 type SigningKeyRotation struct {
 	// generation is the key generation wanted; raising it starts a rotation to a new key. It
 	// only goes up. Generation 0 is the key the account was created with.
