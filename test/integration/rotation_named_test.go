@@ -94,7 +94,7 @@ func TestRotationSchemaGenerationOnlyGoesUp(t *testing.T) {
 	a := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns},
 		Spec: natsv1alpha1.NatsAccountSpec{OperatorRef: natsv1alpha1.LocalObjectReference{Name: "o"},
 			SigningKeyRotation: &natsv1alpha1.SigningKeyRotation{Generation: 2},
-			SigningKeys: []natsv1alpha1.AccountSigningKey{{Name: "ci", Rotation: &natsv1alpha1.SigningKeyRotation{Generation: 2}}}}}
+			SigningKeys:        []natsv1alpha1.AccountSigningKey{{Name: "ci", Rotation: &natsv1alpha1.SigningKeyRotation{Generation: 2}}}}}
 	created, err := client.Create(ctx, a, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
