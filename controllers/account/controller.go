@@ -58,6 +58,8 @@ type Controller struct {
 	deleteTimeout time.Duration
 	// maxJWTSize is the largest account JWT the servers take (Config.MaxJWTSize).
 	maxJWTSize int
+	// rotationGrace is the grace period of rotations that set none (Config.RotationGracePeriod).
+	rotationGrace time.Duration
 }
 
 // Config is what the account controller alone is configured with, next to the Deps all three
@@ -72,6 +74,10 @@ type Config struct {
 	// means DefaultMaxJWTSize, which is also the most it can be (jwt/v2 decodes no larger
 	// token); tests lower it rather than sign thousands of revocations.
 	MaxJWTSize int
+	// RotationGracePeriod is how long a rotated-out signing key stays trusted after its last
+	// user was re-issued, for rotations whose spec sets no gracePeriod; zero means
+	// DefaultRotationGracePeriod. Tests that run the controller in-process shorten it.
+	RotationGracePeriod time.Duration
 }
 
 // JWTSizeLimit is MaxJWTSize with its default and its cap applied.
@@ -99,6 +105,10 @@ func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 		secretIndexer:  deps.Secrets.Informer().GetIndexer(),
 		deleteTimeout:  cfg.ServerDeleteTimeout,
 		maxJWTSize:     cfg.JWTSizeLimit(),
+		rotationGrace:  cfg.RotationGracePeriod,
+	}
+	if c.rotationGrace <= 0 {
+		c.rotationGrace = DefaultRotationGracePeriod
 	}
 	if c.deleteTimeout <= 0 {
 		c.deleteTimeout = DefaultServerDeleteTimeout
@@ -163,7 +173,9 @@ func (c *Controller) secretAccounts(obj any) []cache.ObjectName {
 		obj = tomb.Obj
 	}
 	s, ok := obj.(*corev1.Secret)
-	if ok && s.Labels[naming.LabelSecretType] == naming.SecretTypeCreds && s.Labels[naming.LabelAccountKey] != "" && c.mayBeDead(s) {
+	// A rotating account waits for its users' re-issued creds Secrets.
+	if ok && s.Labels[naming.LabelSecretType] == naming.SecretTypeCreds && s.Labels[naming.LabelAccountKey] != "" &&
+		(c.mayBeDead(s) || c.rotating(s.Labels[naming.LabelAccountKey])) {
 		return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByPublicKey, s.Labels[naming.LabelAccountKey])
 	}
 	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeKeys {

@@ -97,15 +97,25 @@ func accountSigningKeys(spec []natsv1alpha1.AccountSigningKey, keys []natsv1alph
 	}
 	var plain []string
 	var scoped []natsjwt.ScopedSigningKey
-	for _, sk := range keys {
-		scope := scopes[sk.Name]
-		if sk.Name == naming.DefaultSigningKey || scope == nil {
-			plain = append(plain, sk.PublicKey)
-			continue
+	add := func(name, pub string) {
+		scope := scopes[name]
+		if name == naming.DefaultSigningKey || scope == nil {
+			plain = append(plain, pub)
+			return
 		}
 		scoped = append(scoped, natsjwt.ScopedSigningKey{
-			Key: sk.PublicKey, Role: scope.Role, Description: scope.Description, Template: specconv.PermissionLimits(scope.Template),
+			Key: pub, Role: scope.Role, Description: scope.Description, Template: specconv.PermissionLimits(scope.Template),
 		})
+	}
+	for _, sk := range keys {
+		add(sk.Name, sk.PublicKey)
+	}
+	// Keys still retiring after a rotation come last, with their successor's scope, so the
+	// indexes specPath maps back to spec.signingKeys stay those of the current keys.
+	for _, sk := range keys {
+		if trustsPrevious(sk) {
+			add(sk.Name, sk.PreviousPublicKey)
+		}
 	}
 	return plain, scoped
 }

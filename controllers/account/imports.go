@@ -198,7 +198,8 @@ func (c *Controller) exporterSigner(ctx context.Context, exporter *natsv1alpha1.
 	if err != nil {
 		return nil, err
 	}
-	seed, ok := secret.Data[naming.AccountSigningSeed(naming.DefaultSigningKey)]
+	// The current generation signs, so tokens are re-minted when the default key rotates.
+	seed, ok := secret.Data[naming.AccountSigningSeedAt(naming.DefaultSigningKey, defaultGeneration(exporter))]
 	if !ok {
 		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for the default signing key of NatsAccount %s", ref)
 	}
@@ -212,6 +213,16 @@ func (c *Controller) exporterSigner(ctx context.Context, exporter *natsv1alpha1.
 		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for NatsAccount %s to report its default signing key", ref)
 	}
 	return kp, nil
+}
+
+// defaultGeneration is the generation of acc's default signing key in its status.
+func defaultGeneration(acc *natsv1alpha1.NatsAccount) int32 {
+	for _, sk := range acc.Status.SigningKeys {
+		if sk.Name == naming.DefaultSigningKey {
+			return sk.Generation
+		}
+	}
+	return 0
 }
 
 func advertises(acc *natsv1alpha1.NatsAccount, pub string) bool {

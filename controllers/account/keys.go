@@ -80,12 +80,13 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 }
 
 // ensureKeys makes sure the account key Secret holds the identity, the default signing key and
-// one seed per spec.signingKeys entry, and records their public keys in acc.Status. Seeds are
-// generated once; an identity named in status is never replaced.
-func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount) error {
-	spec := accountKeySecret(acc)
+// one seed per spec.signingKeys entry (of the generation steps, planRotations, says), and records
+// the steps with their public keys in acc.Status. Seeds are generated once; an identity named in
+// status is never replaced.
+func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, steps []keyStep) error {
+	spec := accountKeySecret(acc, steps)
 	if acc.Spec.KeysSecretRef != nil {
-		return c.providedKeys(ctx, acc, spec.Keys)
+		return c.providedKeys(ctx, acc, spec.Keys, steps)
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	ref := acc.Namespace + "/" + spec.Name
@@ -117,11 +118,11 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s holds account %s but status.publicKey is %s; restore the Secret of %s "+
 			"(the account is never re-signed with another identity)", ref, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
-	return setKeyStatus(acc, pub, pairs)
+	return setKeyStatus(acc, pub, steps, pairs)
 }
 
-func setKeyStatus(acc *natsv1alpha1.NatsAccount, pub string, pairs map[string]nkeys.KeyPair) error {
-	statuses, err := signingKeyStatuses(acc, pairs)
+func setKeyStatus(acc *natsv1alpha1.NatsAccount, pub string, steps []keyStep, pairs map[string]nkeys.KeyPair) error {
+	statuses, err := signingKeyStatuses(acc, steps, pairs)
 	if err != nil {
 		return err
 	}
@@ -132,13 +133,12 @@ func setKeyStatus(acc *natsv1alpha1.NatsAccount, pub string, pairs map[string]nk
 
 // accountKeySecret describes the account key Secret: its seeds, labels and, with
 // keyDeletionPolicy Delete, the owner reference that garbage-collects it with the account.
-func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
-	keys := map[string]natsjwt.KeyKind{
-		naming.AccountIdentitySeed:                          natsjwt.KindAccount,
-		naming.AccountSigningSeed(naming.DefaultSigningKey): natsjwt.KindAccount,
-	}
-	for _, sk := range acc.Spec.SigningKeys {
-		keys[naming.AccountSigningSeed(sk.Name)] = natsjwt.KindAccount
+// Only the current generation of each signing key is asked for: a previous one, still trusted
+// while it retires, is never generated again should its seed be gone.
+func accountKeySecret(acc *natsv1alpha1.NatsAccount, steps []keyStep) controllerutil.KeySecret {
+	keys := map[string]natsjwt.KeyKind{naming.AccountIdentitySeed: natsjwt.KindAccount}
+	for _, s := range steps {
+		keys[naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)] = natsjwt.KindAccount
 	}
 	spec := controllerutil.KeySecret{
 		Namespace: acc.Namespace,
@@ -158,28 +158,26 @@ func accountKeySecret(acc *natsv1alpha1.NatsAccount) controllerutil.KeySecret {
 	return spec
 }
 
-// signingKeyStatuses lists the signing keys for status: default first, then spec order.
-func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
-	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(acc.Spec.SigningKeys)+1)
-	add := func(name string, scoped bool) error {
-		kp, ok := pairs[naming.AccountSigningSeed(name)]
+// signingKeyStatuses lists the signing keys for status (default first, then spec order, as
+// steps are): each step's entry with the public key of its generation's seed.
+func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, steps []keyStep, pairs map[string]nkeys.KeyPair) ([]natsv1alpha1.SigningKeyStatus, error) {
+	scoped := map[string]bool{}
+	for _, sk := range acc.Spec.SigningKeys {
+		scoped[sk.Name] = sk.Scope != nil
+	}
+	out := make([]natsv1alpha1.SigningKeyStatus, 0, len(steps))
+	for _, s := range steps {
+		st, name := s.status, s.status.Name
+		kp, ok := pairs[naming.AccountSigningSeedAt(name, st.Generation)]
 		if !ok {
-			return fmt.Errorf("key Secret has no signing key %q", name)
+			return nil, fmt.Errorf("key Secret has no signing key %q", name)
 		}
 		pub, err := kp.PublicKey()
 		if err != nil {
-			return fmt.Errorf("signing key %q: %w", name, err)
+			return nil, fmt.Errorf("signing key %q: %w", name, err)
 		}
-		out = append(out, natsv1alpha1.SigningKeyStatus{Name: name, PublicKey: pub, Scoped: scoped})
-		return nil
-	}
-	if err := add(naming.DefaultSigningKey, false); err != nil {
-		return nil, err
-	}
-	for _, sk := range acc.Spec.SigningKeys {
-		if err := add(sk.Name, sk.Scope != nil); err != nil {
-			return nil, err
-		}
+		st.PublicKey, st.Scoped = pub, scoped[name]
+		out = append(out, st)
 	}
 	return out, nil
 }
@@ -196,7 +194,7 @@ func providedError(reason, format string, args ...any) error {
 
 // providedKeys reads the account's seeds from the Secret of spec.keysSecretRef, which is never
 // written: every seed the spec needs must be there already.
-func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind) error {
+func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind, steps []keyStep) error {
 	name := acc.Spec.KeysSecretRef.Name
 	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, acc.Namespace, name, keys)
 	switch {
@@ -226,7 +224,7 @@ func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAcc
 		return providedError(ReasonKeysInUse, "Secret %s/%s of spec.keysSecretRef holds account %s, which NatsAccount %s already is; one identity has one NatsAccount",
 			acc.Namespace, name, pub, other)
 	}
-	return setKeyStatus(acc, pub, pairs)
+	return setKeyStatus(acc, pub, steps, pairs)
 }
 
 // providedOperatorSigningSecret names the user's Secret that holds the signing key of an adopted

@@ -107,7 +107,7 @@ func (c *Controller) revocations(acc *natsv1alpha1.NatsAccount, current *jwt.Acc
 // created for; one from before that annotation is adopted when it is older than the object
 // (creation times have whole seconds, so a re-creation within the second would look new).
 func (c *Controller) adoptedAt(acc *natsv1alpha1.NatsAccount) int64 {
-	secret, err := c.secretLister.Secrets(acc.Namespace).Get(accountKeySecret(acc).Name)
+	secret, err := c.secretLister.Secrets(acc.Namespace).Get(naming.AccountKeysSecret(acc.Name))
 	if err != nil {
 		return 0
 	}

@@ -26,6 +26,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
 // updateStatus writes acc's status when it differs from the cached one. The write carries the
@@ -55,6 +56,19 @@ type issueResult struct {
 	newRevocations int
 	// recheck is when the revocations can next be compacted; zero for never.
 	recheck time.Duration
+	// rotationEvents are the signing-key rotation steps taken (see stepRotation).
+	rotationEvents []rotationEvent
+	// rotationRecheck is when the first retiring signing key's grace period ends; zero for none.
+	rotationRecheck time.Duration
+}
+
+// ready is the Ready outcome of an issued account, with its earliest timer.
+func (r issueResult) ready() controllerhelpers.Ready {
+	out := controllerhelpers.Ready{Reason: ReasonIssued, Message: r.message, RecheckAfter: r.recheck, RecheckWhy: "revocations can be compacted then"}
+	if r.rotationRecheck > 0 && (out.RecheckAfter == 0 || r.rotationRecheck < out.RecheckAfter) {
+		out.RecheckAfter, out.RecheckWhy = r.rotationRecheck, "a rotated-out signing key's grace period ends then"
+	}
+	return out
 }
 
 // record adds the result to the metrics, which are optional.

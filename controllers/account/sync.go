@@ -77,10 +77,16 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			res.record(c.deps.IssueMetrics)
 			revokedEvent(c.deps.Recorder, acc, res)
 			sizeEvents(c.deps.Recorder, cached, acc)
+			c.rotationEvents(acc, res)
+			if nr == nil {
+				// Only a Ready account's stored JWT is what its status says it trusts.
+				if err := c.pruneRetiredSeeds(ctx, acc); err != nil {
+					return err
+				}
+			}
 			return c.settleCreds(ctx, acc, nr)
 		},
-	}, err, controllerhelpers.Ready{Reason: ReasonIssued, Message: res.message,
-		RecheckAfter: res.recheck, RecheckWhy: "revocations can be compacted then"})
+	}, err, res.ready())
 }
 
 // issue runs steps (c) to (i) of the account sync on acc, a deep copy, and fills acc.Status on
@@ -92,10 +98,15 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, err
 	}
 	defer signer.Wipe()
-	if err := c.ensureKeys(ctx, acc); err != nil {
+	current := currentClaims(klog.FromContext(ctx), acc)
+	steps, err := c.planRotations(acc, current)
+	if err != nil {
 		return res, err
 	}
-	current := currentClaims(klog.FromContext(ctx), acc)
+	if err := c.ensureKeys(ctx, acc, steps); err != nil {
+		return res, err
+	}
+	recordSteps(&res, steps)
 	imports, minted, err := c.resolveImports(ctx, acc, current)
 	res.activations = minted
 	if err != nil {

@@ -181,6 +181,16 @@ const (
 // Secret.
 func AccountSigningSeed(name string) string { return signingSeedPrefix + name + seedSuffix }
 
+// AccountSigningSeedAt is the data key of generation gen of the signing key named name:
+// AccountSigningSeed for generation 0, signing-<name>.<gen>.nk after a rotation. Key names
+// have no dots, so no two (name, generation) pairs share a data key.
+func AccountSigningSeedAt(name string, gen int32) string {
+	if gen <= 0 {
+		return AccountSigningSeed(name)
+	}
+	return signingSeedPrefix + name + "." + strconv.Itoa(int(gen)) + seedSuffix
+}
+
 // SigningKeyOfSeed returns the signing key name whose AccountSigningSeed is dataKey.
 func SigningKeyOfSeed(dataKey string) (string, bool) {
 	return cut(dataKey, signingSeedPrefix, seedSuffix)

@@ -68,6 +68,8 @@ func TestNamesAreStable(t *testing.T) {
 		{DefaultSigningKey, "default"},
 		{AccountSigningSeed("default"), "signing-default.nk"},
 		{AccountSigningSeed("ci"), "signing-ci.nk"},
+		{AccountSigningSeedAt("ci", 0), "signing-ci.nk"},
+		{AccountSigningSeedAt("default", 3), "signing-default.3.nk"},
 		{UserCreds, "user.creds"},
 		{UserJWT, "user.jwt"},
 		{UserSeed, "user.nk"},

@@ -43,6 +43,7 @@ var whyText = map[string]string{
 	issueChanged: "the spec changed",
 	issueSigner:  "another signing key signs the user",
 	issueRevoked: "the account revoked the previous JWT",
+	issueRotated: "the account rotated its signing key",
 }
 
 // issueEvent emits one Normal event when the stored status records a JWT that replaced an

@@ -85,6 +85,12 @@ type signer struct {
 	pub    string
 	scoped bool
 	bearer bool // a scoped key whose template issues bearer tokens
+	// previous is the key this one replaced in the account's last rotation: users it signed
+	// are re-issued without revoking anything (the claims are the same).
+	previous string
+	// waitPush: the account is rotating this key and the resolver has not yet pushed the JWT
+	// that trusts it, so credentials it signs would still be refused.
+	waitPush bool
 }
 
 // signingKey returns the signing key spec.signingKey names (the default key when empty) from the
@@ -104,6 +110,12 @@ func (c *Controller) signingKey(ctx context.Context, acc *natsv1alpha1.NatsAccou
 			s.scoped, s.bearer = true, scope.Template.BearerToken
 		}
 	}
+	// The generation the account's status names signs; the spec may be ahead of it.
+	dataKey := naming.AccountSigningSeed(s.name)
+	if st := signingKeyStatus(acc, s.name); st != nil {
+		dataKey = naming.AccountSigningSeedAt(s.name, st.Generation)
+		s.previous = st.PreviousPublicKey
+	}
 	secretName := naming.AccountKeysSecret(acc.Name)
 	secret, err := c.secrets.Secrets(acc.Namespace).Get(secretName)
 	if acc.Spec.KeysSecretRef != nil {
@@ -118,23 +130,49 @@ func (c *Controller) signingKey(ctx context.Context, acc *natsv1alpha1.NatsAccou
 	if err != nil {
 		return nil, err
 	}
-	seed, ok := secret.Data[naming.AccountSigningSeed(s.name)]
+	seed, ok := secret.Data[dataKey]
 	if !ok {
 		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for signing key %q of NatsAccount %s/%s", s.name, acc.Namespace, acc.Name)
 	}
-	if e, ok := memoGet(&c.memo, secret, naming.AccountSigningSeed(s.name)); ok {
+	if e, ok := memoGet(&c.memo, secret, dataKey); ok {
 		s.key, s.pub = e.key, e.pub
 		return s, nil
 	}
 	if s.key, err = natsjwt.ParseSeed(seed, natsjwt.KindAccount); err != nil {
 		// ParseSeed's messages never contain seed material.
-		return nil, controllerhelpers.Failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, secretName, naming.AccountSigningSeed(s.name), err)
+		return nil, controllerhelpers.Failed(ReasonSigningKeyInvalid, "Secret %s/%s key %s: %v", acc.Namespace, secretName, dataKey, err)
 	}
 	if s.pub, err = s.key.PublicKey(); err != nil {
 		return nil, err
 	}
-	memoPut(&c.memo, secret, naming.AccountSigningSeed(s.name), memoEntry{key: s.key, pub: s.pub})
+	memoPut(&c.memo, secret, dataKey, memoEntry{key: s.key, pub: s.pub})
 	return s, nil
+}
+
+// signingKeyStatus is acc's status entry of the signing key named name, nil when none.
+func signingKeyStatus(acc *natsv1alpha1.NatsAccount, name string) *natsv1alpha1.SigningKeyStatus {
+	i := slices.IndexFunc(acc.Status.SigningKeys, func(k natsv1alpha1.SigningKeyStatus) bool { return k.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return &acc.Status.SigningKeys[i]
+}
+
+// rotationReady holds users back while a rotated signing key is not yet usable: until the
+// account JWT in status trusts it (a rotation the account could not sign yet), and, while the
+// rotation overlaps, until the resolver pushed that JWT (when a resolver reports pushes at all).
+// Keys without a rotation phase are not checked, as before rotations existed.
+func (c *Controller) rotationReady(acc *natsv1alpha1.NatsAccount, s *signer) error {
+	st := signingKeyStatus(acc, s.name)
+	if st == nil || st.Phase == "" {
+		return nil
+	}
+	if claims := c.accountClaims(acc); claims != nil && !claims.SigningKeys.Contains(s.pub) {
+		return controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for the JWT of NatsAccount %s/%s to trust generation %d of signing key %q",
+			acc.Namespace, acc.Name, st.Generation, s.name)
+	}
+	s.waitPush = st.Phase == natsv1alpha1.SigningKeyRotating && acc.Status.PushedClaimsHash != "" && acc.Status.PushedClaimsHash != acc.Status.ClaimsHash
+	return nil
 }
 
 // controlledByOperator reports whether the NatsOperator named operator controls user.

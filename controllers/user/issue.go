@@ -94,7 +94,8 @@ const (
 	issueFirst   = "first"   // the user has no credentials yet
 	issueRepair  = "repair"  // the Secret's JWT is missing or not this key's
 	issueChanged = "changed" // the claims or the expiry policy changed
-	issueSigner  = "signer"  // another signing key is to sign (spec.signingKey or rotation)
+	issueSigner  = "signer"  // another signing key is to sign (spec.signingKey)
+	issueRotated = "rotated" // the signing key was rotated: its new generation signs the same claims
 	issueRenewal = "renewal" // validFor credentials reached two thirds of their life
 	issueRevoked = "revoked" // the account revokes the current JWT (an adopted account's "*")
 )
@@ -160,6 +161,13 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 		cur.hash = d.hash
 		return "", nil
 	}
+	if why == issueSigner && s.previous != "" && cur.claims.Issuer == s.previous {
+		why = issueRotated
+		if s.waitPush {
+			// The old JWT stays valid meanwhile; the new one would be refused until the push.
+			return "", controllerhelpers.RequeueAfter(time.Second, "waiting for the resolver to push the account JWT that trusts the rotated signing key")
+		}
+	}
 	prev := previousIssuedAt(cur, status)
 	revoke := revokesEarlier(why, status, d) && prev > 0
 	if revoke {
@@ -206,7 +214,9 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 // cut off clients that still hold it, for nothing.
 func revokesEarlier(why string, status *natsv1alpha1.NatsUserStatus, d *desired) bool {
 	switch why {
-	case issueRenewal, issueRevoked:
+	case issueRenewal, issueRevoked, issueRotated:
+		// A rotation re-signs the same claims: the old JWT stays valid while its key is
+		// trusted, so connected clients are not cut off before they load the new creds.
 		return false
 	case issueRepair:
 		return status.ClaimsHash == "" || status.ClaimsHash != d.hash

@@ -90,6 +90,9 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return reconciled{}, err
 	}
+	if err := c.rotationReady(acc, signer); err != nil {
+		return reconciled{}, err
+	}
 	if err := bearerAllowed(acc, user, signer); err != nil {
 		return reconciled{}, err
 	}

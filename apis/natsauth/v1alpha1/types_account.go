@@ -131,6 +131,12 @@ type NatsAccountSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
 	SigningKeys []AccountSigningKey `json:"signingKeys,omitempty"`
+	// signingKeyRotation declares a rotation of the unscoped default signing key: raising
+	// generation adds a new key, re-issues every user with it and retires the old key (see
+	// SigningKeyRotation). Unset keeps the current generation: 0, the key the account was
+	// created with, for a key that never rotated.
+	// +optional
+	SigningKeyRotation *SigningKeyRotation `json:"signingKeyRotation,omitempty"`
 	// keyDeletionPolicy says whether the account-keys Secret is deleted with this object (Delete)
 	// or kept so that a re-created NatsAccount of the same name adopts the same identity (Retain,
 	// the default). A new account key orphans the account's JetStream data.
@@ -363,7 +369,59 @@ type AccountSigningKey struct {
 	// Changing the template disconnects those users, who reconnect with the new one.
 	// +optional
 	Scope *SigningKeyScope `json:"scope,omitempty"`
+	// rotation declares a rotation of this key, like spec.signingKeyRotation for the default key.
+	// +optional
+	Rotation *SigningKeyRotation `json:"rotation,omitempty"`
 }
+
+// RotationMode says how a signing-key rotation treats the key it replaces.
+// +kubebuilder:validation:Enum=Scheduled;Emergency
+type RotationMode string
+
+const (
+	// RotationScheduled keeps the old key trusted until every user it signed was re-issued with
+	// the new key and the grace period passed, so connected clients keep working.
+	RotationScheduled RotationMode = "Scheduled"
+	// RotationEmergency removes the old key from the account JWT at once: every JWT it signed is
+	// refused by the servers as soon as they have the new account JWT.
+	RotationEmergency RotationMode = "Emergency"
+)
+
+// SigningKeyRotation is a declared rotation of one account signing key.
+// +kubebuilder:validation:XValidation:rule="self.generation >= oldSelf.generation",message="generation only goes up: a lower one would name a retired key"
+type SigningKeyRotation struct {
+	// generation is the key generation wanted; raising it starts a rotation to a new key. It
+	// only goes up. Generation 0 is the key the account was created with.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	Generation int32 `json:"generation"`
+	// mode is Scheduled (the default: overlap, then retire) or Emergency (drop the old key now).
+	// Setting Emergency during a scheduled rotation drops the old key at once.
+	// +optional
+	// +kubebuilder:default=Scheduled
+	Mode RotationMode `json:"mode,omitempty"`
+	// gracePeriod is how long the old key stays trusted after the last user it signed was
+	// re-issued, so that clients can load their new credentials. Unset means 10m.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",message="gracePeriod must be a duration such as 30s, 10m or 1h (units ns, us, ms, s, m, h; no sign, no spaces)"
+	GracePeriod *metav1.Duration `json:"gracePeriod,omitempty"`
+}
+
+// SigningKeyPhase is where a signing key is in its rotation.
+type SigningKeyPhase string
+
+const (
+	// SigningKeyActive: one key; any earlier one is no longer trusted.
+	SigningKeyActive SigningKeyPhase = "Active"
+	// SigningKeyRotating: the new key signs, the previous one is still trusted while users
+	// signed by it are re-issued.
+	SigningKeyRotating SigningKeyPhase = "Rotating"
+	// SigningKeyRetiring: every user was re-issued; the previous key is trusted until the grace
+	// period ends.
+	SigningKeyRetiring SigningKeyPhase = "Retiring"
+)
 
 // SigningKeyScope is the template applied to users of a scoped signing key.
 type SigningKeyScope struct {
@@ -389,6 +447,27 @@ type SigningKeyStatus struct {
 	// scoped is true for a scoped key.
 	// +optional
 	Scoped bool `json:"scoped,omitempty"`
+	// generation is the key generation publicKey belongs to (set once a rotation is declared).
+	// +optional
+	Generation int32 `json:"generation,omitempty"`
+	// phase is the key's rotation phase: Active, Rotating or Retiring (set once a rotation is
+	// declared).
+	// +optional
+	Phase SigningKeyPhase `json:"phase,omitempty"`
+	// previousPublicKey is the key the last rotation replaced; the account JWT trusts it only
+	// while the phase is Rotating or Retiring.
+	// +optional
+	PreviousPublicKey string `json:"previousPublicKey,omitempty"`
+	// previousGeneration is the generation of previousPublicKey.
+	// +optional
+	PreviousGeneration int32 `json:"previousGeneration,omitempty"`
+	// rotationStartedAt is when the last rotation started.
+	// +optional
+	RotationStartedAt *metav1.Time `json:"rotationStartedAt,omitempty"`
+	// usersReissuedAt is when the last user signed by previousPublicKey was re-issued; the grace
+	// period runs from here.
+	// +optional
+	UsersReissuedAt *metav1.Time `json:"usersReissuedAt,omitempty"`
 }
 
 // NatsAccountStatus is what the controller issued and the resolver pushed for a NatsAccount.

@@ -70,6 +70,9 @@ type Options struct {
 	// AccountMaxJWTSize, when set (tests), replaces account.DefaultMaxJWTSize, the account JWT
 	// size the JWTSizeNearLimit condition warns at three quarters of; it has no flag.
 	AccountMaxJWTSize int
+	// AccountRotationGracePeriod, when set (tests), replaces account.DefaultRotationGracePeriod
+	// for signing-key rotations whose spec sets no gracePeriod.
+	AccountRotationGracePeriod time.Duration
 }
 
 // NewOptions returns the defaults.

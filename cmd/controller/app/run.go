@@ -124,7 +124,8 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()
 	deps.Users = natsFactory.Natsauth().V1alpha1().NatsUsers()
 	deps.Secrets = secretFactory.Core().V1().Secrets()
-	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize})
+	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize,
+		RotationGracePeriod: opts.AccountRotationGracePeriod})
 	if err != nil {
 		return err
 	}
