@@ -125,11 +125,13 @@ func riskyFields(t reflect.Type, path []string) []riskyField {
 // decodeProbeContext holds the sibling fields a probe object needs so that only the value under
 // test decides admission: required fields of list items, and CEL rules tying fields together.
 var decodeProbeContext = map[string]map[string]any{
-	"spec.exports.[]":           {"subject": "svc.probe", "type": "service"},
-	"spec.mappings.[]":          {"from": "probe.in"},
-	"spec.mappings.[].to.[]":    {"subject": "probe.out"},
-	"spec.signingKeys.[]":       {"name": "probe"},
-	"spec.signingKeys.[].scope": {"template": map[string]any{}},
+	"spec.exports.[]":              {"subject": "svc.probe", "type": "service"},
+	"spec.mappings.[]":             {"from": "probe.in"},
+	"spec.mappings.[].to.[]":       {"subject": "probe.out"},
+	"spec.signingKeys.[]":          {"name": "probe"},
+	"spec.signingKeys.[].scope":    {"template": map[string]any{}},
+	"spec.signingKeys.[].rotation": {"generation": 1},
+	"spec.signingKeyRotation":      {"generation": 1},
 }
 
 // decodeProbeLeafContext adds siblings that only one leaf needs, keyed by the leaf's path.
