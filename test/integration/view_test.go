@@ -17,10 +17,8 @@ limitations under the License.
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,21 +184,5 @@ func scrape(t *testing.T, url, name string, labels ...string) float64 {
 	if code != 200 {
 		return -1
 	}
-	sum := 0.0
-	sc := bufio.NewScanner(strings.NewReader(body))
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
-			continue
-		}
-		matches := true
-		for _, l := range labels {
-			matches = matches && strings.Contains(line, l)
-		}
-		fields := strings.Fields(line)
-		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil && matches {
-			sum += v
-		}
-	}
-	return sum
+	return suite.SumSamples(strings.NewReader(body), name, labels)
 }

@@ -130,7 +130,7 @@ func (r *Resolver) Metric(name string, labels ...string) float64 {
 		return -1
 	}
 	defer func() { _ = resp.Body.Close() }()
-	return sumSamples(resp.Body, name, labels)
+	return SumSamples(resp.Body, name, labels)
 }
 
 // Ready reports whether /readyz answers 200.
@@ -139,9 +139,9 @@ func (r *Resolver) Ready() bool {
 	return code == http.StatusOK
 }
 
-// sumSamples sums the samples of the named metric in a Prometheus text exposition whose labels
+// SumSamples sums the samples of the named metric in a Prometheus text exposition whose labels
 // include labels.
-func sumSamples(body io.Reader, name string, labels []string) float64 {
+func SumSamples(body io.Reader, name string, labels []string) float64 {
 	sum := 0.0
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
