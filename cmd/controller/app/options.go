@@ -28,13 +28,13 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/internal/leader"
 )
 
-// Defaults from `make bench` (BENCHMARKS.md, "Choosing the defaults"). A new user costs three
-// writes; client-go's 5 QPS / 10 burst would make 1,000 users take ten minutes. On the benchmark's
+// Defaults from `make bench` (BENCHMARKS.md, "Choosing the defaults"), measured when a new user
+// cost three writes (two now); client-go's 5 QPS / 10 burst would make 1,000 users take minutes. On the benchmark's
 // apiserver, writes saturate at about 450/s: 300 QPS leaves the controller bucket-bound (38 s for
 // 3,000 users), 500 reaches the apiserver's limit (29 s), 1,000 gains nothing more there. A real
 // apiserver has more room, and its priority and fairness protects it from a busy client. Workers
 // do not limit convergence at these rates (8 and 32 measured the same); 16 leaves headroom for
-// clusters with a slower round trip, since a sync makes up to three writes in a row.
+// clusters with a slower round trip, since a sync makes writes in a row.
 const (
 	DefaultWorkers      = 16
 	DefaultKubeAPIQPS   = 500
