@@ -224,7 +224,7 @@ func (c *Controller) usersOfSecret(obj any) []cache.ObjectName {
 	}
 	switch secret.Labels[naming.LabelSecretType] {
 	case naming.SecretTypeCreds:
-		keys := controllerhelpers.KeysFromIndex(c.userIndexer, usersByCredsSecret, naming.Key(secret.Namespace, secret.Name))
+		keys := c.usersWantingSecret(secret.Namespace, secret.Name)
 		if owner, ok := c.controllingUser(secret); ok {
 			keys = append(keys, owner)
 		} else if ref := userRef(secret); ref != nil && slices.Contains(secret.Finalizers, naming.SecretFinalizer) {

@@ -32,6 +32,8 @@ import (
 
 // credsSecretsByUser maps "namespace/name" to the creds Secrets whose controller reference names
 // a NatsUser of that name, so a gone user's Secrets are found without listing its namespace.
+// Secrets named after their user, nearly all of them, are left out and found by name
+// (credsSecretsOf), as in usersByCredsSecret.
 const credsSecretsByUser = "credsSecretsByUser"
 
 // credsOwnerIndex is the index function of credsSecretsByUser.
@@ -40,10 +42,30 @@ func credsOwnerIndex(obj any) ([]string, error) {
 	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
 		return nil, nil
 	}
-	if ref := userRef(s); ref != nil {
+	if ref := userRef(s); ref != nil && ref.Name != s.Name {
 		return []string{naming.Key(s.Namespace, ref.Name)}, nil
 	}
 	return nil, nil
+}
+
+// credsSecretsOf are the creds Secrets whose controller reference names the NatsUser key.
+func (c *Controller) credsSecretsOf(key cache.ObjectName) ([]*corev1.Secret, error) {
+	objs, err := c.secretIndexer.ByIndex(credsSecretsByUser, naming.Key(key.Namespace, key.Name))
+	if err != nil {
+		return nil, err
+	}
+	var out []*corev1.Secret
+	for _, obj := range objs {
+		if s, ok := obj.(*corev1.Secret); ok {
+			out = append(out, s)
+		}
+	}
+	if s, err := c.secrets.Secrets(key.Namespace).Get(key.Name); err == nil && s.Labels[naming.LabelSecretType] == naming.SecretTypeCreds {
+		if ref := userRef(s); ref != nil && ref.Name == key.Name {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // userRef is a Secret's controller reference when it names a NatsUser.
@@ -60,13 +82,12 @@ func userRef(s *corev1.Secret) *metav1.OwnerReference {
 // finalizer. Secrets of a known account key are the account controller's to release once
 // revoked.
 func (c *Controller) releaseOrphans(ctx context.Context, key cache.ObjectName) error {
-	objs, err := c.secretIndexer.ByIndex(credsSecretsByUser, naming.Key(key.Namespace, key.Name))
+	secrets, err := c.credsSecretsOf(key)
 	if err != nil {
 		return err
 	}
-	for _, obj := range objs {
-		s, ok := obj.(*corev1.Secret)
-		if !ok || !slices.Contains(s.Finalizers, naming.SecretFinalizer) || c.accountKnown(s.Labels[naming.LabelAccountKey]) {
+	for _, s := range secrets {
+		if !slices.Contains(s.Finalizers, naming.SecretFinalizer) || c.accountKnown(s.Labels[naming.LabelAccountKey]) {
 			continue
 		}
 		if err := controllerutil.ReleaseCredsSecret(ctx, c.kubeClient, s); err != nil {

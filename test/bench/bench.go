@@ -88,10 +88,13 @@ type options struct {
 	// competing for the apiserver.
 	Precreate bool
 	// NoNATS runs the workloads without nats-servers and the resolver (no pushes counted).
-	NoNATS  bool
-	Command string
-	Note    string
-	Out     io.Writer
+	NoNATS bool
+	// HeapProfileDir, when set, receives the controller's heap profile at the end of each
+	// run's quiet window (the controller runs with --profiling).
+	HeapProfileDir string
+	Command        string
+	Note           string
+	Out            io.Writer
 }
 
 // workload describes what one run creates and does.
@@ -364,6 +367,9 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	}
 	res.PeakRSSBytes, res.CPUSeconds = final.PeakRSSBytes, final.CPUSeconds
 	if err := r.checkRunning(); err != nil {
+		return res, err
+	}
+	if err := r.saveHeapProfile(ctx); err != nil {
 		return res, err
 	}
 

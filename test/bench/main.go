@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,9 +74,13 @@ func main() {
 	flag.IntVar(&opts.QPS, "qps", 0, "Controller --kube-api-qps, also used by the floor (default: the controller's default).")
 	flag.IntVar(&opts.Burst, "burst", 0, "Controller --kube-api-burst, also used by the floor (default: the controller's default).")
 	flag.StringVar(&opts.ResolverBin, "resolver", opts.ResolverBin, "Resolver binary.")
+	flag.StringVar(&opts.HeapProfileDir, "heap-profile", "", "Directory for the controller's heap profile at the end of each run's quiet window (adds --profiling; read with go tool pprof).")
 	flag.StringVar(&opts.Note, "note", "", "A note recorded with the table (for example what else the machine was running).")
 	flag.Parse()
 	opts.ControllerArgs = strings.Fields(controllerArgs)
+	if opts.HeapProfileDir != "" && !slices.Contains(opts.ControllerArgs, "--profiling") {
+		opts.ControllerArgs = append(opts.ControllerArgs, "--profiling")
+	}
 	opts.ControllerEnv = strings.Fields(controllerEnv)
 
 	for _, w := range strings.Split(workloads, ",") {

@@ -202,6 +202,25 @@ func testUserSecretOfAnotherUser(t *testing.T) {
 	}
 }
 
+// testUserOwnNameTakenByAnotherUser: a NatsUser whose Secret has its own name, while another
+// NatsUser's spec.secretName holds that name, waits with SecretConflict and is re-queued by name
+// when the other user goes away (such users are not in usersByCredsSecret).
+func testUserOwnNameTakenByAnotherUser(t *testing.T) {
+	e := newUserEnv(t)
+	ns := controlPlane.NewNamespace(t)
+	acc := e.prepareAccount(ns, "orders", natsv1alpha1.NatsAccountSpec{}, accountSetup{})
+	e.createUser(newUser(ns, "first", acc.ref(), func(u *natsv1alpha1.NatsUser) { u.Spec.SecretName = "later" }))
+	e.waitReady(ns, "first")
+
+	e.createUser(newUser(ns, "later", acc.ref()))
+	e.waitReason(ns, "later", user.ReasonSecretConflict)
+	if err := e.nats.NatsauthV1alpha1().NatsUsers(ns).Delete(e.ctx, "first", metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete first user: %v", err)
+	}
+	later := e.waitReady(ns, "later")
+	checkCredsSecret(t, e.mustSecret(ns, "later"), later)
+}
+
 // testUserRenameSecret: moving the credentials to another Secret name keeps the identity and the
 // JWT; the old Secret is removed.
 func testUserRenameSecret(t *testing.T) {

@@ -42,15 +42,16 @@ import (
 func TestUser(t *testing.T) {
 	suite.StartControllers(t)
 	for name, fn := range map[string]func(*testing.T){
-		"IssueResyncEdit":          testUserIssueResyncEdit,
-		"ScopedSigningKey":         testUserScopedSigningKey,
-		"WaitsQuietlyForAccount":   testUserWaitsQuietlyForAccount,
-		"ValidForRenewal":          testUserValidForRenewal,
-		"DeletionWaitsForRevoke":   testUserDeletionWaitsForRevocation,
-		"DeletionRevokedByAccount": testUserDeletionRevokedByAccount,
-		"DeletionAccountGone":      testUserDeletionAccountGone,
-		"SecretOfAnotherNatsUser":  testUserSecretOfAnotherUser,
-		"RenameSecret":             testUserRenameSecret,
+		"IssueResyncEdit":           testUserIssueResyncEdit,
+		"ScopedSigningKey":          testUserScopedSigningKey,
+		"WaitsQuietlyForAccount":    testUserWaitsQuietlyForAccount,
+		"ValidForRenewal":           testUserValidForRenewal,
+		"DeletionWaitsForRevoke":    testUserDeletionWaitsForRevocation,
+		"DeletionRevokedByAccount":  testUserDeletionRevokedByAccount,
+		"DeletionAccountGone":       testUserDeletionAccountGone,
+		"SecretOfAnotherNatsUser":   testUserSecretOfAnotherUser,
+		"OwnNameTakenByAnotherUser": testUserOwnNameTakenByAnotherUser,
+		"RenameSecret":              testUserRenameSecret,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
