@@ -21,8 +21,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 )
 
@@ -45,6 +47,9 @@ func TestCompactCredsSecret(t *testing.T) {
 	if bytes.Equal(cached.Data[naming.UserCreds], file) || len(cached.Data[naming.UserCreds]) > 80 {
 		t.Fatalf("the cache keeps the creds file: %q", cached.Data[naming.UserCreds])
 	}
+	if !bytes.Equal(cached.Data[naming.UserJWT], []byte("abc")) || !bytes.Equal(cached.Data[naming.UserSeed], []byte("SU")) || len(cached.Data) != 3 {
+		t.Fatalf("the other data must stay as it was: %q", cached.Data)
+	}
 	again := cached.DeepCopy()
 	if _, err := CompactCredsSecret(again); err != nil || !bytes.Equal(again.Data[naming.UserCreds], cached.Data[naming.UserCreds]) {
 		t.Fatalf("a second transform must change nothing: %q", again.Data[naming.UserCreds])
@@ -66,5 +71,18 @@ func TestCompactCredsSecret(t *testing.T) {
 	keys.Labels[naming.LabelSecretType] = naming.SecretTypeKeys
 	if _, err := CompactCredsSecret(keys); err != nil || !bytes.Equal(keys.Data[naming.UserCreds], file) {
 		t.Fatal("only creds Secrets are compacted")
+	}
+}
+
+// TestCompactUser: interning the strings users share changes no value.
+func TestCompactUser(t *testing.T) {
+	u := &natsv1alpha1.NatsUser{
+		Spec: natsv1alpha1.NatsUserSpec{AccountRef: natsv1alpha1.NatsAccountReference{Name: "orders", Namespace: "apps"}},
+		Status: natsv1alpha1.NatsUserStatus{Account: "apps/orders", AccountPublicKey: "AB", PublicKey: "UA",
+			Conditions: []metav1.Condition{{Type: "Ready", Reason: ReasonIssued, Message: "Secret api holds"}}},
+	}
+	want := u.DeepCopy()
+	if _, err := CompactUser(u); err != nil || !equality.Semantic.DeepEqual(u, want) {
+		t.Fatalf("CompactUser changed the user: %v\n%+v", err, u)
 	}
 }

@@ -359,8 +359,33 @@ func CompactCredsSecret(obj any) (any, error) {
 	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
 		return obj, nil
 	}
-	if file, ok := s.Data[naming.UserCreds]; ok && !bytes.HasPrefix(file, []byte(credsDigestPrefix)) {
-		s.Data[naming.UserCreds] = credsDigest(file)
+	data := make(map[string][]byte, len(s.Data))
+	for k, v := range s.Data {
+		if k == naming.UserCreds && !bytes.HasPrefix(v, []byte(credsDigestPrefix)) {
+			v = credsDigest(v)
+		}
+		data[controllerhelpers.Intern(k)] = v
+	}
+	s.Data = data
+	return obj, nil
+}
+
+// CompactUser is a transform for the NatsUser informer: it interns the strings users of one
+// account share (the account's reference, name and public key, condition types and reasons),
+// about 300 bytes per cached user. Messages name the user's own Secret and key; they stay.
+func CompactUser(obj any) (any, error) {
+	u, ok := obj.(*natsv1alpha1.NatsUser)
+	if !ok {
+		return obj, nil
+	}
+	intern := controllerhelpers.Intern
+	ref := &u.Spec.AccountRef
+	ref.Name, ref.Namespace = intern(ref.Name), intern(ref.Namespace)
+	st := &u.Status
+	st.Account, st.AccountPublicKey = intern(st.Account), intern(st.AccountPublicKey)
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		c.Type, c.Reason = intern(c.Type), intern(c.Reason)
 	}
 	return obj, nil
 }

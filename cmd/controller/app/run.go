@@ -103,12 +103,18 @@ func Run(ctx context.Context, opts *Options) error {
 // after every handler is registered, and runs the controllers until ctx ends.
 func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps, informerClient natsclientset.Interface, ready *serve.Readiness) error {
 	// Informers list through informerClient, which drops (and reports) objects that do not decode
-	// instead of failing the list of their whole kind; writes go through deps.NatsClient.
+	// instead of failing the list of their whole kind; writes go through deps.NatsClient. The
+	// transforms drop managedFields and intern the strings cached objects share
+	// (controllerhelpers.CompactMeta, user.CompactUser): a cached user and its Secret are most
+	// of the controller's memory.
 	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(informerClient, opts.ResyncPeriod,
-		natsinformers.WithTransform(controllerhelpers.StripManagedFields))
+		natsinformers.WithTransform(func(obj any) (any, error) {
+			obj, _ = controllerhelpers.CompactMeta(obj)
+			return user.CompactUser(obj)
+		}))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds. The
 	// transform changes what all three controllers see of every Secret (one shared cache):
-	// managedFields are dropped (nothing reads them), and in creds Secrets user.creds is
+	// managedFields are dropped and shared strings interned, and in creds Secrets user.creds is
 	// replaced by its digest (user.CompactCredsSecret; half of what the cache holds per user).
 	// The user controller compares user.creds only with that digest and always writes whole
 	// data; the account controller reads only user.jwt, labels and finalizers of creds Secrets;
@@ -117,7 +123,7 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,
 		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = naming.ManagedSelector }),
 		kubeinformers.WithTransform(func(obj any) (any, error) {
-			obj, _ = controllerhelpers.StripManagedFields(obj)
+			obj, _ = controllerhelpers.CompactMeta(obj)
 			return user.CompactCredsSecret(obj)
 		}))
 	deps.Operators = natsFactory.Natsauth().V1alpha1().NatsOperators()
