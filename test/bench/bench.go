@@ -153,9 +153,12 @@ type result struct {
 	CPUSeconds   float64 // whole life of the controller, start to the end of the quiet window
 	CPUConverge  float64 // from the first create to convergence
 
-	FloorWrites int
-	FloorPlan   string
-	FloorErrors int
+	// APITime and FloorAPITime are the apiserver's mean time per write to natsusers and secrets
+	// during convergence and during the floor (latencies.String).
+	APITime, FloorAPITime string
+	FloorWrites           int
+	FloorPlan             string
+	FloorErrors           int
 	// FloorWithCreates: the floor's span includes creating its NatsUsers, as convergence
 	// includes the benchmark's creates (not with --precreate).
 	FloorWithCreates bool
@@ -312,6 +315,10 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	if err != nil {
 		return res, err
 	}
+	latBefore, err := r.scrape.latency(ctx)
+	if err != nil {
+		return res, err
+	}
 
 	// Converge.
 	var first time.Time
@@ -343,6 +350,11 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	if err != nil {
 		return res, err
 	}
+	latAfter, err := r.scrape.latency(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.APITime = latAfter.since(latBefore).String()
 	res.CPUConverge = procAfter.CPUSeconds - procBefore.CPUSeconds
 	delta := after.sub(before)
 	// The benchmark's own creates are the only writes in this interval that are not the
@@ -396,6 +408,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 		return res, fmt.Errorf("raw floor: %w", err)
 	}
 	res.Floor, res.FloorWrites, res.FloorErrors, res.FloorWithCreates = fl.Duration, fl.Writes, fl.Errors, fl.CreatesIncluded
+	res.FloorAPITime = fl.APITime
 	res.LoadAfter = loadAvg()
 	r.logf("raw floor: %d writes (%s per user) in %s, %d errors; ratio %.2f",
 		fl.Writes, res.FloorPlan, res.Floor.Round(time.Millisecond), fl.Errors, res.ratio())

@@ -117,6 +117,8 @@ type floorResult struct {
 	Errors   int
 	// CreatesIncluded: the floor's timed span includes creating its NatsUsers.
 	CreatesIncluded bool
+	// APITime is the apiserver's time per write in the floor's span (latencies.String).
+	APITime string
 }
 
 // runFloor replays the plan with plain client-go at the controller's QPS, burst and worker
@@ -175,6 +177,10 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 		wg       sync.WaitGroup
 	)
 	r.logf("raw floor: %d users, %d workers, QPS %d burst %d: %s per user", r.users, workers, qps, burst, p)
+	latBefore, err := r.scrape.latency(ctx)
+	if err != nil {
+		return res, err
+	}
 	began := time.Now()
 	var createErr error
 	if res.CreatesIncluded {
@@ -202,6 +208,9 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	}
 	wg.Wait()
 	res.Duration, res.Writes, res.Errors = time.Since(began), int(writes.Load()), int(failures.Load())
+	if latAfter, err := r.scrape.latency(ctx); err == nil {
+		res.APITime = latAfter.since(latBefore).String()
+	}
 	if firstErr != nil {
 		r.logf("raw floor: first error: %v", firstErr)
 	}

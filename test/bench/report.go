@@ -184,6 +184,9 @@ func formatDetails(results []result) string {
 			creates = "timed with the same creates running"
 		}
 		fmt.Fprintf(&b, "  - raw floor: %d writes (%s per user), %d errors, %.2f s, %s\n", r.FloorWrites, r.FloorPlan, r.FloorErrors, r.Floor.Seconds(), creates)
+		if r.APITime != "" {
+			fmt.Fprintf(&b, "  - apiserver time per write to natsusers/secrets (benchmark creates included): convergence %s; floor %s\n", r.APITime, r.FloorAPITime)
+		}
 		fmt.Fprintf(&b, "  - load average before/after: %s / %s\n", r.LoadBefore, r.LoadAfter)
 	}
 	return b.String()
