@@ -32,6 +32,7 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
@@ -126,24 +127,32 @@ func waitDriftChecks(e *resolverEnv, r *suite.Resolver, n float64) {
 // newOneWayResolverEnv is newResolverEnv with three servers, the third of which does not
 // export $SYS.REQ.CLAIMS.UPDATE over its routes.
 func newOneWayResolverEnv(t *testing.T) *resolverEnv {
+	return newCustomResolverEnv(t, func(opts testbed.NatsOptions) []*testbed.NatsServer {
+		servers := testbed.StartNatsCluster(t, 2, opts)
+		opts.ServerName = "testbed-nats-2"
+		opts.Cluster = testbed.NatsClusterOptions{Name: "testbed", Routes: []string{servers[0].RouteURL(), servers[1].RouteURL()},
+			Permissions: `{export: {deny: ["$SYS.REQ.CLAIMS.UPDATE"]}}`}
+		servers = append(servers, testbed.StartNatsServer(t, opts))
+		ctx, cancel := context.WithTimeout(suite.Context(t), 10*time.Second)
+		defer cancel()
+		if err := testbed.WaitForRoutes(ctx, servers, 2); err != nil {
+			t.Fatal(err)
+		}
+		return servers
+	})
+}
+
+// newCustomResolverEnv is newResolverEnv with the servers started by start from the options
+// carrying the operator's auth.conf, and the controllers' options adjusted by controller.
+func newCustomResolverEnv(t *testing.T, start func(testbed.NatsOptions) []*testbed.NatsServer, controller ...func(*app.Options)) *resolverEnv {
 	t.Helper()
-	stop := suite.StartControllers(t)
+	stop := suite.StartControllers(t, controller...)
 	e := &resolverEnv{t: t, ctx: suite.Context(t), ns: controlPlane.NewNamespace(t), stopControllers: stop}
 	e.op = suite.CreateOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		s.Resolver.Interval = &metav1.Duration{Duration: time.Hour}
 	})
 	auth := string(suite.GetSecret(t, e.ns, e.op.Status.ServerConfigSecret).Data[naming.AuthConf])
-	opts := testbed.NatsOptions{ConfigText: suite.ResolverPerServerJWTDir(t, auth)}
-	e.servers = testbed.StartNatsCluster(t, 2, opts)
-	opts.Cluster = testbed.NatsClusterOptions{Name: "testbed", Routes: []string{e.servers[0].RouteURL(), e.servers[1].RouteURL()},
-		Permissions: `{export: {deny: ["$SYS.REQ.CLAIMS.UPDATE"]}}`}
-	opts.ServerName = "testbed-nats-2"
-	e.servers = append(e.servers, testbed.StartNatsServer(t, opts))
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
-	defer cancel()
-	if err := testbed.WaitForRoutes(ctx, e.servers, 2); err != nil {
-		t.Fatal(err)
-	}
+	e.servers = start(testbed.NatsOptions{ConfigText: suite.ResolverPerServerJWTDir(t, auth)})
 	e.credsFile = filepath.Join(t.TempDir(), "resolver.creds")
 	creds := suite.GetSecret(t, e.ns, naming.ResolverCredsSecret("main")).Data[naming.UserCreds]
 	if err := os.WriteFile(e.credsFile, creds, 0o600); err != nil {
