@@ -34,6 +34,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/resolver"
 	"github.com/natsauth/nats-auth-operator/resolver/natssys"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
 	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
@@ -58,25 +59,7 @@ const staleRepairLog = "Repairing drift: servers store another JWT of an acknowl
 func TestResolverDriftRepairsOneStaleRunningServer(t *testing.T) {
 	e := newOneWayResolverEnv(t)
 	r := e.startResolver()
-	e.createAccount("orders")
-	creds := e.createUser("api", "orders")
-	before := e.waitFullyPushed("orders")
-	pub, old := before.Status.PublicKey, before.Status.JWT
-	e.waitStored(pub, old, e.servers...)
-	// iat has a resolution of one second: the revocation's JWT must be later, not equal.
-	e.waitFor("the clock passes the first JWT's iat", func() bool { return time.Now().Unix() > jwtIssuedAt(t, old) })
-	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var current string
-	e.waitFor("the account is re-signed with the revocation and pushed", func() bool {
-		acc := e.account("orders")
-		current = acc.Status.JWT
-		return current != old && acc.Status.Revocations > 0 && acc.Status.PushedClaimsHash == acc.Status.ClaimsHash
-	})
-	e.waitStored(pub, current, e.servers...)
-	e.waitRefused(creds, e.servers...)
-
+	pub, old, current, creds := e.revokedAccount()
 	s := e.servers[2]
 	assertLongServerSync(t, s)
 	id, started := serverIdentity(t, s)
@@ -122,6 +105,60 @@ func waitDriftChecks(e *resolverEnv, r *suite.Resolver, n float64) {
 	e.t.Helper()
 	checks := r.Metric("natsauth_resolver_drift_checks_total")
 	e.waitFor("more drift checks", func() bool { return r.Metric("natsauth_resolver_drift_checks_total") >= checks+n })
+}
+
+// TestResolverDriftReportsFileChangedUnderRunningServer: the one stale state a push cannot
+// repair. The JWT file of an account is replaced by an older JWT under a running server; the
+// server keeps using the current JWT it has in memory (the revoked user stays refused), but
+// answers CLAIMS.LOOKUP from the file. The resolver's pushes of the current JWT are acknowledged
+// and skipped (the server's index already holds that hash), so after three drift checks in a
+// row it emits one StaleJWTNotRepaired Warning event on the NatsAccount; a restart of the
+// server, as the event says, repairs it.
+func TestResolverDriftReportsFileChangedUnderRunningServer(t *testing.T) {
+	e := newResolverEnv(t, 3, nil)
+	e.startResolver()
+	pub, old, current, creds := e.revokedAccount()
+	s := e.servers[2]
+	if err := os.WriteFile(filepath.Join(s.JWTDir(), pub+".jwt"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("a StaleJWTNotRepaired event", func() bool {
+		return warningEvents(t, e.ctx, e.ns, "orders", resolver.ReasonStaleJWTNotRepaired) == 1
+	})
+	if got := lookupEverywhere(t, e, pub); !strings.Contains(got, old) {
+		t.Errorf("no server answers CLAIMS.LOOKUP with the older JWT any more; the state under test is gone")
+	}
+	e.waitRefused(creds, s)
+	s.Restart(t)
+	e.waitFor("every server answers CLAIMS.LOOKUP with the current JWT", func() bool {
+		return lookupEverywhere(t, e, pub) == strings.Repeat(current, len(e.servers))
+	})
+	e.waitRefused(creds, s)
+}
+
+// revokedAccount creates account "orders" with user "api", deletes the user and returns the
+// account's public key, its JWT before and after the revocation, and the revoked creds, once
+// every server stores the later JWT and refuses the user.
+func (e *resolverEnv) revokedAccount() (pub, old, current string, creds []byte) {
+	e.t.Helper()
+	e.createAccount("orders")
+	creds = e.createUser("api", "orders")
+	before := e.waitFullyPushed("orders")
+	pub, old = before.Status.PublicKey, before.Status.JWT
+	e.waitStored(pub, old, e.servers...)
+	// iat has a resolution of one second: the revocation's JWT must be later, not equal.
+	e.waitFor("the clock passes the first JWT's iat", func() bool { return time.Now().Unix() > jwtIssuedAt(e.t, old) })
+	if err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "api", metav1.DeleteOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.waitFor("the account is re-signed with the revocation and pushed", func() bool {
+		acc := e.account("orders")
+		current = acc.Status.JWT
+		return current != old && acc.Status.Revocations > 0 && acc.Status.PushedClaimsHash == acc.Status.ClaimsHash
+	})
+	e.waitStored(pub, current, e.servers...)
+	e.waitRefused(creds, e.servers...)
+	return pub, old, current, creds
 }
 
 // newOneWayResolverEnv is newResolverEnv with three servers, the third of which does not
