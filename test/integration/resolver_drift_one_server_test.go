@@ -98,6 +98,9 @@ func TestResolverDriftRepairsOneStaleRunningServer(t *testing.T) {
 	if got := len(staleRepairs(r, pub)); got != repaired {
 		t.Errorf("%d more stale repairs after every server stored the current JWT", got-repaired)
 	}
+	if n := warningEvents(t, e.ctx, e.ns, "orders", resolver.ReasonStaleJWTNotRepaired); n != 0 {
+		t.Errorf("%d %s events for a stale JWT the first push repaired", n, resolver.ReasonStaleJWTNotRepaired)
+	}
 }
 
 // waitDriftChecks waits until the resolver completed n more drift checks.
