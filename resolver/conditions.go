@@ -42,6 +42,9 @@ const (
 	ReasonUntrustedIssuer = "UntrustedIssuer"
 	// ReasonInvalidJWT: status.jwt does not decode as this account's JWT.
 	ReasonInvalidJWT = "InvalidJWT"
+	// ReasonJWTTooLarge: the JWT is larger than the servers' max_payload, so it was not sent;
+	// the servers keep the JWT they have. Pushes are retried, in case max_payload is raised.
+	ReasonJWTTooLarge = "JWTTooLarge"
 	// ReasonPushNotSupported: the operator's servers run the memory resolver, which takes
 	// accounts only from resolver_preload in auth.conf.
 	ReasonPushNotSupported = "PushNotSupported"

@@ -100,6 +100,9 @@ type Controller struct {
 	// refreshServers asks for a ping in the background.
 	refreshServers chan struct{}
 	orphans        *orphanTracker
+	// staleStreaks counts, per account public key, the drift checks in a row that found a
+	// server storing another JWT of it (trackStale). Only the drift loop touches it.
+	staleStreaks map[string]int
 
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	runner *controllerhelpers.Runner
@@ -117,7 +120,7 @@ func NewController(cfg Config) (*Controller, error) {
 		operators: cfg.Operators.Lister(), accounts: cfg.Accounts.Lister(), accountIndexer: cfg.Accounts.Informer().GetIndexer(),
 		recorder: cfg.Recorder, metrics: cfg.Resolver, clock: cfg.Clock,
 		pushTimeout: orDefault(cfg.PushTimeout, DefaultPushTimeout), driftInterval: orDefault(cfg.DriftInterval, DefaultDriftInterval),
-		state: newPushState(), orphans: newOrphanTracker(cfg.DeleteOrphanAccounts), driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerhelpers.NewQueue(ControllerName),
+		state: newPushState(), orphans: newOrphanTracker(cfg.DeleteOrphanAccounts), staleStreaks: map[string]int{}, driftNow: make(chan struct{}, 1), refreshServers: make(chan struct{}, 1), queue: controllerhelpers.NewQueue(ControllerName),
 	}
 	c.servers = newServerSet(c.pingServers, cfg.Clock, orDefault(cfg.ServerTTL, DefaultServerTTL),
 		orDefault(cfg.ServerRetention, DefaultServerRetention))

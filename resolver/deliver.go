@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 
@@ -39,6 +40,9 @@ type operation struct {
 	failReason string
 	// verb starts the error of an incomplete delivery.
 	verb string
+	// what names the token in messages; tooLargeReason is cond's reason when the token is larger
+	// than the connection's max_payload, so it was never sent.
+	what, tooLargeReason string
 	// logMsg is logged after every delivery.
 	logMsg string
 	// send sends token and collects expected replies.
@@ -52,8 +56,10 @@ type operation struct {
 // The two operations.
 var (
 	pushOp = operation{cond: pushedCond, failReason: ReasonPushFailed, verb: "push account", logMsg: "Pushed account JWT",
+		what: "account JWT", tooLargeReason: ReasonJWTTooLarge,
 		send: NATS.Update, outcome: pushedOutcome, observe: (*Controller).observePush}
 	deleteOp = operation{cond: deletedCond, failReason: ReasonDeleteFailed, verb: "delete account", logMsg: "Sent delete request",
+		what: "delete request", tooLargeReason: ReasonDeleteFailed,
 		send: NATS.Delete, outcome: deletedStatus, observe: (*Controller).observeDelete}
 )
 
@@ -101,6 +107,9 @@ func (c *Controller) deliver(ctx context.Context, d delivery) error {
 	op.observe(c, res, rep)
 	want := op.outcome(rep)
 	want.hash = failed.hash
+	if errors.Is(err, nats.ErrMaxPayload) {
+		want.reason, want.message = op.tooLargeReason, c.tooLargeMessage(op, d.token)
+	}
 	if rep.complete() {
 		want.hash = op.cond.ackedHash(acc)
 		d.acked(want.message)
@@ -114,6 +123,21 @@ func (c *Controller) deliver(ctx context.Context, d delivery) error {
 		return fmt.Errorf("%s %s: %s", op.verb, d.pub, want.message)
 	}
 	return nil
+}
+
+// tooLargeMessage says that token was not sent because the connection's max_payload (the
+// servers') is smaller, so the servers keep what they had. The push is still retried with
+// backoff: raising max_payload lets the same token through.
+func (c *Controller) tooLargeMessage(op *operation, token string) string {
+	limit := "the servers' max_payload"
+	if pl, ok := c.nats.(interface{ MaxPayload() int64 }); ok && pl.MaxPayload() > 0 {
+		limit = fmt.Sprintf("the servers' max_payload of %d bytes", pl.MaxPayload())
+	}
+	msg := fmt.Sprintf("the %s is %d bytes, larger than %s, so it was not sent and no server changed", op.what, len(token), limit)
+	if op.tooLargeReason == ReasonJWTTooLarge {
+		msg += " (each keeps its previous JWT); shrink the account (spec.maxUserLifetime compacts revocations; fewer exports, imports or signing keys) or raise max_payload"
+	}
+	return msg
 }
 
 // refuse records in kind's condition why a token is never sent and makes err terminal: only a

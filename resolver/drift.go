@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -104,6 +105,7 @@ func (c *Controller) repairStale(ctx context.Context, acked map[string]cache.Obj
 		return
 	}
 	stale := c.staleAccounts(ctx, acked, servers)
+	c.trackStale(acked, stale)
 	for _, pub := range slices.Sorted(maps.Keys(stale)) {
 		key, found := acked[pub], stale[pub]
 		if !c.repair(key, RepairStale) {
@@ -112,6 +114,42 @@ func (c *Controller) repairStale(ctx context.Context, acked map[string]cache.Obj
 		klog.FromContext(ctx).Info("Repairing drift: servers store another JWT of an acknowledged account",
 			"account", klog.KRef(key.Namespace, key.Name), "publicKey", pub, "servers", found.servers, "of", servers,
 			"storedIssuedAt", found.storedIssuedAt, "currentIssuedAt", found.currentIssuedAt)
+	}
+}
+
+// ReasonStaleJWTNotRepaired is the Warning event of an account that drift checks keep finding
+// stale although the current JWT is pushed after each.
+const ReasonStaleJWTNotRepaired = "StaleJWTNotRepaired"
+
+// staleUnrepairedAfter is how many drift checks in a row may find an account stale before the
+// resolver reports that its pushes do not repair it.
+const staleUnrepairedAfter = 3
+
+// trackStale counts the checks in a row that found each account stale. A push repairs a stale
+// JWT by the next check, unless nats-server skips the write: it does when its in-memory index
+// already holds the pushed JWT's hash while the file holds another, that is when the file was
+// changed on disk under the running server. Only a restart of that server repairs it (a SIGHUP
+// rescans the directory only when the authorization config changed), so one Warning event per
+// run of checks says so.
+func (c *Controller) trackStale(acked map[string]cache.ObjectName, stale map[string]staleFinding) {
+	for pub := range c.staleStreaks {
+		if _, ok := stale[pub]; !ok {
+			delete(c.staleStreaks, pub)
+		}
+	}
+	for pub, f := range stale {
+		c.staleStreaks[pub]++
+		if c.staleStreaks[pub] != staleUnrepairedAfter {
+			continue
+		}
+		acc, err := c.accounts.NatsAccounts(acked[pub].Namespace).Get(acked[pub].Name)
+		if err != nil {
+			continue
+		}
+		c.recorder.Eventf(acc, corev1.EventTypeWarning, ReasonStaleJWTNotRepaired,
+			"%d server(s) still store another JWT of this account (iat %d, current %d) after %d drift checks in a row, each followed by a push of the current JWT: "+
+				"nats-server skips a push whose hash its index already holds, as when the JWT file was changed on disk under the running server; "+
+				"restart the server(s) whose CLAIMS.LOOKUP answer differs", f.servers, f.storedIssuedAt, f.currentIssuedAt, staleUnrepairedAfter)
 	}
 }
 

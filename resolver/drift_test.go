@@ -164,6 +164,38 @@ func TestDriftFindsStaleJWTs(t *testing.T) {
 	}
 }
 
+// TestDriftReportsUnrepairedStale: an account that three checks in a row find stale, although
+// each queued a push of the current JWT, gets one Warning event (a JWT file changed on disk under
+// a running server: the server acknowledges the push but keeps the file); a check that finds
+// it repaired starts the count again.
+func TestDriftReportsUnrepairedStale(t *testing.T) {
+	f := pushedFixture(t, nil)
+	pub, acked := f.acc.Status.PublicKey, f.acc.Status.JWT
+	stale := map[string]natssys.Stored{pub: {Tokens: []string{acked, signNamed(t, pub, "older", f.signing), acked}}}
+	repaired := map[string]natssys.Stored{pub: {Tokens: []string{acked, acked, acked}}}
+	warnings := func() (n int) {
+		for _, ev := range f.events() {
+			if strings.HasPrefix(ev, "Warning "+ReasonStaleJWTNotRepaired+" 1 server(s) still store another JWT") {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		stored map[string]natssys.Stored
+		warn   int
+	}{{stale, 0}, {stale, 0}, {stale, 1}, {stale, 0}, {repaired, 0}, {stale, 0}, {stale, 0}, {stale, 1}}
+	for i, step := range steps {
+		f.nats.stored = step.stored
+		if got, want := f.checkDrift(t), step.stored[pub].Tokens[1] != acked; got != want {
+			t.Errorf("check %d: repaired %v, want %v", i, got, want)
+		}
+		if got := warnings(); got != step.warn {
+			t.Errorf("check %d: %d %s events, want %d", i, got, ReasonStaleJWTNotRepaired, step.warn)
+		}
+	}
+}
+
 func TestCompareStored(t *testing.T) {
 	acked, current, other := "eyJ.acked", "eyJ.current", "eyJ.other"
 	f := compareStored([]string{acked, current, other, other}, tokenDigest(acked), current)

@@ -56,3 +56,7 @@ func NewNATS(nc *nats.Conn) NATS {
 
 // Connected implements NATS.
 func (n natsConn) Connected() bool { return n.nc.IsConnected() }
+
+// MaxPayload is the largest message the connected server takes (its max_payload), which an
+// account JWT push must fit.
+func (n natsConn) MaxPayload() int64 { return n.nc.MaxPayload() }

@@ -20,11 +20,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,7 +60,12 @@ type fakeNATS struct {
 	// lists answer CLAIMS.LIST and stored the stored-JWT lookups, for drift checks.
 	lists  []natssys.ListReply
 	stored map[string]natssys.Stored
+	// maxPayload, when set, refuses larger tokens before sending, as nats.go does.
+	maxPayload int
 }
+
+// MaxPayload is the connection's limit, as natsConn reports it.
+func (n *fakeNATS) MaxPayload() int64 { return int64(n.maxPayload) }
 
 func (n *fakeNATS) Servers(context.Context) ([]natssys.ServerInfo, error) { return n.servers, nil }
 func (n *fakeNATS) Connected() bool                                       { return !n.disconnected }
@@ -83,6 +90,9 @@ func (n *fakeNATS) ServeLookups(ctx context.Context, _ func(string) (string, boo
 
 func (n *fakeNATS) Update(ctx context.Context, token string, expected int) (natssys.Result, error) {
 	n.updates = append(n.updates, token)
+	if n.maxPayload > 0 && len(token) > n.maxPayload {
+		return natssys.Result{Expected: expected}, fmt.Errorf("$SYS.REQ.CLAIMS.UPDATE: publish: %w", nats.ErrMaxPayload)
+	}
 	return n.result(ctx, expected)
 }
 
@@ -280,6 +290,10 @@ func TestSyncPushOutcomes(t *testing.T) {
 			func(err error) bool { _, ok := controllerhelpers.AsRequeue(err); return ok }},
 		{"two of three: retried", func(f *resolverFixture) { f.nats.acks = 2 }, 1, metav1.ConditionFalse, ReasonPartiallyPushed, true,
 			func(err error) bool { return err != nil && !controllerhelpers.IsTerminal(err) }},
+		{"larger than max_payload: not sent, retried", func(f *resolverFixture) { f.nats.acks, f.nats.maxPayload = 3, 64 }, 1,
+			metav1.ConditionFalse, ReasonJWTTooLarge, true, func(err error) bool {
+				return err != nil && !controllerhelpers.IsTerminal(err) && strings.Contains(err.Error(), "larger than the servers' max_payload of 64 bytes")
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

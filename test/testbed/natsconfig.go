@@ -56,6 +56,9 @@ type NatsClusterOptions struct {
 	Port int
 	// Routes are the route URLs to join, such as "nats-route://127.0.0.1:6222".
 	Routes []string
+	// Permissions, when set, is the value of the cluster block's permissions key verbatim, such
+	// as `{export: {deny: ["foo"]}}`: route import and export permissions.
+	Permissions string
 }
 
 // NatsOptions configures a nats-server started by StartNatsServer. With OperatorJWT set the
@@ -116,6 +119,9 @@ func (s *NatsServer) renderConfig() (string, error) {
 				quoted[i] = strconv.Quote(r)
 			}
 			fmt.Fprintf(&b, "  routes: [%s]\n", strings.Join(quoted, ", "))
+		}
+		if o.Cluster.Permissions != "" {
+			fmt.Fprintf(&b, "  permissions: %s\n", o.Cluster.Permissions)
 		}
 		b.WriteString("}\n")
 	}

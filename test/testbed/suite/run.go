@@ -92,6 +92,8 @@ type Resolver struct {
 	MetricsURL string
 	// ReadyzURL is the resolver's /readyz endpoint.
 	ReadyzURL string
+	// Logs holds what the resolver logged, for tests that assert on what it reported.
+	Logs ktesting.Buffer
 }
 
 // StartResolver runs cmd/resolver/app.Run in-process for the operator operatorNS/operatorName,
@@ -115,11 +117,11 @@ func StartResolver(t testing.TB, operatorNS, operatorName, natsURL, credsFile st
 	if err := opts.Validate(); err != nil {
 		t.Fatalf("resolver options: %v", err)
 	}
-	_, logCtx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), logger))
 	stop := RunInBackground(t, "resolver", cancel, func() error { return resolverapp.Run(ctx, opts) })
 	return &Resolver{Stop: stop, MetricsURL: "http://" + opts.MetricsBindAddress + "/metrics",
-		ReadyzURL: "http://" + opts.HealthProbeBindAddress + "/readyz"}
+		ReadyzURL: "http://" + opts.HealthProbeBindAddress + "/readyz", Logs: logger.GetSink().(ktesting.Underlier).GetBuffer()}
 }
 
 // Metric returns the sum of every sample of the named metric whose labels include labels
