@@ -67,8 +67,9 @@ type Options struct {
 	// AccountServerDeleteTimeout, when set (tests), replaces account.DefaultServerDeleteTimeout;
 	// it has no flag.
 	AccountServerDeleteTimeout time.Duration
-	// AccountMaxJWTSize, when set (tests), replaces account.DefaultMaxJWTSize, the account JWT
-	// size the JWTSizeNearLimit condition warns at three quarters of; it has no flag.
+	// AccountMaxJWTSize (--account-max-jwt-size), when set, replaces account.DefaultMaxJWTSize,
+	// the account JWT size the JWTSizeNearLimit condition warns at three quarters of: servers
+	// with a smaller max_payload need it to be warned in time.
 	AccountMaxJWTSize int
 	// AccountRotationGracePeriod, when set (tests), replaces account.DefaultRotationGracePeriod
 	// for signing-key rotations whose spec sets no gracePeriod.
@@ -100,6 +101,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 disables it.")
 	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve Go's /debug/pprof on the metrics address (for investigations; off in production).")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; 0 disables it.")
+	fs.IntVar(&o.AccountMaxJWTSize, "account-max-jwt-size", o.AccountMaxJWTSize,
+		"The nats-servers' max_payload in bytes, when smaller than the default 1 MiB: accounts warn (JWTSizeNearLimit) at three quarters of it. 0 means 1 MiB, the most it can be.")
 }
 
 // Validate reports options that cannot work.
@@ -107,6 +110,9 @@ func (o *Options) Validate() error {
 	var errs []error
 	if o.Workers < 1 {
 		errs = append(errs, errors.New("--workers must be at least 1"))
+	}
+	if o.AccountMaxJWTSize < 0 {
+		errs = append(errs, errors.New("--account-max-jwt-size must not be negative"))
 	}
 	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
 		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
