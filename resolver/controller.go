@@ -161,6 +161,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	wg.Go(func() { c.runDrift(ctx) })
 	wg.Go(func() { c.watchReconnects(ctx) })
 	wg.Go(func() { c.runServerRefresh(ctx) })
+	wg.Go(func() { c.runRolledCheck(ctx) })
 	err := c.runner.Run(ctx, workers)
 	wg.Wait()
 	return err

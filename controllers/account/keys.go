@@ -56,11 +56,14 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 	if err != nil {
 		return nil, "", err
 	}
-	signingSeed, okSigning := secret.Data[naming.OperatorSigningSeed]
+	// During an operator signing-key rotation the generation the status names signs (the
+	// previous one until every server trusts the new key).
+	signingKey := naming.OperatorSigningSeedAt(op.Status.AccountSigningGeneration())
+	signingSeed, okSigning := secret.Data[signingKey]
 	identitySeed, okIdentity := secret.Data[naming.OperatorIdentitySeed]
 	if !okSigning || !okIdentity {
 		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for the operator controller to store %s and %s in Secret %s/%s",
-			naming.OperatorIdentitySeed, naming.OperatorSigningSeed, ns, secretName)
+			naming.OperatorIdentitySeed, signingKey, ns, secretName)
 	}
 	// Only the public key of the identity is needed; the pair is wiped at once.
 	identity, err := natsjwt.ParseSeed(identitySeed, natsjwt.KindOperator)
@@ -74,7 +77,7 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 	}
 	signer, err := natsjwt.ParseSeed(signingSeed, natsjwt.KindOperator)
 	if err != nil {
-		return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, naming.OperatorSigningSeed, err)
+		return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "Secret %s/%s, key %s: %v", ns, secretName, signingKey, err)
 	}
 	return signer, operatorPub, nil
 }

@@ -177,6 +177,15 @@ const (
 	SystemAccountPublicKey = "sys.pub"
 )
 
+// OperatorSigningSeedAt is the data key of generation gen of the operator signing key:
+// OperatorSigningSeed for generation 0, signing.<gen>.nk after a rotation.
+func OperatorSigningSeedAt(gen int32) string {
+	if gen <= 0 {
+		return OperatorSigningSeed
+	}
+	return "signing." + strconv.Itoa(int(gen)) + seedSuffix
+}
+
 // AccountSigningSeed is the data key of the account signing key named name in the account key
 // Secret.
 func AccountSigningSeed(name string) string { return signingSeedPrefix + name + seedSuffix }

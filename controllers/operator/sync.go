@@ -54,19 +54,25 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return nil
 	}
 	op := cached.DeepCopy()
-	ready, err := c.reconcile(ctx, op)
+	var step keyStep
+	ready, err := c.reconcile(ctx, op, &step)
 	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
 		ConditionType: natsv1alpha1.ConditionReady, Object: cached, Generation: op.Generation,
 		Conditions: &op.Status.Conditions, ObservedGeneration: &op.Status.ObservedGeneration,
 		Write:    func(ctx context.Context) error { return c.updateStatus(ctx, cached, op) },
 		Recorder: c.deps.Recorder,
+		AfterWrite: func(context.Context, *controllerhelpers.NotReady) error {
+			c.rotationEvents(cached, step)
+			return nil
+		},
 	}, err, ready)
 }
 
 // reconcile does the work and fills op.Status; a controllerhelpers.NotReady error is what the
-// user has to see, and ready is the condition of an issued operator.
-func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator) (ready controllerhelpers.Ready, err error) {
-	issue, err := c.operatorSource(ctx, op)
+// user has to see, and ready is the condition of an issued operator. step receives the
+// signing-key rotation's step, whose events follow the status write.
+func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperator, step *keyStep) (ready controllerhelpers.Ready, err error) {
+	issue, err := c.operatorSource(ctx, op, step)
 	if err != nil {
 		return ready, err
 	}
@@ -94,8 +100,12 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 		return ready, err
 	}
 	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
-	return controllerhelpers.Ready{Reason: ReasonIssued,
-		Message: "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)}, nil
+	msg := "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)
+	if st := op.Status.SigningKey; st != nil && st.Phase == natsv1alpha1.SigningKeyRotating {
+		msg += waitingMessage(st, c.accountsSignedBy(op, st.PreviousPublicKey))
+	}
+	return controllerhelpers.Ready{Reason: ReasonIssued, Message: msg,
+		RecheckAfter: step.recheck, RecheckWhy: "a rotated-out signing key's grace period ends then"}, nil
 }
 
 // issueFunc returns the operator JWT for the given system account and its claims hash.
@@ -103,11 +113,15 @@ type issueFunc func(ctx context.Context, op *natsv1alpha1.NatsOperator, systemPu
 
 // operatorSource reads or creates the operator's keys and returns how its JWT is issued: signed
 // here (generated or user-provided keys), or taken as it is (external mode).
-func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOperator) (issueFunc, error) {
+func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOperator, step *keyStep) (issueFunc, error) {
 	if op.Spec.External != nil {
 		return c.externalSource(ctx, op)
 	}
-	identity, signing, err := c.ensureKeys(ctx, op)
+	var err error
+	if *step, err = c.planRotation(op); err != nil {
+		return nil, err
+	}
+	identity, signing, err := c.ensureKeys(ctx, op, step.status)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +139,18 @@ func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	}, nil
 }
 
-// ensureKeys returns the identity and signing keys, creating them once.
-func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator) (identity, signing natsjwtKey, err error) {
+// ensureKeys returns the identity and signing keys, creating them once. Only the generation
+// rot names is asked for (generation 0 without a rotation), so a rotation adds its seed under
+// its own data key and a previous seed is never generated again. With rot, its public key
+// and rot itself go into the status.
+func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator, rot *natsv1alpha1.OperatorSigningKeyStatus) (identity, signing natsjwtKey, err error) {
+	signingSeed := naming.OperatorSigningSeed
+	if rot != nil {
+		signingSeed = naming.OperatorSigningSeedAt(rot.Generation)
+	}
 	spec := controllerutil.KeySecret{
 		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
-		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, naming.OperatorSigningSeed: natsjwt.KindOperator},
+		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, signingSeed: natsjwt.KindOperator},
 		MustExist: op.Status.PublicKey != "",
 	}
 	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
@@ -151,7 +172,7 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	if err != nil {
 		return nil, nil, keyError(err, secretName)
 	}
-	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[naming.OperatorSigningSeed]
+	identity, signing = pairs[naming.OperatorIdentitySeed], pairs[signingSeed]
 	pub, err := identity.PublicKey()
 	if err != nil {
 		return nil, nil, err
@@ -168,7 +189,11 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 		return nil, nil, err
 	}
 	op.Status.PublicKey = pub
-	op.Status.SigningKeys = append([]string{signingPub}, op.Spec.SigningKeys...)
+	if rot != nil {
+		rot.PublicKey = signingPub
+		op.Status.SigningKey = rot
+	}
+	op.Status.SigningKeys = signingKeys(op, signingPub)
 	return identity, signing, nil
 }
 

@@ -40,7 +40,7 @@ func operatorSpec(op *natsv1alpha1.NatsOperator, signing natsjwtKey, systemPub s
 	}
 	return natsjwt.OperatorSpec{
 		Name:                  op.Name,
-		SigningKeys:           append([]string{signingPub}, op.Spec.SigningKeys...),
+		SigningKeys:           signingKeys(op, signingPub),
 		SystemAccount:         systemPub,
 		StrictSigningKeyUsage: op.Spec.StrictSigningKeyUsage,
 		ServiceURLs:           op.Spec.ServiceURLs,

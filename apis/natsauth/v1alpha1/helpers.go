@@ -26,3 +26,17 @@ func (a *NatsAccount) AllowsNamespace(ns string) bool {
 	return a.Namespace == ns || slices.Contains(a.Spec.AllowedUserNamespaces, ns) ||
 		slices.Contains(a.Spec.AllowedUserNamespaces, "*")
 }
+
+// AccountSigningGeneration is the generation of the operator signing key that signs account
+// JWTs now: the current one, except while a scheduled rotation waits for every nats-server to
+// trust it (an account signed by a key a server does not trust is refused by that server).
+func (s *NatsOperatorStatus) AccountSigningGeneration() int32 {
+	k := s.SigningKey
+	switch {
+	case k == nil:
+		return 0
+	case k.Phase == SigningKeyRotating && k.ServersRolledAt == nil && k.PreviousPublicKey != "":
+		return k.PreviousGeneration
+	}
+	return k.Generation
+}

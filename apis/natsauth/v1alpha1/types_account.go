@@ -400,8 +400,9 @@ type SigningKeyRotation struct {
 	// +optional
 	// +kubebuilder:default=Scheduled
 	Mode RotationMode `json:"mode,omitempty"`
-	// gracePeriod is how long the old key stays trusted after the last user it signed was
-	// re-issued, so that clients can load their new credentials. Unset means 10m.
+	// gracePeriod is how long the old key stays trusted after the last JWT it signed was
+	// replaced (users for an account key, accounts for the operator key), so that clients can
+	// load their new credentials and servers their new account JWTs. Unset means 10m.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=64

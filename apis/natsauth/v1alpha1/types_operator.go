@@ -48,6 +48,7 @@ type NatsOperator struct {
 // NatsOperatorSpec is the desired state of a NatsOperator.
 // +kubebuilder:validation:XValidation:rule="has(self.keysSecretRef) == has(oldSelf.keysSecretRef) && has(self.external) == has(oldSelf.external) && has(self.systemAccountKeysSecretRef) == has(oldSelf.systemAccountKeysSecretRef)",message="keysSecretRef, external and systemAccountKeysSecretRef are set when the NatsOperator is created and never added or removed: an operator never changes identity"
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.keysSecretRef)",message="external and keysSecretRef exclude each other: an external operator's identity key is not in the cluster"
+// +kubebuilder:validation:XValidation:rule="!has(self.signingKeyRotation) || (!has(self.keysSecretRef) && !has(self.external))",message="signingKeyRotation rotates the signing key the controller generated; with keysSecretRef or external the operator's keys are nsc's to rotate"
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || (!has(self.signingKeys) && !has(self.serviceURLs) && !has(self.accountServerURL) && !has(self.tags) && !(has(self.strictSigningKeyUsage) && self.strictSigningKeyUsage))",message="with external the operator JWT is taken as it is: signingKeys, serviceURLs, accountServerURL, tags and strictSigningKeyUsage are set with nsc instead"
 type NatsOperatorSpec struct {
 	// signingKeys lists extra operator signing public keys (O...) whose holders may sign account
@@ -81,6 +82,15 @@ type NatsOperatorSpec struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=32
 	Tags []Tag `json:"tags,omitempty"`
+	// signingKeyRotation declares a rotation of the controller's operator signing key
+	// (signing.nk): raising generation adds a new key next to the old one in the operator JWT,
+	// which nats-servers load only on a restart (roll them: the server-config checksum
+	// annotation changes); once every server runs that JWT (the resolver reports it in
+	// status.serversClaimsHash), every account is re-signed with the new key, and after the
+	// grace period the old key leaves the operator JWT (roll again). Emergency drops the old
+	// key at once. Unset keeps generation 0, the key the operator was created with.
+	// +optional
+	SigningKeyRotation *SigningKeyRotation `json:"signingKeyRotation,omitempty"`
 	// resolver configures how nats-servers resolve account JWTs; it shapes the rendered auth.conf.
 	// +optional
 	// +kubebuilder:default={}
@@ -239,11 +249,56 @@ type NatsOperatorStatus struct {
 	// operator JWT, even one that differs only in its issue time.
 	// +optional
 	JWT string `json:"jwt,omitempty"`
-	// conditions describe the operator's state; Ready is True when everything is issued.
+	// signingKey reports the controller's operator signing key and its rotation (set once
+	// spec.signingKeyRotation is declared).
+	// +optional
+	SigningKey *OperatorSigningKeyStatus `json:"signingKey,omitempty"`
+	// serversClaimsHash is the claimsHash of the operator JWT that every nats-server answering
+	// $SYS.REQ.SERVER.PING.VARZ runs (set by the resolver, with condition ServersRolled). A
+	// scheduled rotation re-signs the accounts only once it equals claimsHash.
+	// +optional
+	ServersClaimsHash string `json:"serversClaimsHash,omitempty"`
+	// conditions describe the operator's state; Ready is True when everything is issued, and
+	// ServersRolled (resolver) whether every nats-server runs the current operator JWT.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// OperatorSigningKeyStatus reports the operator signing key and its rotation. Phases: Rotating
+// (the operator JWT trusts publicKey and previousPublicKey; accounts stay signed by the previous
+// key until serversRolledAt, then are re-signed), Retiring (every account is re-signed; the
+// previous key stays until the grace period after accountsResignedAt ends) and Active (only
+// publicKey is trusted).
+type OperatorSigningKeyStatus struct {
+	// publicKey is the signing public key (O...) of generation.
+	// +optional
+	PublicKey string `json:"publicKey,omitempty"`
+	// generation is the key generation publicKey belongs to.
+	// +optional
+	Generation int32 `json:"generation,omitempty"`
+	// phase is Active, Rotating or Retiring.
+	// +optional
+	Phase SigningKeyPhase `json:"phase,omitempty"`
+	// previousPublicKey is the key the last rotation replaced; the operator JWT trusts it only
+	// while the phase is Rotating or Retiring.
+	// +optional
+	PreviousPublicKey string `json:"previousPublicKey,omitempty"`
+	// previousGeneration is the generation of previousPublicKey.
+	// +optional
+	PreviousGeneration int32 `json:"previousGeneration,omitempty"`
+	// rotationStartedAt is when the last rotation started.
+	// +optional
+	RotationStartedAt *metav1.Time `json:"rotationStartedAt,omitempty"`
+	// serversRolledAt is when every nats-server was first seen running an operator JWT that
+	// trusts publicKey; accounts are signed by publicKey from then on.
+	// +optional
+	ServersRolledAt *metav1.Time `json:"serversRolledAt,omitempty"`
+	// accountsResignedAt is when the last account signed by previousPublicKey was re-signed; the
+	// grace period runs from here.
+	// +optional
+	AccountsResignedAt *metav1.Time `json:"accountsResignedAt,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -1,0 +1,94 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package operator
+
+import (
+	"slices"
+
+	"github.com/nats-io/jwt/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// planRotation advances the signing-key rotation from the stored status (op is still the cached
+// copy's content). Operators with adopted or external keys do not rotate here (CEL refuses
+// signingKeyRotation next to them): nsc holds their keys.
+func (c *Controller) planRotation(op *natsv1alpha1.NatsOperator) (keyStep, error) {
+	if op.Spec.KeysSecretRef != nil || op.Spec.External != nil {
+		return keyStep{}, nil
+	}
+	in := rotationInputs{
+		now:          c.deps.Clock.Now(),
+		serversTrust: func(pub string) bool { return serversTrust(op.Status, pub) },
+		accountsLeft: func(pub string) []string { return c.accountsSignedBy(op, pub) },
+	}
+	if op.Status.PublicKey != "" && len(op.Status.SigningKeys) > 0 {
+		in.currentPub = op.Status.SigningKeys[0]
+	}
+	return stepRotation(op.Status.SigningKey, op.Spec.SigningKeyRotation, in)
+}
+
+// serversTrust reports whether the servers run (by the resolver's serversClaimsHash) the
+// stored operator JWT, and that JWT trusts pub.
+func serversTrust(st natsv1alpha1.NatsOperatorStatus, pub string) bool {
+	if st.ServersClaimsHash == "" || st.JWT == "" {
+		return false
+	}
+	claims, err := jwt.DecodeOperatorClaims(st.JWT)
+	if err != nil || !claims.SigningKeys.Contains(pub) {
+		return false
+	}
+	h, err := natsjwt.Hash(claims)
+	return err == nil && h == st.ServersClaimsHash
+}
+
+// accountsSignedBy names the live accounts of op whose stored JWT pub signed, sorted.
+func (c *Controller) accountsSignedBy(op *natsv1alpha1.NatsOperator, pub string) []string {
+	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByOperator, naming.Key(op.Namespace, op.Name))
+	var out []string
+	for _, o := range objs {
+		a, ok := o.(*natsv1alpha1.NatsAccount)
+		if !ok || a.DeletionTimestamp != nil || a.Status.JWT == "" {
+			continue
+		}
+		if claims, err := jwt.DecodeAccountClaims(a.Status.JWT); err == nil && claims.Issuer == pub {
+			out = append(out, a.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// signingKeys are the operator signing keys the JWT trusts: the controller's current key, the
+// previous one while it retires, then spec.signingKeys.
+func signingKeys(op *natsv1alpha1.NatsOperator, signingPub string) []string {
+	keys := []string{signingPub}
+	if st := op.Status.SigningKey; trustsPrevious(st) {
+		keys = append(keys, st.PreviousPublicKey)
+	}
+	return append(keys, op.Spec.SigningKeys...)
+}
+
+// rotationEvents emits the steps the stored status records.
+func (c *Controller) rotationEvents(op *natsv1alpha1.NatsOperator, step keyStep) {
+	for _, e := range step.events {
+		c.deps.Recorder.Event(op, corev1.EventTypeNormal, e.reason, e.message)
+	}
+}
