@@ -311,4 +311,3 @@ func mustSeed(t *testing.T, seed []byte) nkeys.KeyPair {
 	}
 	return kp
 }
-
