@@ -183,6 +183,15 @@ func (s *NatsServer) Restart(t testing.TB) {
 	t.Logf("testbed: nats-server %s restarted in %s", s.name, time.Since(began).Round(time.Millisecond))
 }
 
+// RestartWithConfigText restarts the server as Restart does, with text as its new ConfigText
+// (the auth part), as a pod rolled with a changed server-config Secret: nats-server cannot
+// reload an operator JWT.
+func (s *NatsServer) RestartWithConfigText(t testing.TB, text string) {
+	t.Helper()
+	s.opts.ConfigText = text
+	s.Restart(t)
+}
+
 // WipeJWTDir removes every file from the JWT directory. Do it while the server is stopped: a
 // running full resolver keeps its accounts in memory and may write them back.
 func (s *NatsServer) WipeJWTDir() error {
