@@ -122,6 +122,10 @@ func TestSchemaRejects(t *testing.T) {
 			_, err := client.NatsauthV1alpha1().NatsOperators(ns).Create(ctx, o, metav1.CreateOptions{})
 			return err
 		}, "a NatsOperator name has at most 54 characters"},
+		{"operator signing-key rotation of adopted keys", operator(func(s *natsv1alpha1.NatsOperatorSpec) {
+			s.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc-keys"}
+			s.SigningKeyRotation = &natsv1alpha1.SigningKeyRotation{Generation: 1}
+		}), "signingKeyRotation rotates the signing key the controller generated"},
 		{"service URL with port 99999", operator(func(s *natsv1alpha1.NatsOperatorSpec) { s.ServiceURLs = []string{"nats://nats:99999"} }),
 			"a service URL's port is between 1 and 65535"},
 		{"'>' not last", user(func(s *natsv1alpha1.NatsUserSpec) { s.Permissions = pub("orders.>.new") }), "'>' may only be the last token"},
