@@ -117,14 +117,16 @@ func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	if op.Spec.External != nil {
 		return c.externalSource(ctx, op)
 	}
-	var err error
-	if *step, err = c.planRotation(op); err != nil {
-		return nil, err
-	}
-	identity, signing, err := c.ensureKeys(ctx, op, step.status)
+	planned, err := c.planRotation(op)
 	if err != nil {
 		return nil, err
 	}
+	identity, signing, err := c.ensureKeys(ctx, op, planned.status)
+	if err != nil {
+		return nil, err
+	}
+	// Only now does the status carry the step, so only now are its events due.
+	*step = planned
 	return func(ctx context.Context, op *natsv1alpha1.NatsOperator, systemPub string) (string, string, error) {
 		claims, err := natsjwt.OperatorClaims(op.Status.PublicKey, operatorSpec(op, signing, systemPub))
 		if err != nil {
