@@ -229,6 +229,11 @@ func TestManifestResolverRBAC(t *testing.T) {
 	force := true
 	_, allowed["server-side apply natsaccounts/status"] = client.NatsAccounts(e.ns).Patch(ctx, naming.SystemAccount("main"), types.ApplyPatchType,
 		[]byte(apply), metav1.PatchOptions{FieldManager: "nats-auth-resolver", Force: &force}, "status")
+	opApply := fmt.Sprintf(`{"apiVersion":"natsauth.io/v1alpha1","kind":"NatsOperator","metadata":{"name":"main","namespace":%q},
+"status":{"conditions":[{"type":"ServersRolled","status":"False","reason":"RBACProbe","message":"probe","lastTransitionTime":%q}]}}`,
+		e.ns, time.Now().UTC().Format(time.RFC3339))
+	_, allowed["server-side apply natsoperators/status"] = client.NatsOperators(e.ns).Patch(ctx, "main", types.ApplyPatchType,
+		[]byte(opApply), metav1.PatchOptions{FieldManager: "nats-auth-resolver-rolled", Force: &force}, "status")
 	for what, err := range allowed {
 		if err != nil {
 			t.Errorf("%s: %v", what, err)
