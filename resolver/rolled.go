@@ -56,6 +56,9 @@ type operatorProbe interface {
 	TrustedOperators(ctx context.Context) ([]natssys.ServerOperators, error)
 }
 
+// The binary's NATS always has the probe.
+var _ operatorProbe = natsConn{}
+
 // runRolledCheck checks, every server TTL, whether the servers run the current operator JWT,
 // while the status does not say so yet. Once it does, nothing is asked of the servers.
 func (c *Controller) runRolledCheck(ctx context.Context) {
