@@ -29,6 +29,8 @@ import (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type=='Ready')].reason"
 // +kubebuilder:printcolumn:name="System Account",type=string,JSONPath=".status.systemAccount",priority=1
+// +kubebuilder:printcolumn:name="Signing Key",type=string,JSONPath=".status.signingKey.phase",priority=1
+// +kubebuilder:printcolumn:name="Servers",type=string,JSONPath=".status.conditions[?(@.type=='ServersRolled')].reason",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 54",message="a NatsOperator name has at most 54 characters: its resolver NatsUser <name>-resolver must fit the 63-character label value"
 
