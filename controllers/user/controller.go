@@ -61,7 +61,7 @@ type Controller struct {
 	accountIndexer cache.Indexer // accountsByPublicKey
 	operators      natslisters.NatsOperatorLister
 	secrets        corelisters.SecretLister
-	secretIndexer  cache.Indexer // credsSecretsByUser
+	secretIndexer  cache.Indexer                   // credsSecretsByUser
 	provided       *controllerutil.ProvidedSecrets // adopted accounts' key Secrets
 
 	recorder record.EventRecorder
