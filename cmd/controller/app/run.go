@@ -150,20 +150,10 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	}
 	g.Go(func() error {
 		// Ready once every informer has synced.
-		for _, synced := range natsFactory.WaitForCacheSync(gctx.Done()) {
-			if !synced {
-				return nil
-			}
+		if cache.WaitForCacheSync(gctx.Done(), deps.Operators.Informer().HasSynced, deps.Accounts.Informer().HasSynced,
+			deps.Users.Informer().HasSynced, deps.Secrets.Informer().HasSynced, provided.HasSynced) {
+			ready.Ready()
 		}
-		for _, synced := range secretFactory.WaitForCacheSync(gctx.Done()) {
-			if !synced {
-				return nil
-			}
-		}
-		if !cache.WaitForCacheSync(gctx.Done(), provided.HasSynced) {
-			return nil
-		}
-		ready.Ready()
 		return nil
 	})
 	err = g.Wait()
