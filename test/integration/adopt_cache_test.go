@@ -261,4 +261,3 @@ func expectRotationEvents(t *testing.T, ctx context.Context, ns, name string) {
 		}
 	}
 }
-
