@@ -63,6 +63,19 @@ func (g *secretGets) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
+// inNamespace is the number of GETs of any Secret of namespace ns.
+func (g *secretGets) inNamespace(ns string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for k, v := range g.n {
+		if strings.HasPrefix(k, ns+"/") {
+			n += v
+		}
+	}
+	return n
+}
+
 func (g *secretGets) of(ns, name string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -152,7 +165,7 @@ func TestAdoptedKeysServedFromCache(t *testing.T) {
 	}
 	e.expectNoGets()
 
-	from := e.userSyncs()
+	from, gets := e.userSyncs(), e.gets.inNamespace(e.ns)
 	for i := range users {
 		patch := []byte(`{"metadata":{"labels":{"test.natsauth.io/resync":"1"}}}`)
 		if _, err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Patch(e.ctx, fmt.Sprintf("u%d", i), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
@@ -161,6 +174,9 @@ func TestAdoptedKeysServedFromCache(t *testing.T) {
 	}
 	e.waitUserSyncs(from, users)
 	e.expectNoGets()
+	if n := e.gets.inNamespace(e.ns) - gets; n != 0 {
+		t.Fatalf("re-syncing %d Ready users made %d Secret GET(s), want none", users, n)
+	}
 
 	// A change of the user's Secret re-queues the account's users through its informer.
 	from = e.userSyncs()
@@ -242,22 +258,22 @@ func setAccountRotation(t *testing.T, ctx context.Context, ns, name string, rot 
 	}
 }
 
-// expectRotationEvents fails unless the account has the Normal events of a whole rotation.
+// expectRotationEvents waits for the Normal events of a whole rotation of account name (events
+// are recorded asynchronously, after the status write).
 func expectRotationEvents(t *testing.T, ctx context.Context, ns, name string) {
 	t.Helper()
-	list, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, ev := range list.Items {
-		if ev.InvolvedObject.Name == name && ev.Type == corev1.EventTypeNormal {
-			seen[ev.Reason] = true
+	want := []string{account.EventRotationStarted, account.EventUsersReissued, account.EventOldKeyRetired}
+	suite.WaitFor(t, ctx, fmt.Sprintf("Normal events %v", want), func() bool {
+		list, err := controlPlane.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false
 		}
-	}
-	for _, r := range []string{account.EventRotationStarted, account.EventUsersReissued, account.EventOldKeyRetired} {
-		if !seen[r] {
-			t.Errorf("no Normal %s event; have %v", r, seen)
+		seen := map[string]bool{}
+		for _, ev := range list.Items {
+			if ev.InvolvedObject.Name == name && ev.Type == corev1.EventTypeNormal {
+				seen[ev.Reason] = true
+			}
 		}
-	}
+		return seen[want[0]] && seen[want[1]] && seen[want[2]]
+	})
 }
