@@ -39,6 +39,9 @@ const (
 	ReasonKeysInvalid = "KeysInvalid"
 	// ReasonKeysInUse: spec.keysSecretRef holds the identity of another NatsAccount.
 	ReasonKeysInUse = "KeysInUse"
+	// ReasonRotationSeedMissing: a signing key of spec.keysSecretRef is to rotate, and the
+	// Secret, which the controller never writes, has no seed of its new generation yet.
+	ReasonRotationSeedMissing = "RotationSeedMissing"
 	// ReasonSecretConflict: a Secret named <account>-account-keys exists and was not made by
 	// nats-auth-operator; it is never taken over.
 	ReasonSecretConflict = "SecretConflict"

@@ -138,11 +138,23 @@ func NewController(deps controllerutil.Deps, cfg Config) (*Controller, error) {
 		}
 		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
 	}
+	deps.Provided.AddHandler(controllerutil.EnqueueHolders(c.queue, c.providedHolderAccounts, nil))
+	c.runner.CachesToSync = append(c.runner.CachesToSync, deps.Provided.HasSynced)
 	return c, nil
 }
 
 // Run processes the queue with workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error { return c.runner.Run(ctx, workers) }
+
+// providedHolderAccounts maps a changed provided Secret's holder to the accounts that read it:
+// an adopted account itself (its keys; its importers follow its status), and every account of
+// an adopted operator (its signing key).
+func (c *Controller) providedHolderAccounts(h controllerutil.Holder) []cache.ObjectName {
+	if h.Kind == controllerutil.HolderOperator {
+		return controllerhelpers.KeysFromIndex(c.accountIndexer, naming.AccountsByOperator, naming.Key(h.Namespace, h.Name))
+	}
+	return []cache.ObjectName{{Namespace: h.Namespace, Name: h.Name}}
+}
 
 // accountKeys maps a NatsAccount event to the account itself and to the accounts importing from
 // it: they copy its public key, and its exports decide their activation tokens.

@@ -26,7 +26,6 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
@@ -190,7 +189,7 @@ func (c *Controller) exporterSigner(ctx context.Context, exporter *natsv1alpha1.
 	secret, err := c.secretLister.Secrets(exporter.Namespace).Get(name)
 	if exporter.Spec.KeysSecretRef != nil {
 		// Adopted keys: the user's Secret is not in the label-filtered cache.
-		secret, err = c.deps.KubeClient.CoreV1().Secrets(exporter.Namespace).Get(ctx, exporter.Spec.KeysSecretRef.Name, metav1.GetOptions{})
+		secret, err = c.deps.Provided.Get(exporter.Namespace, exporter.Spec.KeysSecretRef.Name)
 	}
 	if apierrors.IsNotFound(err) {
 		return nil, controllerhelpers.WaitingFor(ReasonImportNotResolved, "waiting for the key Secret of NatsAccount %s", ref)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nkeys"
@@ -89,7 +90,7 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, steps []keyStep) error {
 	spec := accountKeySecret(acc, steps)
 	if acc.Spec.KeysSecretRef != nil {
-		return c.providedKeys(ctx, acc, spec.Keys, steps)
+		return c.providedKeys(acc, spec.Keys, steps)
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	ref := acc.Namespace + "/" + spec.Name
@@ -187,19 +188,23 @@ func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, steps []keyStep, pairs ma
 
 // --- User-provided keys (adopting an nsc setup; controllers/DESIGN.md) ---
 
-// providedRecheck is how often a problem with a user-provided Secret is looked at again: it is
-// not in the label-filtered cache, so fixing it makes no event.
-const providedRecheck = time.Minute
+// keysInUseRecheck is how often KeysInUse is looked at again: the deletion of the other
+// account that fixes it makes no event for this one. Problems of the provided Secret itself need
+// no timer: its cache's events re-queue the account (controllerutil.ProvidedSecrets).
+const keysInUseRecheck = time.Minute
 
 func providedError(reason, format string, args ...any) error {
-	return &controllerhelpers.NotReady{Reason: reason, Message: fmt.Sprintf(format, args...), RecheckAfter: providedRecheck}
+	return controllerhelpers.Failed(reason, format, args...)
 }
 
 // providedKeys reads the account's seeds from the Secret of spec.keysSecretRef, which is never
 // written: every seed the spec needs must be there already.
-func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind, steps []keyStep) error {
+func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind, steps []keyStep) error {
 	name := acc.Spec.KeysSecretRef.Name
-	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, acc.Namespace, name, keys)
+	if err := c.providedRotationSeeds(acc, name, steps); err != nil {
+		return err
+	}
+	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, acc.Namespace, name, keys)
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
 		return providedError(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
@@ -224,10 +229,40 @@ func (c *Controller) providedKeys(ctx context.Context, acc *natsv1alpha1.NatsAcc
 			acc.Namespace, name, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
 	if other := c.otherAccountWithKey(acc, pub); other != "" {
-		return providedError(ReasonKeysInUse, "Secret %s/%s of spec.keysSecretRef holds account %s, which NatsAccount %s already is; one identity has one NatsAccount",
-			acc.Namespace, name, pub, other)
+		return &controllerhelpers.NotReady{Reason: ReasonKeysInUse, RecheckAfter: keysInUseRecheck, Message: fmt.Sprintf(
+			"Secret %s/%s of spec.keysSecretRef holds account %s, which NatsAccount %s already is; one identity has one NatsAccount",
+			acc.Namespace, name, pub, other)}
 	}
 	return setKeyStatus(acc, pub, steps, pairs)
+}
+
+// providedRotationSeeds holds back the rotation of an adopted signing key until the user has
+// added the seed of its new generation to the Secret (under naming.AccountSigningSeedAt): the
+// controller never writes that Secret, so it cannot generate one. Until then the status, and so
+// the JWT and every user, stay on the current generation; the Secret's update re-queues the
+// account. A first issue at some generation is not a rotation: ReadProvidedKeys checks it.
+func (c *Controller) providedRotationSeeds(acc *natsv1alpha1.NatsAccount, secretName string, steps []keyStep) error {
+	secret, err := c.deps.Provided.Get(acc.Namespace, secretName)
+	if err != nil {
+		return nil // ReadProvidedKeys reports it
+	}
+	var missing []string
+	for _, s := range steps {
+		i := slices.IndexFunc(acc.Status.SigningKeys, func(k natsv1alpha1.SigningKeyStatus) bool { return k.Name == s.status.Name })
+		if i < 0 || acc.Status.SigningKeys[i].PublicKey == "" || acc.Status.SigningKeys[i].Generation >= s.status.Generation {
+			continue
+		}
+		key := naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)
+		if _, ok := secret.Data[key]; !ok {
+			missing = append(missing, fmt.Sprintf("%s (generation %d of signing key %q)", key, s.status.Generation, s.status.Name))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return providedError(ReasonRotationSeedMissing, "the rotation waits for a new seed that only you can provide: add %s to Secret %s/%s of spec.keysSecretRef, "+
+		"each a new account seed (`nsc generate nkey --account`); the controller never writes that Secret, and the current keys stay in use until then",
+		strings.Join(missing, ", "), acc.Namespace, secretName)
 }
 
 // providedOperatorSigningSecret names the user's Secret that holds the signing key of an adopted
@@ -248,7 +283,7 @@ func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha
 	if op.Status.PublicKey == "" {
 		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to validate its provided keys", op.Namespace, op.Name)
 	}
-	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, op.Namespace, secret,
+	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, op.Namespace, secret,
 		map[string]natsjwt.KeyKind{naming.OperatorSigningSeed: natsjwt.KindOperator})
 	if err != nil {
 		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrProvidedSecretManaged) ||

@@ -41,6 +41,9 @@ type Deps struct {
 	Users     natsinformers.NatsUserInformer
 	// Secrets sees only Secrets labelled managed-by=nats-auth-operator (ManagedSelector).
 	Secrets coreinformers.SecretInformer
+	// Provided caches the user's Secrets that adopted objects name (keysSecretRef, external),
+	// which Secrets does not hold.
+	Provided *ProvidedSecrets
 
 	Recorder     record.EventRecorder
 	Metrics      *metrics.Metrics // optional: sync metrics
@@ -51,7 +54,7 @@ type Deps struct {
 // Validate reports a missing dependency.
 func (d Deps) Validate() error {
 	if d.KubeClient == nil || d.NatsClient == nil || d.Operators == nil || d.Accounts == nil ||
-		d.Users == nil || d.Secrets == nil || d.Recorder == nil || d.Clock == nil {
+		d.Users == nil || d.Secrets == nil || d.Provided == nil || d.Recorder == nil || d.Clock == nil {
 		return errors.New("controller dependencies are incomplete")
 	}
 	return nil

@@ -209,16 +209,17 @@ var (
 )
 
 // ReadProvidedKeys parses the seeds keys names from a Secret the user made (keysSecretRef). It
-// is read with an uncached GET: the Secret is not ours to label, so the label-filtered cache does
-// not hold it. It is never written. Every seed must be present and of its kind; the errors name
-// the Secret and data key and never carry key material.
-func ReadProvidedKeys(ctx context.Context, client kubernetes.Interface, namespace, name string, keys map[string]natsjwt.KeyKind) (map[string]nkeys.KeyPair, error) {
-	secret, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+// is read from the ProvidedSecrets cache: the Secret is not ours to label, so the label-filtered
+// cache does not hold it. It is never written. Every seed must be present and of its kind; the
+// errors name the Secret and data key and never carry key material. A cache that has not synced
+// yet is a Requeue (ProvidedSecrets.Get).
+func ReadProvidedKeys(provided *ProvidedSecrets, namespace, name string, keys map[string]natsjwt.KeyKind) (map[string]nkeys.KeyPair, error) {
+	secret, err := provided.Get(namespace, name)
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: %s/%s", ErrProvidedSecretMissing, namespace, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read key Secret %s/%s: %w", namespace, name, err)
+		return nil, err
 	}
 	if secret.Labels[naming.LabelManagedBy] == naming.ManagedByValue {
 		return nil, fmt.Errorf("%w: %s/%s", ErrProvidedSecretManaged, namespace, name)

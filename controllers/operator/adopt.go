@@ -22,11 +22,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nats-io/jwt/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
@@ -45,12 +43,11 @@ const (
 	ReasonSystemAccountMismatch = "SystemAccountMismatch"
 )
 
-// providedRecheck is how often a problem with a user-provided Secret or ConfigMap is looked at
-// again: those are not in the label-filtered cache, so fixing them makes no event.
-const providedRecheck = time.Minute
-
+// adoptionError is a NotReady that a change of the provided Secrets (or of the system account)
+// fixes: their caches' events re-queue the operator (controllerutil.ProvidedSecrets), so
+// nothing is rechecked on a timer.
 func adoptionError(reason, format string, args ...any) error {
-	return &controllerhelpers.NotReady{Reason: reason, Message: fmt.Sprintf(format, args...), RecheckAfter: providedRecheck}
+	return controllerhelpers.Failed(reason, format, args...)
 }
 
 // providedKeyError maps ReadProvidedKeys failures to a NotReady with an action for the user.
@@ -102,15 +99,15 @@ func (c *Controller) externalSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	}, nil
 }
 
-// externalJWT reads and decodes the operator JWT the user provided (uncached, like every
-// user-provided object). Surrounding whitespace, as a file written by nsc may have, is dropped.
+// externalJWT reads and decodes the operator JWT the user provided (from the ProvidedSecrets
+// cache). Surrounding whitespace, as a file written by nsc may have, is dropped.
 func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha1.OperatorJWTReference) (string, *jwt.OperatorClaims, error) {
 	key := ref.Key
 	if key == "" {
 		key = naming.OperatorJWT
 	}
 	where := fmt.Sprintf("Secret %s/%s key %q (spec.external.operatorJWTRef)", ns, ref.Name, key)
-	secret, err := c.deps.KubeClient.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+	secret, err := c.deps.Provided.Get(ns, ref.Name)
 	if apierrors.IsNotFound(err) {
 		return "", nil, adoptionError(ReasonOperatorJWTMissing, "%s does not exist; create it from `nsc describe operator --raw`", where)
 	}
@@ -135,7 +132,7 @@ func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha
 // accounts signed with any other key would be refused by every nats-server.
 func (c *Controller) checkExternalSigningKey(ctx context.Context, ns, secret string, claims *jwt.OperatorClaims) error {
 	const field = "spec.external.signingKeySecretRef"
-	pairs, err := controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, ns, secret,
+	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, ns, secret,
 		map[string]natsjwt.KeyKind{naming.OperatorSigningSeed: natsjwt.KindOperator})
 	if err != nil {
 		return providedKeyError(err, field, secret)

@@ -27,6 +27,7 @@ import (
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
@@ -64,7 +65,8 @@ func TestSyncProvidedKeys(t *testing.T) {
 }
 
 // TestSyncProvidedKeysInvalid: an account seed where the operator identity belongs is
-// KeysInvalid with a Warning, rechecked later, and nothing else is written.
+// KeysInvalid with a Warning, and nothing else is written. It is not rechecked on a timer: the
+// fix is an update of the provided Secret, whose cache re-queues the operator.
 func TestSyncProvidedKeysInvalid(t *testing.T) {
 	account, _ := testfixtures.NewKey(t, natsjwt.KindAccount)
 	signing, _ := testfixtures.NewKey(t, natsjwt.KindOperator)
@@ -72,8 +74,8 @@ func TestSyncProvidedKeysInvalid(t *testing.T) {
 	op.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc"}
 	f, c := newOperatorFixture(t, op, userSecret(t, "nsc", map[string][]byte{
 		naming.OperatorIdentitySeed: seedOf(t, account), naming.OperatorSigningSeed: seedOf(t, signing)}))
-	if err := syncOperator(t, c); !isRequeue(err) {
-		t.Fatalf("sync: %v, want a recheck", err)
+	if err := syncOperator(t, c); !controllerhelpers.IsTerminal(err) {
+		t.Fatalf("sync: %v, want a terminal error (the Secret's event re-queues)", err)
 	}
 	f.ExpectWrites("update natsoperators/status main")
 	f.ExpectEvents("Warning " + ReasonKeysInvalid)

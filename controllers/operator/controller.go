@@ -87,6 +87,9 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		}
 		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
 	}
+	// An operator's provided Secrets (keysSecretRef, external) re-queue it.
+	deps.Provided.AddHandler(controllerutil.EnqueueHolders(queue, controllerutil.Self(controllerutil.HolderOperator), nil))
+	c.runner.CachesToSync = append(c.runner.CachesToSync, deps.Provided.HasSynced)
 	return c, nil
 }
 

@@ -164,7 +164,7 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	if op.Spec.KeysSecretRef != nil {
 		// Adopted: the user's Secret is only read, and nothing is generated.
 		secretName = op.Spec.KeysSecretRef.Name
-		pairs, err = controllerutil.ReadProvidedKeys(ctx, c.deps.KubeClient, op.Namespace, secretName, spec.Keys)
+		pairs, err = controllerutil.ReadProvidedKeys(c.deps.Provided, op.Namespace, secretName, spec.Keys)
 	} else {
 		pairs, err = c.keys.Ensure(ctx, spec)
 	}

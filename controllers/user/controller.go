@@ -61,7 +61,8 @@ type Controller struct {
 	accountIndexer cache.Indexer // accountsByPublicKey
 	operators      natslisters.NatsOperatorLister
 	secrets        corelisters.SecretLister
-	secretIndexer  cache.Indexer // credsSecretsByUser
+	secretIndexer  cache.Indexer                   // credsSecretsByUser
+	provided       *controllerutil.ProvidedSecrets // adopted accounts' key Secrets
 
 	recorder record.EventRecorder
 	metrics  *controllerutil.IssueMetrics // optional
@@ -108,6 +109,7 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		accounts: deps.Accounts.Lister(), accountIndexer: deps.Accounts.Informer().GetIndexer(),
 		operators: deps.Operators.Lister(),
 		secrets:   deps.Secrets.Lister(), secretIndexer: secretInformer.GetIndexer(),
+		provided: deps.Provided,
 		recorder: deps.Recorder, metrics: deps.IssueMetrics, clock: deps.Clock,
 	}
 	queue := controllerhelpers.NewQueue(ControllerName)
@@ -124,6 +126,10 @@ func NewController(deps controllerutil.Deps) (*Controller, error) {
 		// initial list before a sync may conclude that a referenced object does not exist.
 		c.runner.CachesToSync = append(c.runner.CachesToSync, reg.HasSynced)
 	}
+	// An adopted account's key Secret re-queues its users, as our own key Secrets do
+	// (usersOfSecret), and its versions leave the memo with it.
+	deps.Provided.AddHandler(controllerutil.EnqueueHolders(queue, c.usersOfProvidedHolder, c.memo.Forget))
+	c.runner.CachesToSync = append(c.runner.CachesToSync, deps.Provided.HasSynced)
 	return c, nil
 }
 
@@ -209,6 +215,15 @@ func mattersToEveryUser(oldAcc, newAcc *natsv1alpha1.NatsAccount) bool {
 		oldAcc.Status.PublicKey != newAcc.Status.PublicKey ||
 		oldAcc.Status.OperatorPublicKey != newAcc.Status.OperatorPublicKey ||
 		!equality.Semantic.DeepEqual(oldAcc.Status.SigningKeys, newAcc.Status.SigningKeys)
+}
+
+// usersOfProvidedHolder maps the holder of a changed provided Secret to the users it signs for:
+// those of an adopted account. An operator's Secrets matter to its accounts, not to users.
+func (c *Controller) usersOfProvidedHolder(h controllerutil.Holder) []cache.ObjectName {
+	if h.Kind != controllerutil.HolderAccount {
+		return nil
+	}
+	return controllerhelpers.KeysFromIndex(c.userIndexer, naming.UsersByAccount, naming.Key(h.Namespace, h.Name))
 }
 
 // usersOfSecret re-queues the users a changed Secret matters to: the NatsUser controlling a creds

@@ -120,9 +120,10 @@ func (c *Controller) signingKey(ctx context.Context, acc *natsv1alpha1.NatsAccou
 	secret, err := c.secrets.Secrets(acc.Namespace).Get(secretName)
 	if acc.Spec.KeysSecretRef != nil {
 		// Adopted keys (spec.keysSecretRef): the user's Secret is not in the label-filtered
-		// cache; the account controller has validated it once status names the key.
+		// cache but in the provided one; the account controller has validated it once status
+		// names the key. The memo below serves it as it serves our own key Secrets.
 		secretName = acc.Spec.KeysSecretRef.Name
-		secret, err = c.kubeClient.CoreV1().Secrets(acc.Namespace).Get(ctx, secretName, metav1.GetOptions{})
+		secret, err = c.provided.Get(acc.Namespace, secretName)
 	}
 	if apierrors.IsNotFound(err) {
 		return nil, controllerhelpers.WaitingFor(ReasonAccountNotReady, "waiting for the signing keys of NatsAccount %s/%s", acc.Namespace, acc.Name)

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -130,6 +131,13 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()
 	deps.Users = natsFactory.Natsauth().V1alpha1().NatsUsers()
 	deps.Secrets = secretFactory.Core().V1().Secrets()
+	// The user's Secrets that adopted objects name, each watched alone by name
+	// (controllerutil.ProvidedSecrets): never labelled, so outside secretFactory's selector.
+	provided, err := controllerutil.NewProvidedSecrets(deps.KubeClient, deps.Operators, deps.Accounts)
+	if err != nil {
+		return err
+	}
+	deps.Provided = provided
 	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize,
 		RotationGracePeriod: opts.AccountRotationGracePeriod})
 	if err != nil {
@@ -138,6 +146,7 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	defer unregister()
 	natsFactory.Start(ctx.Done())
 	secretFactory.Start(ctx.Done())
+	provided.Start(ctx)
 	defer natsFactory.Shutdown()
 	defer secretFactory.Shutdown()
 
@@ -147,17 +156,10 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	}
 	g.Go(func() error {
 		// Ready once every informer has synced.
-		for _, synced := range natsFactory.WaitForCacheSync(gctx.Done()) {
-			if !synced {
-				return nil
-			}
+		if cache.WaitForCacheSync(gctx.Done(), deps.Operators.Informer().HasSynced, deps.Accounts.Informer().HasSynced,
+			deps.Users.Informer().HasSynced, deps.Secrets.Informer().HasSynced, provided.HasSynced) {
+			ready.Ready()
 		}
-		for _, synced := range secretFactory.WaitForCacheSync(gctx.Done()) {
-			if !synced {
-				return nil
-			}
-		}
-		ready.Ready()
 		return nil
 	})
 	err = g.Wait()

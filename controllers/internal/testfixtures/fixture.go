@@ -61,6 +61,8 @@ type Fixture struct {
 	SecretTransform cache.TransformFunc
 
 	deps controllerutil.Deps
+	// provided holds the unlabelled Secrets (deps.Provided).
+	provided cache.Indexer
 
 	mu      sync.Mutex
 	actions []k8stesting.Action // both clientsets', in order
@@ -90,6 +92,10 @@ func New(t testing.TB, objs ...runtime.Object) *Fixture {
 		Operators: v1.NatsOperators(), Accounts: v1.NatsAccounts(), Users: v1.NatsUsers(),
 		Secrets: kubeinformers.NewSharedInformerFactory(f.Kube, 0).Core().V1().Secrets(),
 	}
+	// The Secrets without our label, as the binary's per-Secret informers hold those named by
+	// adopted objects.
+	f.provided = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	f.deps.Provided = controllerutil.NewStaticProvidedSecrets(f.provided)
 	if err := f.deps.Accounts.Informer().AddIndexers(naming.AccountIndexers()); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +137,9 @@ func (f *Fixture) Sync() {
 		}
 		return out, true
 	})
+	f.replace(f.Kube.Tracker(), secretsGVR, "Secret", f.provided, func(o runtime.Object) (any, bool) {
+		return o, o.(*corev1.Secret).Labels[naming.LabelManagedBy] != naming.ManagedByValue
+	})
 	all := func(o runtime.Object) (any, bool) { return o, true }
 	f.replace(f.Nats.Tracker(), operatorsGVR, "NatsOperator", f.deps.Operators.Informer().GetIndexer(), all)
 	f.replace(f.Nats.Tracker(), accountsGVR, "NatsAccount", f.deps.Accounts.Informer().GetIndexer(), all)
@@ -163,9 +172,12 @@ func (f *Fixture) Cache(objs ...runtime.Object) {
 	f.t.Helper()
 	for _, o := range objs {
 		var idx cache.Indexer
-		switch o.(type) {
+		switch o := o.(type) {
 		case *corev1.Secret:
 			idx = f.deps.Secrets.Informer().GetIndexer()
+			if o.Labels[naming.LabelManagedBy] != naming.ManagedByValue {
+				idx = f.provided
+			}
 		case *natsv1alpha1.NatsOperator:
 			idx = f.deps.Operators.Informer().GetIndexer()
 		case *natsv1alpha1.NatsAccount:

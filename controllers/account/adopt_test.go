@@ -1,0 +1,96 @@
+/*
+Copyright 2026 The nats-auth-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package account
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nkeys"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
+	"github.com/natsauth/nats-auth-operator/controllers/naming"
+	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
+)
+
+// TestSyncAdoptedRotationWaitsForSeed: raising the generation of an adopted account's default
+// key before the user added its seed changes nothing but the condition (RotationSeedMissing,
+// terminal: the Secret's event re-queues), reads nothing uncached and writes no Secret; with the
+// seed added the scheduled rotation starts from the user's seed.
+func TestSyncAdoptedRotationWaitsForSeed(t *testing.T) {
+	identity, _ := testfixtures.NewKey(t, natsjwt.KindAccount)
+	signing, oldPub := testfixtures.NewKey(t, natsjwt.KindAccount)
+	seedOf := func(kp nkeys.KeyPair) []byte {
+		s, err := kp.Seed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	user := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nsc"}, Data: map[string][]byte{
+		naming.AccountIdentitySeed: seedOf(identity), naming.AccountSigningSeed(naming.DefaultSigningKey): seedOf(signing)}}
+	acc := testfixtures.Account(ns, "orders", "main")
+	acc.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc"}
+	f := newAccountFixture(t, acc, user)
+	f.issued(t)
+	f.setRotation(t, func(acc *natsv1alpha1.NatsAccount) {
+		acc.Spec.SigningKeyRotation = &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{Duration: time.Minute}}
+	})
+	before := f.Account(ns, "orders").Status
+
+	err := f.sync(t)
+	if !controllerhelpers.IsTerminal(err) {
+		t.Fatalf("sync: %v, want a terminal error (no timer)", err)
+	}
+	f.ExpectWrites("update natsaccounts/status orders")
+	f.ExpectEvents("Warning " + ReasonRotationSeedMissing)
+	if reads := f.Reads(); len(reads) != 0 {
+		t.Errorf("uncached reads %v, want none", reads)
+	}
+	got := f.Account(ns, "orders").Status
+	if c := meta.FindStatusCondition(got.Conditions, natsv1alpha1.ConditionReady); c == nil || c.Reason != ReasonRotationSeedMissing ||
+		!strings.Contains(c.Message, "signing-default.1.nk") || !strings.Contains(c.Message, ns+"/nsc") {
+		t.Fatalf("Ready %+v, want RotationSeedMissing naming data key signing-default.1.nk of Secret %s/nsc", c, ns)
+	}
+	if got.JWT != before.JWT || got.SigningKeys[0].PublicKey != oldPub || got.SigningKeys[0].Generation != 0 {
+		t.Fatalf("status moved while the seed is missing: %+v", got.SigningKeys)
+	}
+
+	f.Settle()
+	next, newPub := testfixtures.NewKey(t, natsjwt.KindAccount)
+	user = user.DeepCopy()
+	user.Data[naming.AccountSigningSeedAt(naming.DefaultSigningKey, 1)] = seedOf(next)
+	f.Put(user)
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync with the seed: %v", err)
+	}
+	f.ExpectWrites("update natsaccounts/status orders")
+	st := f.defaultKey(t)
+	if st.Generation != 1 || st.PublicKey != newPub || st.PreviousPublicKey != oldPub || st.Phase != natsv1alpha1.SigningKeyRotating {
+		t.Fatalf("default key %+v, want generation 1 Rotating from the user's seed %s", st, newPub)
+	}
+	if sk := f.claims(t).SigningKeys; !sk.Contains(oldPub) || !sk.Contains(newPub) {
+		t.Errorf("the JWT must trust both keys during the overlap: %v", sk.Keys())
+	}
+}
