@@ -26,6 +26,7 @@ limitations under the License.
 //	ActivationClaims(importerPub, subject, kind, issuerAccount, expires)
 //	Hash(claims)                                → status.claimsHash
 //	Sign(claims, signer)                        → token, issuedAt
+//	SignAccountAt(accountClaims, signer, iat)   → token with that iat
 //	DeleteRequest(operatorSigner, accounts)     → body for $SYS.REQ.CLAIMS.DELETE
 //	FormatCreds(userJWT, userSeed) / ParseCreds(creds)
 //	CheckTimes(claims, now)
@@ -44,10 +45,12 @@ limitations under the License.
 //
 // Times enter only as arguments (spec Expires/NotBefore, the now of
 // CheckTimes, CanIssueAfter and PruneCutoff). The one exception is
-// jwt's Encode, which sets iat from the wall clock; Sign returns that iat. The
+// jwt's Encode, which sets iat from the wall clock; Sign returns that iat.
+// SignAccountAt encodes account claims itself with the iat it is given, so
+// that a controller can order the JWTs of one account within a second. The
 // builders do not check expiry against a clock; CheckTimes does, with the
-// caller's clock, and Sign refuses claims that expire at or before their
-// own iat.
+// caller's clock, and Sign and SignAccountAt refuse claims that expire at or
+// before their own iat.
 //
 // # Errors
 //

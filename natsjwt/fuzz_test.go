@@ -106,7 +106,33 @@ func FuzzAccountClaims(f *testing.F) {
 			return
 		}
 		checkSignedHash(t, ac, "operator-signing")
+		checkSignedAtHash(t, ac)
 	})
+}
+
+// checkSignedAtHash signs account claims with SignAccountAt a second before their expiry (or
+// at a fixed time without one) and checks that jwt's decoder takes the token with that iat and
+// the claims' hash.
+func checkSignedAtHash(t *testing.T, ac *jwt.AccountClaims) {
+	t.Helper()
+	iat := int64(1_800_000_000)
+	if ac.Expires != 0 {
+		iat = ac.Expires - 1
+	}
+	if iat <= 0 {
+		return
+	}
+	token, err := SignAccountAt(ac, testKey(t, "operator-signing"), iat)
+	if err != nil {
+		t.Fatalf("builder accepted claims that SignAccountAt refuses: %v", err)
+	}
+	decoded, err := jwt.DecodeAccountClaims(token)
+	if err != nil {
+		t.Fatalf("DecodeAccountClaims: %v", err)
+	}
+	if decoded.IssuedAt != iat || mustHash(t, decoded) != mustHash(t, ac) {
+		t.Fatalf("SignAccountAt round trip: iat %d (want %d), claims\n%s\ndecoded\n%s", decoded.IssuedAt, iat, ac, decoded)
+	}
 }
 
 func FuzzUserClaims(f *testing.F) {

@@ -52,22 +52,8 @@ func Sign(claims jwt.Claims, signer nkeys.KeyPair) (token string, issuedAt int64
 	if isNilClaims(claims) || signer == nil {
 		return "", 0, errors.New("natsjwt: Sign needs claims and a signer")
 	}
-	signerPub, err := signer.PublicKey()
+	cp, kind, _, err := prepareSign(claims, signer)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: signer has no public key: %v", ErrInvalidKey, err)
-	}
-	cp, kind, err := cloneForEncode(claims)
-	if err != nil {
-		return "", 0, err
-	}
-	if err := checkSigner(cp, kind, signerPub); err != nil {
-		return "", 0, err
-	}
-	is := &issues{}
-	vr := jwt.CreateValidationResults()
-	cp.Validate(vr)
-	is.addJWT("", vr)
-	if err := is.err(kind); err != nil {
 		return "", 0, err
 	}
 	token, err = cp.Encode(signer)
@@ -83,6 +69,31 @@ func Sign(claims jwt.Claims, signer nkeys.KeyPair) (token string, issuedAt int64
 			ErrExpired, kind, unixString(cd.Expires), unixString(cd.IssuedAt))
 	}
 	return token, cd.IssuedAt, nil
+}
+
+// prepareSign copies claims for encoding (cloneForEncode), checks the signer's key type and
+// re-runs jwt's Validate without its time checks. It returns the copy, the claim kind and the
+// signer's public key.
+func prepareSign(claims jwt.Claims, signer nkeys.KeyPair) (jwt.Claims, string, string, error) {
+	signerPub, err := signer.PublicKey()
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%w: signer has no public key: %v", ErrInvalidKey, err)
+	}
+	cp, kind, err := cloneForEncode(claims)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if err := checkSigner(cp, kind, signerPub); err != nil {
+		return nil, "", "", err
+	}
+	is := &issues{}
+	vr := jwt.CreateValidationResults()
+	cp.Validate(vr)
+	is.addJWT("", vr)
+	if err := is.err(kind); err != nil {
+		return nil, "", "", err
+	}
+	return cp, kind, signerPub, nil
 }
 
 // decodeClaimsData decodes a token Sign just produced, the way its consumer

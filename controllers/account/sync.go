@@ -115,12 +115,6 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 	now := c.deps.Clock.Now()
 	revocations, added, recheck := c.revocations(acc, current, now)
 	res.recheck = recheck
-	if added > 0 && current != nil && now.Unix() <= current.IssuedAt {
-		// At most one JWT a second for revocations: when many users go at once, the ones that
-		// arrive within the second of the last signature go into the next one, instead of a
-		// re-sign, a status write and a push of a large JWT for each.
-		return res, controllerhelpers.RequeueAfter(time.Unix(current.IssuedAt+1, 0).Sub(now), "batching revocations into the next second's JWT")
-	}
 	spec, issues := toAccountSpec(acc, acc.Status.SigningKeys, imports, revocations)
 	claims, err := natsjwt.AccountClaims(acc.Status.PublicKey, spec)
 	var ve *natsjwt.ValidationError
@@ -134,7 +128,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, controllerhelpers.Failed(ReasonInvalidSpec, "%s", issuesMessage(issues))
 	}
 	res.newRevocations = added
-	if err := c.sign(ctx, acc, claims, current, signer, &res); err != nil {
+	if err := c.sign(ctx, acc, claims, current, signer, now, &res); err != nil {
 		return res, err
 	}
 	acc.Status.OperatorPublicKey = operatorPub
@@ -145,9 +139,11 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 
 // sign re-signs the claims when they differ from the stored ones (by hash) or when the stored
 // JWT was signed by another key than the operator's current signing key; otherwise the stored
-// JWT stays, so a resync changes nothing and the resolver pushes nothing.
+// JWT stays, so a resync changes nothing and the resolver pushes nothing. The new JWT's iat
+// comes from issueTime; when that has to wait, so does the change (a requeue, no write), and it
+// goes into the next second's JWT with everything else that arrives until then.
 func (c *Controller) sign(ctx context.Context, acc *natsv1alpha1.NatsAccount, claims *jwt.AccountClaims,
-	current *jwt.AccountClaims, signer nkeys.KeyPair, res *issueResult) error {
+	current *jwt.AccountClaims, signer nkeys.KeyPair, now time.Time, res *issueResult) error {
 	signerPub, err := signer.PublicKey()
 	if err != nil {
 		return fmt.Errorf("operator signing key: %w", err)
@@ -160,7 +156,11 @@ func (c *Controller) sign(ctx context.Context, acc *natsv1alpha1.NatsAccount, cl
 	if acc.Status.JWT != "" && current != nil && current.Issuer == signerPub && acc.Status.ClaimsHash == hash {
 		return nil
 	}
-	token, _, err := natsjwt.Sign(claims, signer)
+	iat, wait := c.issueTime(acc, current, now)
+	if wait > 0 {
+		return controllerhelpers.RequeueAfter(wait, "the last JWT's iat leads the clock by %ds: batching changes into the next second's JWT", maxIssuedLead)
+	}
+	token, err := natsjwt.SignAccountAt(claims, signer, iat)
 	switch {
 	case errors.Is(err, natsjwt.ErrExpired):
 		return controllerhelpers.Failed(ReasonInvalidSpec, "spec.expiration: %v", err)
@@ -172,7 +172,8 @@ func (c *Controller) sign(ctx context.Context, acc *natsv1alpha1.NatsAccount, cl
 	acc.Status.JWT = token
 	acc.Status.ClaimsHash = hash
 	res.signed = true
-	klog.FromContext(ctx).V(2).Info("Signed account JWT", "publicKey", acc.Status.PublicKey, "claimsHash", hash, "signer", signerPub)
+	klog.FromContext(ctx).V(2).Info("Signed account JWT", "publicKey", acc.Status.PublicKey, "claimsHash", hash, "signer", signerPub,
+		"issuedAt", iat, "lead", iat-now.Unix())
 	return nil
 }
 

@@ -182,11 +182,12 @@ func userOf(t *testing.T, userNS, name string, issuedAt time.Time) (*natsv1alpha
 }
 
 // TestSyncRevokesDeletedUser: a NatsUser being deleted is revoked up to its deletion in the
-// next account JWT. A revocation within the second of the current JWT waits for the next
-// second (no write, a requeue); the fake clock moves past it instead of a wall-clock wait.
+// next account JWT, signed at once even within the second of the current JWT, with the next
+// second as its iat (issuedat_test.go has the schedule).
 func TestSyncRevokesDeletedUser(t *testing.T) {
 	f := newAccountFixture(t, testfixtures.Account(ns, "orders", "main"))
 	f.issued(t)
+	first := f.claims(t).IssuedAt
 	now := f.Clock.Now()
 	user, pub := userOf(t, ns, "api", now.Add(-10*time.Minute))
 	deleted := metav1.NewTime(now.Add(-time.Minute))
@@ -194,20 +195,17 @@ func TestSyncRevokesDeletedUser(t *testing.T) {
 	f.Put(user)
 	f.Sync()
 
-	err := f.sync(t)
-	if _, ok := controllerhelpers.AsRequeue(err); !ok {
-		t.Fatalf("sync in the second of the current JWT: %v, want a requeue", err)
-	}
-	f.ExpectWrites()
-
-	f.Clock.Step(2 * time.Second)
 	if err := f.sync(t); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	f.ExpectWrites("update natsaccounts/status orders")
 	f.ExpectEvents("Normal " + EventRevoked)
-	if got := f.claims(t).Revocations[pub]; got != deleted.Unix() {
+	claims := f.claims(t)
+	if got := claims.Revocations[pub]; got != deleted.Unix() {
 		t.Errorf("revoked up to %d, want the deletion %d", got, deleted.Unix())
+	}
+	if claims.IssuedAt != first+1 {
+		t.Errorf("iat %d, want the first JWT's %d + 1", claims.IssuedAt, first)
 	}
 	if got := f.Account(ns, "orders").Status.Revocations; got != 1 {
 		t.Errorf("status.revocations = %d", got)

@@ -341,7 +341,7 @@ func (s natsSection) format() string {
 	b.WriteString("\nNATS details:\n")
 	fmt.Fprintf(&b, "  - deletion: %d NatsUsers of one account, each with one client on every server (user creds from its Secret); timed from the DELETE request to the last of the %d clients closed by its server. %s\n",
 		len(d.Took), s.Servers, d.detail())
-	fmt.Fprintf(&b, "  - deletion after a quiet second: %d more NatsUsers, deleted one at a time %s after the previous deletion finished, so that the account's last JWT is over a second old (an account signs at most one JWT a second: servers order account JWTs by iat, in seconds; back to back, each deletion waits for the next second). %s\n",
+	fmt.Fprintf(&b, "  - deletion after a quiet second: %d more NatsUsers, deleted one at a time %s after the previous deletion finished, so that the account's last JWT is over a second old (servers order account JWTs by iat, in seconds: back to back, an account's JWTs take iats ahead of the clock, up to a minute, and beyond that one a second). %s\n",
 		len(ld.Took), loneDeleteGap, ld.detail())
 	fmt.Fprintf(&b, "  - account change: spec.limits.conn edited %d times; \"stored\" is when the account's file in every full server's JWT store decodes with the new limit (polled every %s), \"Pushed\" when a watch sees status.pushedClaimsHash = claimsHash for a JWT with the new limit and the message \"acknowledged by %d of %d servers\". %s\n",
 		len(c.Stored), filePollInterval, s.Servers, s.Servers, c.detail())

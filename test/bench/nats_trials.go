@@ -175,8 +175,8 @@ type benchUser struct {
 // them one at a time, timing each until all its clients are closed, and waiting until the
 // controller and the resolver are done with it before the next. With a gap, each deletion waits
 // that long after the previous one was finished, so that it meets an account whose last JWT is
-// more than a second old (accounts sign at most one JWT a second); without, deletions follow each
-// other at once, the worst case for that rule.
+// more than a second old; without, deletions follow each other at once, each needing a JWT with
+// a later iat than the last (in seconds), the worst case for the account's signing schedule.
 func (n *natsRun) measureDeletes(ctx context.Context, prefix string, count int, gap time.Duration) (deleteResult, error) {
 	res := deleteResult{Reasons: map[string]int{}}
 	began := time.Now()
