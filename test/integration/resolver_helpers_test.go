@@ -129,10 +129,17 @@ func (e *resolverEnv) account(name string) *natsv1alpha1.NatsAccount {
 // the account once its status carries a claimsHash other than before.
 func (e *resolverEnv) setConnLimit(name string, conn int64) *natsv1alpha1.NatsAccount {
 	e.t.Helper()
+	return e.reissue(name, func(acc *natsv1alpha1.NatsAccount) { acc.Spec.Limits = &natsv1alpha1.AccountLimits{Conn: &conn} })
+}
+
+// reissue applies change to an account's spec and returns the account once the controller
+// re-issued it (a claimsHash other than before, Ready for the new generation).
+func (e *resolverEnv) reissue(name string, change func(*natsv1alpha1.NatsAccount)) *natsv1alpha1.NatsAccount {
+	e.t.Helper()
 	before := e.account(name).Status.ClaimsHash
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		acc := e.account(name)
-		acc.Spec.Limits = &natsv1alpha1.AccountLimits{Conn: &conn}
+		change(acc)
 		_, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Update(e.ctx, acc, metav1.UpdateOptions{})
 		return err
 	})

@@ -25,13 +25,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/cmd/controller/app"
 	"github.com/natsauth/nats-auth-operator/resolver"
 	"github.com/natsauth/nats-auth-operator/test/testbed"
-	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
 // TestResolverAccountJWTOverMaxPayload: on three servers with max_payload 4 KiB and the
@@ -132,20 +130,5 @@ func TestResolverAccountJWTOverMaxPayload(t *testing.T) {
 // re-issued.
 func (e *resolverEnv) setDescription(name, description string) *natsv1alpha1.NatsAccount {
 	e.t.Helper()
-	before := e.account(name).Status.ClaimsHash
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		acc := e.account(name)
-		acc.Spec.Description = description
-		_, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).Update(e.ctx, acc, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		e.t.Fatalf("update account %s: %v", name, err)
-	}
-	var acc *natsv1alpha1.NatsAccount
-	e.waitFor("account "+name+" is re-issued", func() bool {
-		acc = e.account(name)
-		return acc.Status.ClaimsHash != before && suite.IsReady(acc.Status.Conditions, acc.Generation)
-	})
-	return acc
+	return e.reissue(name, func(acc *natsv1alpha1.NatsAccount) { acc.Spec.Description = description })
 }

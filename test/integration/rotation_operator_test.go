@@ -40,15 +40,10 @@ import (
 	"github.com/natsauth/nats-auth-operator/test/testbed/suite"
 )
 
-// TestOperatorRotationScheduled rotates the operator signing key of a three-server cluster in
-// the documented order, with a client of an account on each server reading its creds from a
-// file: the new key is added to the operator JWT and the account stays signed by the old key
-// until the resolver sees every server restarted with that JWT (ServersRolled); then the
-// account is re-signed by the new key and pushed, and after the grace period the old key
-// leaves the operator JWT and the servers are rolled again. The clients keep working with one
-// reconnect per restart of their server; afterwards an account JWT signed by the old key is
-// refused by every server and one signed by the new key is accepted.
-func TestOperatorRotationScheduled(t *testing.T) {
+// startRotationCluster starts three servers, the resolver and an account "orders" pushed to
+// all of them, with a user "api" whose creds file a client on each server reads, and waits
+// until the resolver has seen every server run the current operator JWT.
+func startRotationCluster(t *testing.T) (*resolverEnv, []byte, []*reloadingClient) {
 	e := newResolverEnv(t, 3, nil)
 	e.patience = time.Minute
 	e.startResolver()
@@ -60,6 +55,19 @@ func TestOperatorRotationScheduled(t *testing.T) {
 		clients[i] = connectOwnServer(t, s, creds)
 	}
 	e.waitServersRolled(true)
+	return e, creds, clients
+}
+
+// TestOperatorRotationScheduled rotates the operator signing key of a three-server cluster in
+// the documented order, with a client of an account on each server reading its creds from a
+// file: the new key is added to the operator JWT and the account stays signed by the old key
+// until the resolver sees every server restarted with that JWT (ServersRolled); then the
+// account is re-signed by the new key and pushed, and after the grace period the old key
+// leaves the operator JWT and the servers are rolled again. The clients keep working with one
+// reconnect per restart of their server; afterwards an account JWT signed by the old key is
+// refused by every server and one signed by the new key is accepted.
+func TestOperatorRotationScheduled(t *testing.T) {
+	e, creds, clients := startRotationCluster(t)
 	oldPub := e.operator().Status.SigningKeys[0]
 	oldSeed := suite.GetSecret(t, e.ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeed]
 
@@ -120,17 +128,7 @@ func TestOperatorRotationScheduled(t *testing.T) {
 // restarted with the new config, every server runs the re-signed account, its clients
 // reconnect, and a user of an account signed by the old key is refused everywhere.
 func TestOperatorRotationEmergency(t *testing.T) {
-	e := newResolverEnv(t, 3, nil)
-	e.patience = time.Minute
-	e.startResolver()
-	e.createAccount("orders")
-	e.waitFullyPushed("orders")
-	creds := e.createUser("api", "orders")
-	clients := make([]*reloadingClient, len(e.servers))
-	for i, s := range e.servers {
-		clients[i] = connectOwnServer(t, s, creds)
-	}
-	e.waitServersRolled(true)
+	e, creds, clients := startRotationCluster(t)
 	oldSeed := suite.GetSecret(t, e.ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeed]
 
 	e.setOperatorRotation(&natsv1alpha1.SigningKeyRotation{Generation: 1, Mode: natsv1alpha1.RotationEmergency})
