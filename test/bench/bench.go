@@ -187,7 +187,7 @@ func (r result) writesPerUser() float64 { return r.Writes / float64(r.Users) }
 // fullRun is --workload all: every target of BENCHMARKS.md in one invocation. W1 runs as the
 // scaling series; W4 is W2 followed by the restart, so its convergence row is W2's and W3 is
 // compared with it. A NAME:N entry runs workload NAME with N users.
-var fullRun = []string{"W1:1000", "W1:2000", "W1:5000", "W1:10000", "W3", "W4", "W5", natsWorkload}
+var fullRun = []string{"W1:1000", "W1:10000", "W1:100000", "W3", "W4", "W5", natsWorkload}
 
 func runAll(ctx context.Context, opts options) ([]result, error) {
 	if len(opts.Workloads) == 0 {

@@ -56,7 +56,7 @@ func main() {
 	}
 	opts := defaultOptions(root)
 	var workloads, users string
-	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md), NATS (the resolver's latencies), or all (the full run of BENCHMARKS.md: W1 at 1k, 2k, 5k and 10k users, W3, W4, W5 and NATS; about 40 minutes).")
+	flag.StringVar(&workloads, "workload", "W1", "Workloads to run, comma separated: W1..W5 (see BENCHMARKS.md), NATS (the resolver's latencies), or all (the full run of BENCHMARKS.md: W1 at 1k, 10k and 100k users, W3, W4, W5 and NATS; about an hour).")
 	var controllerArgs string
 	flag.StringVar(&controllerArgs, "controller-args", "", "Extra controller flags, space separated (e.g. \"--profiling -v=2\"); the metrics address then serves /debug/pprof.")
 	var controllerEnv string
