@@ -19,6 +19,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"k8s.io/klog/v2/ktesting"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,6 +51,8 @@ type resolverEnv struct {
 	patience time.Duration
 	// stopControllers stops the controllers newResolverEnv started (suite.StartControllers).
 	stopControllers func()
+	// controllerLogs is what those controllers logged.
+	controllerLogs ktesting.Buffer
 }
 
 // waitFor is suite.WaitFor bounded by e.patience.
@@ -68,8 +71,8 @@ func (e *resolverEnv) waitFor(what string, cond func() bool) {
 // resolver binary repairs servers here.
 func newResolverEnv(t *testing.T, n int, mut func(*natsv1alpha1.NatsOperatorSpec), controller ...func(*app.Options)) *resolverEnv {
 	t.Helper()
-	stop := suite.StartControllers(t, controller...)
-	e := &resolverEnv{t: t, ctx: suite.Context(t), ns: controlPlane.NewNamespace(t), stopControllers: stop}
+	stop, logs := suite.StartControllersWithLogs(t, controller...)
+	e := &resolverEnv{t: t, ctx: suite.Context(t), ns: controlPlane.NewNamespace(t), stopControllers: stop, controllerLogs: logs}
 	e.op = suite.CreateOperator(t, e.ns, "main", func(s *natsv1alpha1.NatsOperatorSpec) {
 		if mut != nil {
 			mut(s)

@@ -44,6 +44,15 @@ import (
 // mutate. It returns a stop function for tests that restart the controller midway.
 func StartControllers(t testing.TB, mutate ...func(*app.Options)) (stop func()) {
 	t.Helper()
+	stop, _ = StartControllersWithLogs(t, mutate...)
+	return stop
+}
+
+// StartControllersWithLogs is StartControllers that also keeps what the controllers logged, for
+// tests that assert on what they did with their own objects (the controllers see every
+// namespace, so metrics mix in the objects of tests running in parallel).
+func StartControllersWithLogs(t testing.TB, mutate ...func(*app.Options)) (stop func(), logs ktesting.Buffer) {
+	t.Helper()
 	opts := app.NewOptions()
 	opts.RestConfig = controlPlane.Config()
 	opts.MetricsBindAddress = "0"
@@ -52,9 +61,10 @@ func StartControllers(t testing.TB, mutate ...func(*app.Options)) (stop func()) 
 	for _, m := range mutate {
 		m(opts)
 	}
-	_, logCtx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.FromContext(logCtx)))
-	return RunInBackground(t, "controller", cancel, func() error { return app.Run(ctx, opts) })
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), logger))
+	stop = RunInBackground(t, "controller", cancel, func() error { return app.Run(ctx, opts) })
+	return stop, logger.GetSink().(ktesting.Underlier).GetBuffer()
 }
 
 // RunInBackground runs fn in a goroutine and returns an idempotent stop that cancels it (through
