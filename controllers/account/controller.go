@@ -23,6 +23,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,6 +61,10 @@ type Controller struct {
 	maxJWTSize int
 	// rotationGrace is the grace period of rotations that set none (Config.RotationGracePeriod).
 	rotationGrace time.Duration
+	// overCap holds, for accounts whose last JWT's iat is already more than maxIssuedLead ahead
+	// of the clock, the second (unix) their last JWT was signed in (issueTime); only such
+	// accounts have an entry, and only until their lead is back under the cap.
+	overCap sync.Map
 }
 
 // Config is what the account controller alone is configured with, next to the Deps all three

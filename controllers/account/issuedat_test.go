@@ -123,6 +123,7 @@ func TestIssueTime(t *testing.T) {
 		name     string
 		prev     int64 // 0: no status.jwt
 		adopted  bool
+		keysRef  bool // spec.keysSecretRef
 		created  int64
 		wantIAT  int64
 		wantWait time.Duration
@@ -137,9 +138,15 @@ func TestIssueTime(t *testing.T) {
 		{name: "adopted keys, created a second ago", adopted: true, created: s - 1, wantIAT: s + maxIssuedLead},
 		{name: "adopted keys, created this second", adopted: true, created: s, wantWait: toNext},
 		{name: "adopted keys with a JWT of their own", adopted: true, created: s, prev: s, wantIAT: s + 1},
+		{name: "keys from the user's Secret, created a minute ago", keysRef: true, created: s - 60, wantIAT: s + 1},
+		{name: "keys from the user's Secret, created long ago", keysRef: true, created: s - 3600, wantIAT: s},
+		{name: "keys from the user's Secret with a JWT of their own", keysRef: true, created: s - 1, prev: s, wantIAT: s + 1},
 	} {
 		acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders", UID: "new",
 			CreationTimestamp: metav1.NewTime(time.Unix(tc.created, 0))}}
+		if tc.keysRef {
+			acc.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc-keys"}
+		}
 		secrets := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
 		createdFor := "new"
 		if tc.adopted {
@@ -157,5 +164,37 @@ func TestIssueTime(t *testing.T) {
 		if iat != tc.wantIAT || wait != tc.wantWait {
 			t.Errorf("%s: iat %d (%+d), wait %s; want %d (%+d), %s", tc.name, iat, iat-s, wait, tc.wantIAT, tc.wantIAT-s, tc.wantWait)
 		}
+	}
+}
+
+// TestIssueTimeBeyondTheLead: once the last iat is beyond the lead (a clock that went back), one
+// JWT is signed per second of this clock, so the lead cannot grow while changes keep coming; back
+// under the lead, the account is forgotten.
+func TestIssueTimeBeyondTheLead(t *testing.T) {
+	base := time.Date(2026, 12, 4, 4, 0, 0, 0, time.UTC)
+	s := base.Unix()
+	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	acc.Status.JWT = "eyJ..."
+	c := &Controller{secretLister: corelisters.NewSecretLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}))}
+	prev := s + maxIssuedLead + 30
+	at := func(now time.Time) (int64, time.Duration) {
+		return c.issueTime(acc, &jwt.AccountClaims{ClaimsData: jwt.ClaimsData{IssuedAt: prev}}, now)
+	}
+	if iat, wait := at(base.Add(100 * time.Millisecond)); iat != prev+1 || wait != 0 {
+		t.Fatalf("first: iat %+d, wait %s", iat-s, wait)
+	}
+	prev++
+	if iat, wait := at(base.Add(300 * time.Millisecond)); iat != 0 || wait != 700*time.Millisecond {
+		t.Fatalf("second in the same second: iat %+d, wait %s; want a wait for the next second", iat-s, wait)
+	}
+	if iat, wait := at(base.Add(time.Second)); iat != prev+1 || wait != 0 {
+		t.Fatalf("next second: iat %+d, wait %s", iat-s, wait)
+	}
+	prev = s
+	if iat, _ := at(base.Add(2 * time.Second)); iat != s+2 {
+		t.Fatalf("back under the lead: iat %+d", iat-s)
+	}
+	if _, ok := c.overCap.Load(cache.ObjectName{Namespace: ns, Name: "orders"}); ok {
+		t.Fatal("an account back under the lead is still remembered")
 	}
 }
