@@ -102,6 +102,7 @@ func (c *Controller) checkDrift(ctx context.Context) {
 // repairStale pushes again every account of acked of which some full server stores another JWT.
 func (c *Controller) repairStale(ctx context.Context, acked map[string]cache.ObjectName, servers int) {
 	if servers == 0 || len(acked) == 0 {
+		c.trackStale(acked, nil) // a check that saw nothing breaks every run of stale findings
 		return
 	}
 	stale := c.staleAccounts(ctx, acked, servers)
