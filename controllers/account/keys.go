@@ -94,7 +94,11 @@ func (c *Controller) ensureKeys(ctx context.Context, acc *natsv1alpha1.NatsAccou
 	}
 	pairs, err := c.keys.Ensure(ctx, spec)
 	ref := acc.Namespace + "/" + spec.Name
+	var seedMissing *controllerutil.SeedMissingError
 	switch {
+	case errors.As(err, &seedMissing):
+		return controllerhelpers.Failed(ReasonKeysMissing, "%v; restore the seed from a backup taken after the key was made (nothing was generated: "+
+			"a new key would replace one the account's JWTs and users are signed with)", err)
 	case errors.Is(err, controllerutil.ErrKeysMissing):
 		return controllerhelpers.Failed(ReasonKeysMissing, "Secret %s with the keys of account %s is gone; restore it (a new identity would orphan the "+
 			"account's JetStream data and break its users), or delete and re-create the NatsAccount to accept a new identity",
@@ -141,8 +145,16 @@ func setKeyStatus(acc *natsv1alpha1.NatsAccount, pub string, steps []keyStep, pa
 // while it retires, is never generated again should its seed be gone.
 func accountKeySecret(acc *natsv1alpha1.NatsAccount, steps []keyStep) controllerutil.KeySecret {
 	keys := map[string]natsjwt.KeyKind{naming.AccountIdentitySeed: natsjwt.KindAccount}
+	var recorded []string // seeds whose public keys the status names: never generated again
+	if acc.Status.PublicKey != "" {
+		recorded = append(recorded, naming.AccountIdentitySeed)
+	}
 	for _, s := range steps {
-		keys[naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)] = natsjwt.KindAccount
+		key := naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)
+		keys[key] = natsjwt.KindAccount
+		if s.status.PublicKey != "" {
+			recorded = append(recorded, key)
+		}
 	}
 	spec := controllerutil.KeySecret{
 		Namespace: acc.Namespace,
@@ -155,6 +167,7 @@ func accountKeySecret(acc *natsv1alpha1.NatsAccount, steps []keyStep) controller
 		Annotations: map[string]string{naming.AnnotationCreatedFor: string(acc.UID)},
 		Keys:        keys,
 		MustExist:   acc.Status.PublicKey != "",
+		Recorded:    recorded,
 	}
 	if acc.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
 		spec.Owner = metav1.NewControllerRef(acc, natsv1alpha1.SchemeGroupVersion.WithKind("NatsAccount"))

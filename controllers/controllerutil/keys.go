@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
@@ -61,7 +62,26 @@ type KeySecret struct {
 	// never created from scratch, because a new identity would break every server that trusts
 	// the old one.
 	MustExist bool
+	// Recorded are the data keys whose public keys the object's status already names. Such a
+	// seed is never generated: a Secret restored from a backup older than a rotation lacks the
+	// newer seed, and a fresh one would silently replace a key that JWTs and servers trust.
+	// Ensure returns a SeedMissingError (an ErrKeysMissing) instead.
+	Recorded []string
 }
+
+// SeedMissingError: the key Secret exists but lacks seeds whose public keys the status names.
+// errors.Is(err, ErrKeysMissing) holds for it.
+type SeedMissingError struct {
+	Secret string   // namespace/name
+	Keys   []string // the missing data keys, sorted
+}
+
+func (e *SeedMissingError) Error() string {
+	return fmt.Sprintf("%v: Secret %s has no %s, whose public key the status names", ErrKeysMissing, e.Secret, strings.Join(e.Keys, ", "))
+}
+
+// Is makes errors.Is(err, ErrKeysMissing) true.
+func (e *SeedMissingError) Is(target error) bool { return target == ErrKeysMissing }
 
 // KeyStore reads key Secrets from the cache and writes them through the API.
 type KeyStore struct {
@@ -80,7 +100,7 @@ func (s *KeyStore) Ensure(ctx context.Context, spec KeySecret) (map[string]nkeys
 	}
 	switch {
 	case apierrors.IsNotFound(err):
-		if spec.MustExist {
+		if spec.MustExist || len(spec.Recorded) > 0 {
 			return nil, fmt.Errorf("%w: %s/%s", ErrKeysMissing, spec.Namespace, spec.Name)
 		}
 		return s.create(ctx, spec)
@@ -130,6 +150,9 @@ func (s *KeyStore) complete(ctx context.Context, secret *corev1.Secret, spec Key
 		}
 		pairs[key] = kp
 	}
+	if err := recordedMissing(spec, missing); err != nil {
+		return nil, err
+	}
 	owners := desiredOwners(secret.OwnerReferences, spec.Owner)
 	if len(missing) == 0 && equality.Semantic.DeepEqual(owners, secret.OwnerReferences) && hasLabels(secret.Labels, spec.Labels) {
 		return pairs, nil
@@ -151,6 +174,21 @@ func (s *KeyStore) complete(ctx context.Context, secret *corev1.Secret, spec Key
 	}
 	maps.Copy(pairs, added)
 	return pairs, nil
+}
+
+// recordedMissing returns a SeedMissingError when a seed spec.Recorded names is missing.
+func recordedMissing(spec KeySecret, missing map[string]natsjwt.KeyKind) error {
+	var keys []string
+	for _, key := range spec.Recorded {
+		if _, ok := missing[key]; ok {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	return &SeedMissingError{Secret: spec.Namespace + "/" + spec.Name, Keys: slices.Compact(keys)}
 }
 
 func addMissingKeys(data map[string][]byte, keys map[string]natsjwt.KeyKind) (map[string]nkeys.KeyPair, error) {

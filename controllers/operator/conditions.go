@@ -43,7 +43,11 @@ type natsjwtKey = nkeys.KeyPair
 // keyError maps key Secret failures to a NotReady with an action for the user; other errors
 // (API calls) are returned as they are.
 func keyError(err error, secret string) error {
+	var seedMissing *controllerutil.SeedMissingError
 	switch {
+	case errors.As(err, &seedMissing):
+		return controllerhelpers.Failed(ReasonKeysMissing, "%v; restore the seed from the backup taken after the key was made "+
+			"(nothing was generated: a new key would break every nats-server and account JWT that trusts the one the status names)", err)
 	case errors.Is(err, controllerutil.ErrKeysMissing):
 		return controllerhelpers.Failed(ReasonKeysMissing, "the operator key Secret %s is gone but the status names a public key; "+
 			"restore it from backup (a new key would break every nats-server that trusts this operator)", secret)

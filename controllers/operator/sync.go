@@ -146,19 +146,7 @@ func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOp
 // its own data key and a previous seed is never generated again. With rot, its public key
 // and rot itself go into the status.
 func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperator, rot *natsv1alpha1.OperatorSigningKeyStatus) (identity, signing natsjwtKey, err error) {
-	signingSeed := naming.OperatorSigningSeed
-	if rot != nil {
-		signingSeed = naming.OperatorSigningSeedAt(rot.Generation)
-	}
-	spec := controllerutil.KeySecret{
-		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
-		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, signingSeed: natsjwt.KindOperator},
-		MustExist: op.Status.PublicKey != "",
-	}
-	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
-		ref := ownerRef(op)
-		spec.Owner = &ref
-	}
+	spec, signingSeed, recordedSigning := keySecret(op, rot)
 	secretName := naming.OperatorKeysSecret(op.Name)
 	var pairs map[string]nkeys.KeyPair
 	if op.Spec.KeysSecretRef != nil {
@@ -190,6 +178,10 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	if err != nil {
 		return nil, nil, err
 	}
+	if recordedSigning != "" && recordedSigning != signingPub && op.Spec.KeysSecretRef == nil {
+		return nil, nil, controllerhelpers.Failed(ReasonKeysMismatch, "key Secret %s holds signing key %s under %s but the status names %s; restore the original seed",
+			secretName, signingPub, signingSeed, recordedSigning)
+	}
 	op.Status.PublicKey = pub
 	if rot != nil {
 		rot.PublicKey = signingPub
@@ -197,6 +189,34 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 	}
 	op.Status.SigningKeys = signingKeys(op, signingPub)
 	return identity, signing, nil
+}
+
+// keySecret describes the operator key Secret for rot's generation, returns the data key of its
+// signing seed and the public key the status already names for that seed ("" for a new one).
+// Seeds whose public keys the status names are Recorded: never generated again.
+func keySecret(op *natsv1alpha1.NatsOperator, rot *natsv1alpha1.OperatorSigningKeyStatus) (controllerutil.KeySecret, string, string) {
+	signingSeed, recorded := naming.OperatorSigningSeed, ""
+	if rot != nil {
+		signingSeed, recorded = naming.OperatorSigningSeedAt(rot.Generation), rot.PublicKey
+	} else if op.Status.PublicKey != "" && len(op.Status.SigningKeys) > 0 {
+		recorded = op.Status.SigningKeys[0]
+	}
+	spec := controllerutil.KeySecret{
+		Namespace: op.Namespace, Name: naming.OperatorKeysSecret(op.Name), Labels: labels(op, naming.SecretTypeKeys),
+		Keys:      map[string]natsjwt.KeyKind{naming.OperatorIdentitySeed: natsjwt.KindOperator, signingSeed: natsjwt.KindOperator},
+		MustExist: op.Status.PublicKey != "",
+	}
+	if op.Status.PublicKey != "" {
+		spec.Recorded = append(spec.Recorded, naming.OperatorIdentitySeed)
+	}
+	if recorded != "" {
+		spec.Recorded = append(spec.Recorded, signingSeed)
+	}
+	if op.Spec.KeyDeletionPolicy == natsv1alpha1.KeyDeletionPolicyDelete {
+		ref := ownerRef(op)
+		spec.Owner = &ref
+	}
+	return spec, signingSeed, recorded
 }
 
 // operatorJWT returns the current operator JWT when its claims are unchanged, else signs anew.
