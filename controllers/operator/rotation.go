@@ -49,6 +49,9 @@ type keyStep struct {
 	status  *natsv1alpha1.OperatorSigningKeyStatus
 	events  []rotationEvent
 	recheck time.Duration // until the grace period ends; zero for no timer
+	// accountsLeft names the accounts the given key still signs, listed once per sync
+	// (planRotation); nil when the operator does not rotate here.
+	accountsLeft func(pub string) []string
 }
 
 // rotationInputs are what a step needs besides the spec and the status.

@@ -17,7 +17,10 @@ limitations under the License.
 package operator
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/nats-io/jwt/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -34,15 +37,27 @@ func (c *Controller) planRotation(op *natsv1alpha1.NatsOperator) (keyStep, error
 	if op.Spec.KeysSecretRef != nil || op.Spec.External != nil {
 		return keyStep{}, nil
 	}
+	// Every account status write re-queues the operator: the accounts are listed at most once
+	// per sync, and only by the steps that need them (after ServersRolledAt).
+	left := map[string][]string{}
+	accountsLeft := func(pub string) []string {
+		if names, ok := left[pub]; ok {
+			return names
+		}
+		left[pub] = c.accountsSignedBy(op, pub)
+		return left[pub]
+	}
 	in := rotationInputs{
 		now:          c.deps.Clock.Now(),
 		serversTrust: func(pub string) bool { return serversTrust(op.Status, pub) },
-		accountsLeft: func(pub string) []string { return c.accountsSignedBy(op, pub) },
+		accountsLeft: accountsLeft,
 	}
 	if op.Status.PublicKey != "" && len(op.Status.SigningKeys) > 0 {
 		in.currentPub = op.Status.SigningKeys[0]
 	}
-	return stepRotation(op.Status.SigningKey, op.Spec.SigningKeyRotation, in)
+	step, err := stepRotation(op.Status.SigningKey, op.Spec.SigningKeyRotation, in)
+	step.accountsLeft = accountsLeft
+	return step, err
 }
 
 // serversTrust reports whether the servers run (by the resolver's serversClaimsHash) the
@@ -65,15 +80,35 @@ func (c *Controller) accountsSignedBy(op *natsv1alpha1.NatsOperator, pub string)
 	var out []string
 	for _, o := range objs {
 		a, ok := o.(*natsv1alpha1.NatsAccount)
-		if !ok || a.DeletionTimestamp != nil || a.Status.JWT == "" {
-			continue
-		}
-		if claims, err := jwt.DecodeAccountClaims(a.Status.JWT); err == nil && claims.Issuer == pub {
+		if ok && a.DeletionTimestamp == nil && a.Status.JWT != "" && tokenIssuer(a.Status.JWT) == pub {
 			out = append(out, a.Name)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// tokenIssuer is the iss of a JWT's payload, read without checking the signature ("" when it
+// does not parse). The rotation only asks which key the account controller signed status.jwt
+// with; it signs every token it writes there and the resolver verifies each one before a push
+// (and nats-server on load), so verifying N signatures on every operator sync, which each
+// account's status write triggers, would buy nothing.
+func tokenIssuer(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Issuer
 }
 
 // signingKeys are the operator signing keys the JWT trusts: the controller's current key, the

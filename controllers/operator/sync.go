@@ -19,6 +19,7 @@ package operator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -56,6 +57,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	op := cached.DeepCopy()
 	var step keyStep
 	ready, err := c.reconcile(ctx, op, &step)
+	keepRecheck(err, step.recheck)
 	return controllerhelpers.Finish(ctx, controllerhelpers.Status{
 		ConditionType: natsv1alpha1.ConditionReady, Object: cached, Generation: op.Generation,
 		Conditions: &op.Status.Conditions, ObservedGeneration: &op.Status.ObservedGeneration,
@@ -102,10 +104,27 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
 	msg := "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)
 	if st := op.Status.SigningKey; st != nil && st.Phase == natsv1alpha1.SigningKeyRotating {
-		msg += waitingMessage(st, c.accountsSignedBy(op, st.PreviousPublicKey))
+		var left []string
+		if st.ServersRolledAt != nil && step.accountsLeft != nil {
+			left = step.accountsLeft(st.PreviousPublicKey)
+		}
+		msg += waitingMessage(st, left)
 	}
 	return controllerhelpers.Ready{Reason: ReasonIssued, Message: msg,
 		RecheckAfter: step.recheck, RecheckWhy: "a rotated-out signing key's grace period ends then"}, nil
+}
+
+// keepRecheck keeps the grace period's timer on a sync that ended NotReady: no event comes when
+// it ends, and the retiring key must still leave the operator JWT then. A Waiting outcome is
+// retried with backoff anyway.
+func keepRecheck(err error, recheck time.Duration) {
+	nr, ok := controllerhelpers.AsNotReady(err)
+	if !ok || nr.Waiting || recheck <= 0 {
+		return
+	}
+	if nr.RecheckAfter == 0 || recheck < nr.RecheckAfter {
+		nr.RecheckAfter = recheck
+	}
 }
 
 // issueFunc returns the operator JWT for the given system account and its claims hash.
@@ -121,6 +140,8 @@ func (c *Controller) operatorSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	if err != nil {
 		return nil, err
 	}
+	// The grace period's timer holds even when the keys fail (keepRecheck).
+	step.recheck = planned.recheck
 	identity, signing, err := c.ensureKeys(ctx, op, planned.status)
 	if err != nil {
 		return nil, err

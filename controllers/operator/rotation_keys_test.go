@@ -17,18 +17,23 @@ limitations under the License.
 package operator
 
 import (
+	"encoding/base64"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
+	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
 
 // dropSeed removes data key from the operator key Secret (a restore from an older backup) and
@@ -113,5 +118,97 @@ func TestSyncRecordedSeedMissing(t *testing.T) {
 				t.Errorf("status.signingKeys %v, were %v", got.Status.SigningKeys, before.SigningKeys)
 			}
 		})
+	}
+}
+
+// countingIndexer counts the account listings of a sync.
+type countingIndexer struct {
+	cache.Indexer
+	listings int
+}
+
+func (i *countingIndexer) ByIndex(name, value string) ([]any, error) {
+	if name == naming.AccountsByOperator {
+		i.listings++
+	}
+	return i.Indexer.ByIndex(name, value)
+}
+
+// TestSyncRotationListsAccountsOnce: a Rotating operator lists its accounts only once the
+// servers were rolled, and then once per sync (the step and the Ready message share it; the
+// sync that records the roll lists them for the message).
+func TestSyncRotationListsAccountsOnce(t *testing.T) {
+	f, c, _ := issuedOperator(t)
+	counter := &countingIndexer{Indexer: c.accountIndexer}
+	c.accountIndexer = counter
+	setRotation(f, &natsv1alpha1.SigningKeyRotation{Generation: 1})
+	for i := range 2 {
+		if err := syncOperator(t, c); err != nil {
+			t.Fatalf("sync %d: %v", i, err)
+		}
+		f.Settle()
+	}
+	if counter.listings != 0 {
+		t.Errorf("accounts listed %d times before the servers were rolled, want 0", counter.listings)
+	}
+	op := f.Operator(ns, "main")
+	op.Status.ServersClaimsHash = op.Status.ClaimsHash
+	f.Put(op)
+	f.Settle()
+	for i := range 2 {
+		counter.listings = 0
+		if err := syncOperator(t, c); err != nil {
+			t.Fatalf("sync after the roll %d: %v", i, err)
+		}
+		f.Settle()
+		if counter.listings != 1 {
+			t.Errorf("sync %d after the roll listed the accounts %d times, want 1", i, counter.listings)
+		}
+	}
+	if msg := ready(f.Operator(ns, "main")); !strings.Contains(msg, naming.SystemAccount("main")) {
+		t.Errorf("Ready message %q does not name the account still signed by the old key", msg)
+	}
+}
+
+// TestSyncRetiringKeepsRecheck: an operator that is NotReady while its previous signing key
+// retires is still synced again when the grace period ends.
+func TestSyncRetiringKeepsRecheck(t *testing.T) {
+	f, c, _ := issuedOperator(t)
+	setRotation(f, &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{Duration: time.Minute}})
+	if err := syncOperator(t, c); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	f.Settle()
+	op := f.Operator(ns, "main")
+	now := metav1.NewTime(f.Clock.Now())
+	op.Status.SigningKey.Phase = natsv1alpha1.SigningKeyRetiring
+	op.Status.SigningKey.ServersRolledAt, op.Status.SigningKey.AccountsResignedAt = &now, &now
+	op.Spec.SigningKeys = []string{"not-a-key"} // InvalidSpec: a NotReady after the keys
+	f.Put(op)
+	f.Settle()
+	f.Clock.Step(20 * time.Second)
+	err := syncOperator(t, c)
+	if r, ok := controllerhelpers.AsRequeue(err); !ok || r.After != 40*time.Second {
+		t.Fatalf("sync: %v, want a recheck when the grace period ends in 40s", err)
+	}
+	f.ExpectReady(f.Operator(ns, "main").Status.Conditions, metav1.ConditionFalse, ReasonInvalidSpec)
+}
+
+// TestTokenIssuer: the payload's iss is read without a signature check; anything that is not
+// a JWT has none.
+func TestTokenIssuer(t *testing.T) {
+	kp, pub := testfixtures.NewKey(t, natsjwt.KindOperator)
+	_, accPub := testfixtures.NewKey(t, natsjwt.KindAccount)
+	token, err := jwt.NewAccountClaims(accPub).Encode(kp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tokenIssuer(token); got != pub {
+		t.Errorf("tokenIssuer = %q, want %s", got, pub)
+	}
+	for _, bad := range []string{"", "a.b", "a.!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte("[1]")) + ".c"} {
+		if got := tokenIssuer(bad); got != "" {
+			t.Errorf("tokenIssuer(%q) = %q, want empty", bad, got)
+		}
 	}
 }
