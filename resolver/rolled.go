@@ -91,10 +91,18 @@ func (c *Controller) checkRolled(ctx context.Context, probe operatorProbe) error
 	defer cancel()
 	replies, err := probe.TrustedOperators(pctx)
 	if len(replies) == 0 {
-		return fmt.Errorf("no server answered %s: %w", natssys.SubjectServerVarz, err)
+		return noAnswer(err)
 	}
 	hash, cond := rolledStatus(op, view.expected, replies)
 	return c.applyRolled(ctx, op, hash, cond)
+}
+
+// noAnswer is the error of a probe no server answered; err, the probe's own, may be nil.
+func noAnswer(err error) error {
+	if err == nil {
+		return fmt.Errorf("no server answered %s", natssys.SubjectServerVarz)
+	}
+	return fmt.Errorf("no server answered %s: %w", natssys.SubjectServerVarz, err)
 }
 
 // rolledStatus computes serversClaimsHash (unchanged unless every expected server answered with
@@ -170,14 +178,9 @@ type operatorStatusPart struct {
 
 // applyRolled writes the condition and hash with server-side apply when they changed.
 func (c *Controller) applyRolled(ctx context.Context, op *natsv1alpha1.NatsOperator, hash string, cond metav1.Condition) error {
-	prev := meta.FindStatusCondition(op.Status.Conditions, ConditionServersRolled)
-	if prev != nil && prev.Status == cond.Status && prev.Reason == cond.Reason && prev.Message == cond.Message &&
-		prev.ObservedGeneration == cond.ObservedGeneration && op.Status.ServersClaimsHash == hash {
+	cond, changed := nextCondition(op.Status.Conditions, cond, c.clock.Now())
+	if !changed && op.Status.ServersClaimsHash == hash {
 		return nil
-	}
-	cond.LastTransitionTime = metav1.NewTime(c.clock.Now())
-	if prev != nil && prev.Status == cond.Status {
-		cond.LastTransitionTime = prev.LastTransitionTime
 	}
 	body, err := json.Marshal(operatorStatusApply{
 		APIVersion: natsv1alpha1.SchemeGroupVersion.String(), Kind: "NatsOperator",

@@ -17,8 +17,10 @@ limitations under the License.
 package resolver
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -73,5 +75,42 @@ func TestRolledStatus(t *testing.T) {
 	hash, cond = rolledStatus(op, expected, []natssys.ServerOperators{reply("n1", newTok), reply("n2", newTok), reply("n3", newTok)})
 	if hash != newHash || cond.Status != metav1.ConditionTrue || cond.Reason != ReasonRolled {
 		t.Errorf("all rolled: hash %s, condition %+v", hash, cond)
+	}
+}
+
+// TestNoAnswer: a probe no server answered names the subject, with the probe's error when it
+// had one and without a %!w(<nil>) when it had none.
+func TestNoAnswer(t *testing.T) {
+	if got := noAnswer(nil).Error(); strings.Contains(got, "%!") || !strings.Contains(got, natssys.SubjectServerVarz) {
+		t.Errorf("noAnswer(nil) = %q", got)
+	}
+	cause := errors.New("timeout")
+	if err := noAnswer(cause); !errors.Is(err, cause) {
+		t.Errorf("noAnswer(cause) = %v, does not wrap it", err)
+	}
+}
+
+// TestNextCondition: the transition time moves only when the status flips, and any change of
+// reason, message or generation is a change.
+func TestNextCondition(t *testing.T) {
+	then, now := time.Unix(1000, 0), time.Unix(2000, 0)
+	prev := []metav1.Condition{{Type: ConditionServersRolled, Status: metav1.ConditionFalse, Reason: ReasonRollPending,
+		Message: "m", ObservedGeneration: 1, LastTransitionTime: metav1.NewTime(then)}}
+	same := metav1.Condition{Type: ConditionServersRolled, Status: metav1.ConditionFalse, Reason: ReasonRollPending, Message: "m", ObservedGeneration: 1}
+	if c, changed := nextCondition(prev, same, now); changed || !c.LastTransitionTime.Time.Equal(then) {
+		t.Errorf("unchanged: changed %v, transition %v", changed, c.LastTransitionTime)
+	}
+	msg := same
+	msg.Message = "other"
+	if c, changed := nextCondition(prev, msg, now); !changed || !c.LastTransitionTime.Time.Equal(then) {
+		t.Errorf("new message: changed %v, transition %v", changed, c.LastTransitionTime)
+	}
+	flipped := same
+	flipped.Status, flipped.Reason = metav1.ConditionTrue, ReasonRolled
+	if c, changed := nextCondition(prev, flipped, now); !changed || !c.LastTransitionTime.Time.Equal(now) {
+		t.Errorf("flipped: changed %v, transition %v", changed, c.LastTransitionTime)
+	}
+	if c, changed := nextCondition(nil, same, now); !changed || !c.LastTransitionTime.Time.Equal(now) {
+		t.Errorf("first: changed %v, transition %v", changed, c.LastTransitionTime)
 	}
 }

@@ -85,17 +85,23 @@ func (k ownedCondition) ackedHash(acc *natsv1alpha1.NatsAccount) string {
 // what acc's status says. The transition time moves only when the status flips, so repeating
 // an outcome writes nothing and triggers no update event.
 func conditionFor(kind ownedCondition, acc *natsv1alpha1.NatsAccount, want pushedStatus, now time.Time) (metav1.Condition, bool) {
-	cond := metav1.Condition{
+	cond, changed := nextCondition(acc.Status.Conditions, metav1.Condition{
 		Type: kind.condType, Status: want.status, Reason: want.reason, Message: want.message,
-		ObservedGeneration: acc.Generation, LastTransitionTime: metav1.NewTime(now),
-	}
-	prev := meta.FindStatusCondition(acc.Status.Conditions, kind.condType)
+		ObservedGeneration: acc.Generation,
+	}, now)
+	return cond, changed || (kind.withHash && acc.Status.PushedClaimsHash != want.hash)
+}
+
+// nextCondition returns cond with its transition time (now, or the previous one's while the
+// status stays) and whether it differs from the condition of its type in conditions.
+func nextCondition(conditions []metav1.Condition, cond metav1.Condition, now time.Time) (metav1.Condition, bool) {
+	cond.LastTransitionTime = metav1.NewTime(now)
+	prev := meta.FindStatusCondition(conditions, cond.Type)
 	if prev != nil && prev.Status == cond.Status {
 		cond.LastTransitionTime = prev.LastTransitionTime
 	}
 	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason ||
-		prev.Message != cond.Message || prev.ObservedGeneration != cond.ObservedGeneration ||
-		(kind.withHash && acc.Status.PushedClaimsHash != want.hash)
+		prev.Message != cond.Message || prev.ObservedGeneration != cond.ObservedGeneration
 	return cond, changed
 }
 
