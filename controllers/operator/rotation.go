@@ -152,6 +152,8 @@ func advanceRotation(st *natsv1alpha1.OperatorSigningKeyStatus, grace time.Durat
 			// The accounts' status updates re-queue the operator.
 			return step
 		}
+		// Re-signed, not necessarily pushed: pushedClaimsHash ignores iss, so the grace period
+		// is the resolver's time to push (controllers/DESIGN.md, "Re-signed, not pushed").
 		at := metav1.NewTime(in.now)
 		st.Phase, st.AccountsResignedAt = natsv1alpha1.SigningKeyRetiring, &at
 		step.events = append(step.events, rotationEvent{EventAccountsResigned,
