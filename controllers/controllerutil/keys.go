@@ -151,6 +151,9 @@ func (s *KeyStore) complete(ctx context.Context, secret *corev1.Secret, spec Key
 		pairs[key] = kp
 	}
 	if err := recordedMissing(spec, missing); err != nil {
+		for _, kp := range pairs {
+			kp.Wipe()
+		}
 		return nil, err
 	}
 	owners := desiredOwners(secret.OwnerReferences, spec.Owner)
