@@ -47,7 +47,7 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 		return nil, "", err
 	}
 	if secret := providedOperatorSigningSecret(op); secret != "" {
-		return c.providedOperatorSigner(ctx, op, secret)
+		return c.providedOperatorSigner(op, secret)
 	}
 	secretName := naming.OperatorKeysSecret(name)
 	secret, err := c.secretLister.Secrets(ns).Get(secretName)
@@ -206,10 +206,6 @@ func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, steps []keyStep, pairs ma
 // no timer: its cache's events re-queue the account (controllerutil.ProvidedSecrets).
 const keysInUseRecheck = time.Minute
 
-func providedError(reason, format string, args ...any) error {
-	return controllerhelpers.Failed(reason, format, args...)
-}
-
 // providedKeys reads the account's seeds from the Secret of spec.keysSecretRef, which is never
 // written: every seed the spec needs must be there already.
 func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind, steps []keyStep) error {
@@ -220,11 +216,11 @@ func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string
 	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, acc.Namespace, name, keys)
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
-		return providedError(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
+		return controllerhelpers.Failed(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
 	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
-		return providedError(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
+		return controllerhelpers.Failed(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return providedError(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
+		return controllerhelpers.Failed(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
 	case err != nil:
 		return err
 	}
@@ -238,7 +234,7 @@ func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string
 		return fmt.Errorf("account identity key: %w", err)
 	}
 	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
-		return providedError(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
+		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
 			acc.Namespace, name, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
 	if other := c.otherAccountWithKey(acc, pub); other != "" {
@@ -273,7 +269,7 @@ func (c *Controller) providedRotationSeeds(acc *natsv1alpha1.NatsAccount, secret
 	if len(missing) == 0 {
 		return nil
 	}
-	return providedError(ReasonRotationSeedMissing, "the rotation waits for a new seed that only you can provide: add %s to Secret %s/%s of spec.keysSecretRef, "+
+	return controllerhelpers.Failed(ReasonRotationSeedMissing, "the rotation waits for a new seed that only you can provide: add %s to Secret %s/%s of spec.keysSecretRef, "+
 		"each a new account seed (`nsc generate nkey --account`); the controller never writes that Secret, and the current keys stay in use until then",
 		strings.Join(missing, ", "), acc.Namespace, secretName)
 }
@@ -292,7 +288,7 @@ func providedOperatorSigningSecret(op *natsv1alpha1.NatsOperator) string {
 
 // providedOperatorSigner reads an adopted operator's signing key. The operator controller has
 // validated the keys when its status names them, so an account waits for that.
-func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha1.NatsOperator, secret string) (nkeys.KeyPair, string, error) {
+func (c *Controller) providedOperatorSigner(op *natsv1alpha1.NatsOperator, secret string) (nkeys.KeyPair, string, error) {
 	if op.Status.PublicKey == "" {
 		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to validate its provided keys", op.Namespace, op.Name)
 	}
@@ -301,7 +297,7 @@ func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha
 	if err != nil {
 		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrProvidedSecretManaged) ||
 			errors.Is(err, controllerutil.ErrKeyInvalid) {
-			return nil, "", providedError(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
+			return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
 		}
 		return nil, "", err
 	}
