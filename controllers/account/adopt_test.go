@@ -115,3 +115,37 @@ func TestSyncAdoptedRotationWaitsForSeed(t *testing.T) {
 		t.Errorf("the JWT must trust both keys during the overlap: %v", sk.Keys())
 	}
 }
+
+// TestSyncAdoptedRotationInvalidSeedHeld: a new generation's data key that holds no account
+// seed holds the rotation like a missing one (the key stays, Ready stays True), and the message
+// names the data key, never its content.
+func TestSyncAdoptedRotationInvalidSeedHeld(t *testing.T) {
+	identity, _ := testfixtures.NewKey(t, natsjwt.KindAccount)
+	signing, oldPub := testfixtures.NewKey(t, natsjwt.KindAccount)
+	idSeed, _ := identity.Seed()
+	skSeed, _ := signing.Seed()
+	const junk = "not-a-seed-at-all"
+	user := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nsc"}, Data: map[string][]byte{
+		naming.AccountIdentitySeed: idSeed, naming.AccountSigningSeed(naming.DefaultSigningKey): skSeed,
+		naming.AccountSigningSeedAt(naming.DefaultSigningKey, 1): []byte(junk)}}
+	acc := testfixtures.Account(ns, "orders", "main")
+	acc.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc"}
+	f := newAccountFixture(t, acc, user)
+	f.issued(t)
+	f.setRotation(t, func(acc *natsv1alpha1.NatsAccount) {
+		acc.Spec.SigningKeyRotation = &natsv1alpha1.SigningKeyRotation{Generation: 1}
+	})
+	if err := f.sync(t); err != nil {
+		t.Fatalf("sync with an invalid new seed: %v, want Ready", err)
+	}
+	f.ExpectWrites("update natsaccounts/status orders")
+	f.ExpectEvents("Warning " + ReasonRotationSeedMissing)
+	got := f.Account(ns, "orders").Status
+	c := meta.FindStatusCondition(got.Conditions, natsv1alpha1.ConditionSigningKeysRotated)
+	if c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "signing-default.1.nk") || strings.Contains(c.Message, junk) {
+		t.Fatalf("SigningKeysRotated %+v, want False naming data key signing-default.1.nk and not its content", c)
+	}
+	if st := got.SigningKeys[0]; st.Generation != 0 || st.PublicKey != oldPub {
+		t.Fatalf("default key %+v, want generation 0 with %s", st, oldPub)
+	}
+}
