@@ -39,9 +39,14 @@ const (
 	ReasonKeysInvalid = "KeysInvalid"
 	// ReasonKeysInUse: spec.keysSecretRef holds the identity of another NatsAccount.
 	ReasonKeysInUse = "KeysInUse"
-	// ReasonRotationSeedMissing: a signing key of spec.keysSecretRef is to rotate, and the
-	// Secret, which the controller never writes, has no seed of its new generation yet.
+	// ReasonRotationSeedMissing (SigningKeysRotated=False, and its Warning event): a signing
+	// key of spec.keysSecretRef is to rotate, and the Secret, which the controller never
+	// writes, has no valid seed of its new generation yet. Ready is not touched: the key stays
+	// at its current generation meanwhile.
 	ReasonRotationSeedMissing = "RotationSeedMissing"
+	// ReasonRotationSeedsProvided (SigningKeysRotated=True): no rotation that is due waits for
+	// a seed.
+	ReasonRotationSeedsProvided = "SeedsProvided"
 	// ReasonSecretConflict: a Secret named <account>-account-keys exists and was not made by
 	// nats-auth-operator; it is never taken over.
 	ReasonSecretConflict = "SecretConflict"

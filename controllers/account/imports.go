@@ -150,7 +150,7 @@ func otherTypeOf(t natsv1alpha1.ExportType) natsv1alpha1.ExportType {
 // does not change the claims. fresh is true when a token was signed.
 func (c *Controller) activation(ctx context.Context, acc, exporter *natsv1alpha1.NatsAccount, imp natsv1alpha1.Import,
 	current *jwt.AccountClaims) (token string, fresh bool, _ error) {
-	signer, err := c.exporterSigner(ctx, exporter)
+	signer, err := c.exporterSigner(exporter)
 	if err != nil {
 		return "", false, err
 	}
@@ -183,7 +183,7 @@ func (c *Controller) activation(ctx context.Context, acc, exporter *natsv1alpha1
 // exporterSigner reads the exporter's default signing key from its key Secret in the cache. The
 // key must be the one the exporter's status advertises, or importers would get tokens its JWT
 // does not trust.
-func (c *Controller) exporterSigner(ctx context.Context, exporter *natsv1alpha1.NatsAccount) (nkeys.KeyPair, error) {
+func (c *Controller) exporterSigner(exporter *natsv1alpha1.NatsAccount) (nkeys.KeyPair, error) {
 	name := naming.AccountKeysSecret(exporter.Name)
 	ref := exporter.Namespace + "/" + exporter.Name
 	secret, err := c.secretLister.Secrets(exporter.Namespace).Get(name)

@@ -25,8 +25,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nkeys"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
@@ -47,7 +50,7 @@ func (c *Controller) operatorSigner(ctx context.Context, acc *natsv1alpha1.NatsA
 		return nil, "", err
 	}
 	if secret := providedOperatorSigningSecret(op); secret != "" {
-		return c.providedOperatorSigner(ctx, op, secret)
+		return c.providedOperatorSigner(op, secret)
 	}
 	secretName := naming.OperatorKeysSecret(name)
 	secret, err := c.secretLister.Secrets(ns).Get(secretName)
@@ -206,25 +209,18 @@ func signingKeyStatuses(acc *natsv1alpha1.NatsAccount, steps []keyStep, pairs ma
 // no timer: its cache's events re-queue the account (controllerutil.ProvidedSecrets).
 const keysInUseRecheck = time.Minute
 
-func providedError(reason, format string, args ...any) error {
-	return controllerhelpers.Failed(reason, format, args...)
-}
-
 // providedKeys reads the account's seeds from the Secret of spec.keysSecretRef, which is never
 // written: every seed the spec needs must be there already.
 func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string]natsjwt.KeyKind, steps []keyStep) error {
 	name := acc.Spec.KeysSecretRef.Name
-	if err := c.providedRotationSeeds(acc, name, steps); err != nil {
-		return err
-	}
 	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, acc.Namespace, name, keys)
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
-		return providedError(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
+		return controllerhelpers.Failed(ReasonKeysMissing, "Secret %s/%s named by spec.keysSecretRef does not exist; create it from the nsc store (README, \"Moving from nsc\")", acc.Namespace, name)
 	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
-		return providedError(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
+		return controllerhelpers.Failed(ReasonSecretConflict, "Secret %s/%s named by spec.keysSecretRef is one nats-auth-operator made; name a Secret you created from the nsc store", acc.Namespace, name)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return providedError(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
+		return controllerhelpers.Failed(ReasonKeysInvalid, "%v; fix the Secret named by spec.keysSecretRef (nothing was generated or written)", err)
 	case err != nil:
 		return err
 	}
@@ -238,7 +234,7 @@ func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string
 		return fmt.Errorf("account identity key: %w", err)
 	}
 	if acc.Status.PublicKey != "" && acc.Status.PublicKey != pub {
-		return providedError(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
+		return controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s/%s of spec.keysSecretRef holds account %s but status.publicKey is %s; provide the keys of %s",
 			acc.Namespace, name, pub, acc.Status.PublicKey, acc.Status.PublicKey)
 	}
 	if other := c.otherAccountWithKey(acc, pub); other != "" {
@@ -249,33 +245,70 @@ func (c *Controller) providedKeys(acc *natsv1alpha1.NatsAccount, keys map[string
 	return setKeyStatus(acc, pub, steps, pairs)
 }
 
-// providedRotationSeeds holds back the rotation of an adopted signing key until the user has
-// added the seed of its new generation to the Secret (under naming.AccountSigningSeedAt): the
-// controller never writes that Secret, so it cannot generate one. Until then the status, and so
-// the JWT and every user, stay on the current generation; the Secret's update re-queues the
-// account. A first issue at some generation is not a rotation: ReadProvidedKeys checks it.
-func (c *Controller) providedRotationSeeds(acc *natsv1alpha1.NatsAccount, secretName string, steps []keyStep) error {
-	secret, err := c.deps.Provided.Get(acc.Namespace, secretName)
+// rotationSeedMissing says, for an adopted account, why st, the next status of a signing key
+// whose stored status is prev, cannot have its new generation yet: the user has not added a
+// valid seed of it to their Secret (under naming.AccountSigningSeedAt), which the controller
+// never writes. It is "" when nothing is missing: no adoption, no new generation, a first issue
+// at some generation (ReadProvidedKeys checks that) or a Secret that cannot be read (reported
+// by ReadProvidedKeys too).
+func (c *Controller) rotationSeedMissing(acc *natsv1alpha1.NatsAccount, prev *natsv1alpha1.SigningKeyStatus, st natsv1alpha1.SigningKeyStatus) string {
+	if acc.Spec.KeysSecretRef == nil || prev == nil || prev.PublicKey == "" || st.Generation <= prev.Generation {
+		return ""
+	}
+	secret, err := c.deps.Provided.Get(acc.Namespace, acc.Spec.KeysSecretRef.Name)
 	if err != nil {
-		return nil // ReadProvidedKeys reports it
+		return ""
 	}
-	var missing []string
-	for _, s := range steps {
-		i := slices.IndexFunc(acc.Status.SigningKeys, func(k natsv1alpha1.SigningKeyStatus) bool { return k.Name == s.status.Name })
-		if i < 0 || acc.Status.SigningKeys[i].PublicKey == "" || acc.Status.SigningKeys[i].Generation >= s.status.Generation {
-			continue
-		}
-		key := naming.AccountSigningSeedAt(s.status.Name, s.status.Generation)
-		if _, ok := secret.Data[key]; !ok {
-			missing = append(missing, fmt.Sprintf("%s (generation %d of signing key %q)", key, s.status.Generation, s.status.Name))
-		}
+	key := naming.AccountSigningSeedAt(st.Name, st.Generation)
+	what := fmt.Sprintf("%s (generation %d of signing key %q)", key, st.Generation, st.Name)
+	seed, ok := secret.Data[key]
+	if !ok {
+		return what
 	}
-	if len(missing) == 0 {
-		return nil
+	kp, err := natsjwt.ParseSeed(seed, natsjwt.KindAccount)
+	if err != nil {
+		// ParseSeed's messages never contain seed material.
+		return fmt.Sprintf("%s, which holds no account seed: %v", what, err)
 	}
-	return providedError(ReasonRotationSeedMissing, "the rotation waits for a new seed that only you can provide: add %s to Secret %s/%s of spec.keysSecretRef, "+
-		"each a new account seed (`nsc generate nkey --account`); the controller never writes that Secret, and the current keys stay in use until then",
-		strings.Join(missing, ", "), acc.Namespace, secretName)
+	kp.Wipe()
+	return ""
+}
+
+// heldRotation is rot as if its new generation were not declared yet: the key stays at gen,
+// and a scheduled rotation that is still retiring goes on.
+func heldRotation(rot *natsv1alpha1.SigningKeyRotation, gen int32) *natsv1alpha1.SigningKeyRotation {
+	held := rot.DeepCopy()
+	held.Generation, held.Mode = gen, natsv1alpha1.RotationScheduled
+	return held
+}
+
+// setRotationSeedCondition records on an adopted account whether a due signing-key rotation
+// waits for a seed only the user can add (missing, from the steps). Ready is not touched: the
+// current keys go on signing, and users are still issued and revoked.
+func setRotationSeedCondition(acc *natsv1alpha1.NatsAccount, missing []string) {
+	if acc.Spec.KeysSecretRef == nil {
+		return
+	}
+	ref := acc.Namespace + "/" + acc.Spec.KeysSecretRef.Name
+	c := metav1.Condition{Type: natsv1alpha1.ConditionSigningKeysRotated, Status: metav1.ConditionTrue, Reason: ReasonRotationSeedsProvided,
+		ObservedGeneration: acc.Generation, Message: "no signing-key rotation waits for a seed of Secret " + ref + " (spec.keysSecretRef)"}
+	if len(missing) > 0 {
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonRotationSeedMissing
+		c.Message = fmt.Sprintf("the rotation waits for a new seed that only you can provide: add %s to Secret %s of spec.keysSecretRef, "+
+			"each a new account seed (`nsc generate nkey --account`); the controller never writes that Secret, and until then the current keys "+
+			"stay in use: users are still issued and revoked", strings.Join(missing, ", "), ref)
+	}
+	meta.SetStatusCondition(&acc.Status.Conditions, c)
+}
+
+// rotationSeedEvent emits one Warning when SigningKeysRotated turned False between the cached
+// and the stored status: called after the write, so a retried sync does not repeat it.
+func rotationSeedEvent(recorder record.EventRecorder, cached, acc *natsv1alpha1.NatsAccount) {
+	now := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated)
+	if now == nil || now.Status != metav1.ConditionFalse || meta.IsStatusConditionFalse(cached.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated) {
+		return
+	}
+	recorder.Event(acc, corev1.EventTypeWarning, ReasonRotationSeedMissing, now.Message)
 }
 
 // providedOperatorSigningSecret names the user's Secret that holds the signing key of an adopted
@@ -292,7 +325,7 @@ func providedOperatorSigningSecret(op *natsv1alpha1.NatsOperator) string {
 
 // providedOperatorSigner reads an adopted operator's signing key. The operator controller has
 // validated the keys when its status names them, so an account waits for that.
-func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha1.NatsOperator, secret string) (nkeys.KeyPair, string, error) {
+func (c *Controller) providedOperatorSigner(op *natsv1alpha1.NatsOperator, secret string) (nkeys.KeyPair, string, error) {
 	if op.Status.PublicKey == "" {
 		return nil, "", controllerhelpers.WaitingFor(ReasonOperatorNotReady, "waiting for NatsOperator %s/%s to validate its provided keys", op.Namespace, op.Name)
 	}
@@ -301,7 +334,7 @@ func (c *Controller) providedOperatorSigner(ctx context.Context, op *natsv1alpha
 	if err != nil {
 		if errors.Is(err, controllerutil.ErrProvidedSecretMissing) || errors.Is(err, controllerutil.ErrProvidedSecretManaged) ||
 			errors.Is(err, controllerutil.ErrKeyInvalid) {
-			return nil, "", providedError(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
+			return nil, "", controllerhelpers.Failed(ReasonOperatorKeysInvalid, "the signing key of NatsOperator %s/%s cannot be read: %v", op.Namespace, op.Name, err)
 		}
 		return nil, "", err
 	}

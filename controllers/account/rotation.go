@@ -46,6 +46,8 @@ type keyStep struct {
 	status  natsv1alpha1.SigningKeyStatus
 	events  []rotationEvent
 	recheck time.Duration // until the grace period ends; zero for no timer
+	// seedMissing, for an adopted account, names the seed a held rotation waits for.
+	seedMissing string
 }
 
 // rotationInputs are what a step needs besides the key's spec and status.

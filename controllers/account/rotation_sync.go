@@ -50,19 +50,32 @@ func (c *Controller) planRotations(acc *natsv1alpha1.NatsAccount, current *jwt.A
 		if i := slices.IndexFunc(acc.Status.SigningKeys, func(s natsv1alpha1.SigningKeyStatus) bool { return s.Name == name }); i >= 0 {
 			prev = &acc.Status.SigningKeys[i]
 		}
-		step, err := stepRotation(name, prev, rotationOf(acc, name), in)
+		rot := rotationOf(acc, name)
+		step, err := stepRotation(name, prev, rot, in)
 		if err != nil {
 			return nil, err
+		}
+		if missing := c.rotationSeedMissing(acc, prev, step.status); missing != "" {
+			// A rotation waiting for the user's seed must hold back nothing else: the key
+			// stays at its generation, and the account is signed and revokes as before.
+			if step, err = stepRotation(name, prev, heldRotation(rot, prev.Generation), in); err != nil {
+				return nil, err
+			}
+			step.seedMissing = missing
 		}
 		steps = append(steps, step)
 	}
 	return steps, nil
 }
 
-// recordSteps adds the steps' events and the earliest grace-period end to res.
+// recordSteps adds the steps' events, the seeds held rotations wait for and the earliest
+// grace-period end to res.
 func recordSteps(res *issueResult, steps []keyStep) {
 	for _, s := range steps {
 		res.rotationEvents = append(res.rotationEvents, s.events...)
+		if s.seedMissing != "" {
+			res.seedsMissing = append(res.seedsMissing, s.seedMissing)
+		}
 		if s.recheck > 0 && (res.rotationRecheck == 0 || s.recheck < res.rotationRecheck) {
 			res.rotationRecheck = s.recheck
 		}

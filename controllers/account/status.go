@@ -60,11 +60,16 @@ type issueResult struct {
 	rotationEvents []rotationEvent
 	// rotationRecheck is when the first retiring signing key's grace period ends; zero for none.
 	rotationRecheck time.Duration
+	// seedsMissing names the seeds the held rotations of an adopted account wait for.
+	seedsMissing []string
 }
 
 // ready is the Ready outcome of an issued account, with its earliest timer.
 func (r issueResult) ready() controllerhelpers.Ready {
 	out := controllerhelpers.Ready{Reason: ReasonIssued, Message: r.message, RecheckAfter: r.recheck, RecheckWhy: "revocations can be compacted then"}
+	if len(r.seedsMissing) > 0 {
+		out.Message += "; a signing-key rotation waits for its seed (condition SigningKeysRotated)"
+	}
 	if r.rotationRecheck > 0 && (out.RecheckAfter == 0 || r.rotationRecheck < out.RecheckAfter) {
 		out.RecheckAfter, out.RecheckWhy = r.rotationRecheck, "a rotated-out signing key's grace period ends then"
 	}

@@ -77,6 +77,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			res.record(c.deps.IssueMetrics)
 			revokedEvent(c.deps.Recorder, acc, res)
 			sizeEvents(c.deps.Recorder, cached, acc)
+			rotationSeedEvent(c.deps.Recorder, cached, acc)
 			c.rotationEvents(acc, res)
 			if nr == nil {
 				// Only a Ready account's stored JWT is what its status says it trusts.
@@ -107,6 +108,7 @@ func (c *Controller) issue(ctx context.Context, acc *natsv1alpha1.NatsAccount) (
 		return res, err
 	}
 	recordSteps(&res, steps)
+	setRotationSeedCondition(acc, res.seedsMissing)
 	imports, minted, err := c.resolveImports(ctx, acc, current)
 	res.activations = minted
 	if err != nil {

@@ -125,21 +125,16 @@ func (p *ProvidedSecrets) Start(ctx context.Context) {
 	}
 }
 
-// HasSynced reports whether the holders' informers delivered their initial lists and every
-// Secret named so far is cached (or known not to exist).
+// HasSynced reports whether the holders' informers delivered their initial lists, so every
+// Secret named so far has an informer. It does not wait for those: one Secret whose list keeps
+// failing (RBAC denies its namespace) must not hold back every controller and readiness; Get
+// answers Requeue for it until its cache has synced, and only its holders wait.
 func (p *ProvidedSecrets) HasSynced() bool {
 	if p.static != nil {
 		return true
 	}
 	for _, r := range p.regs {
 		if !r.HasSynced() {
-			return false
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, e := range p.entries {
-		if !e.informer.HasSynced() {
 			return false
 		}
 	}

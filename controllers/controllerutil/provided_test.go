@@ -18,14 +18,19 @@ package controllerutil_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
@@ -155,4 +160,36 @@ func TestProvidedSecrets(t *testing.T) {
 func isRequeue(err error) bool {
 	_, ok := controllerhelpers.AsRequeue(err)
 	return ok
+}
+
+// TestProvidedSecretsSyncedWithoutSecretCache: a Secret whose list keeps failing (RBAC denies
+// its namespace) holds back only its holders, which get a Requeue: HasSynced, which the
+// controllers and readiness wait on, covers the holders' informers alone.
+func TestProvidedSecretsSyncedWithoutSecretCache(t *testing.T) {
+	kube := kubefake.NewClientset()
+	var lists atomic.Int32
+	kube.PrependReactor("list", "secrets", func(clienttesting.Action) (bool, runtime.Object, error) {
+		lists.Add(1)
+		return true, nil, apierrors.NewForbidden(corev1.Resource("secrets"), "", errors.New("denied"))
+	})
+	acc := testfixtures.Account("denied", "a", "main")
+	acc.Spec.KeysSecretRef = &natsv1alpha1.KeysSecretReference{Name: "nsc"}
+	nats := natsfake.NewSimpleClientset(acc)
+	factory := natsinformers.NewSharedInformerFactory(nats, 0)
+	v1 := factory.Natsauth().V1alpha1()
+	p, err := controllerutil.NewProvidedSecrets(kube, v1.NatsOperators(), v1.NatsAccounts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		factory.Shutdown()
+	}()
+	factory.Start(ctx.Done())
+	p.Start(ctx)
+	eventually(t, "HasSynced with the Secret's list failing", func() bool { return p.HasSynced() && lists.Load() > 0 })
+	if _, err := p.Get("denied", "nsc"); !isRequeue(err) {
+		t.Fatalf("Get of a Secret whose cache never synced: %v, want a Requeue", err)
+	}
 }

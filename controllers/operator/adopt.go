@@ -43,22 +43,18 @@ const (
 	ReasonSystemAccountMismatch = "SystemAccountMismatch"
 )
 
-// adoptionError is a NotReady that a change of the provided Secrets (or of the system account)
-// fixes: their caches' events re-queue the operator (controllerutil.ProvidedSecrets), so
-// nothing is rechecked on a timer.
-func adoptionError(reason, format string, args ...any) error {
-	return controllerhelpers.Failed(reason, format, args...)
-}
-
 // providedKeyError maps ReadProvidedKeys failures to a NotReady with an action for the user.
+// The adoption errors are terminal (controllerhelpers.Failed): a change of the provided Secrets
+// (or of the system account) fixes them, and their caches' events re-queue the operator
+// (controllerutil.ProvidedSecrets), so nothing is rechecked on a timer.
 func providedKeyError(err error, field, secret string) error {
 	switch {
 	case errors.Is(err, controllerutil.ErrProvidedSecretMissing):
-		return adoptionError(ReasonKeysMissing, "Secret %s named by %s does not exist; create it from the nsc store (README, \"Moving from nsc\")", secret, field)
+		return controllerhelpers.Failed(ReasonKeysMissing, "Secret %s named by %s does not exist; create it from the nsc store (README, \"Moving from nsc\")", secret, field)
 	case errors.Is(err, controllerutil.ErrProvidedSecretManaged):
-		return adoptionError(ReasonSecretConflict, "Secret %s named by %s is one nats-auth-operator made; name a Secret you created from the nsc store", secret, field)
+		return controllerhelpers.Failed(ReasonSecretConflict, "Secret %s named by %s is one nats-auth-operator made; name a Secret you created from the nsc store", secret, field)
 	case errors.Is(err, controllerutil.ErrKeyInvalid):
-		return adoptionError(ReasonKeysInvalid, "%v; fix the Secret named by %s (nothing was generated or written)", err, field)
+		return controllerhelpers.Failed(ReasonKeysInvalid, "%v; fix the Secret named by %s (nothing was generated or written)", err, field)
 	}
 	return err
 }
@@ -67,21 +63,21 @@ func providedKeyError(err error, field, secret string) error {
 // JWT and the provided signing key one of its signing keys. The JWT is served as it is.
 func (c *Controller) externalSource(ctx context.Context, op *natsv1alpha1.NatsOperator) (issueFunc, error) {
 	ext := op.Spec.External
-	token, claims, err := c.externalJWT(ctx, op.Namespace, ext.OperatorJWTRef)
+	token, claims, err := c.externalJWT(op.Namespace, ext.OperatorJWTRef)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkExternalSigningKey(ctx, op.Namespace, ext.SigningKeySecretRef.Name, claims); err != nil {
+	if err := c.checkExternalSigningKey(op.Namespace, ext.SigningKeySecretRef.Name, claims); err != nil {
 		return nil, err
 	}
 	if claims.SystemAccount != "" && op.Spec.SystemAccountKeysSecretRef == nil {
 		// Checked before the system account is created, so that no keys are generated for one
 		// the servers would not use.
-		return nil, adoptionError(ReasonSystemAccountMismatch, "the operator JWT names system account %s; "+
+		return nil, controllerhelpers.Failed(ReasonSystemAccountMismatch, "the operator JWT names system account %s; "+
 			"set spec.systemAccountKeysSecretRef to a Secret with the keys of that nsc account", claims.SystemAccount)
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != claims.Subject {
-		return nil, adoptionError(ReasonKeysMismatch, "the operator JWT of spec.external.operatorJWTRef is of operator %s but the status names %s; provide the JWT of %s",
+		return nil, controllerhelpers.Failed(ReasonKeysMismatch, "the operator JWT of spec.external.operatorJWTRef is of operator %s but the status names %s; provide the JWT of %s",
 			claims.Subject, op.Status.PublicKey, op.Status.PublicKey)
 	}
 	hash, err := natsjwt.Hash(claims)
@@ -92,7 +88,7 @@ func (c *Controller) externalSource(ctx context.Context, op *natsv1alpha1.NatsOp
 	op.Status.SigningKeys = slices.Clone([]string(claims.SigningKeys))
 	return func(_ context.Context, op *natsv1alpha1.NatsOperator, systemPub string) (string, string, error) {
 		if claims.SystemAccount != "" && claims.SystemAccount != systemPub {
-			return "", "", adoptionError(ReasonSystemAccountMismatch, "the operator JWT names system account %s but NatsAccount %s is %s; "+
+			return "", "", controllerhelpers.Failed(ReasonSystemAccountMismatch, "the operator JWT names system account %s but NatsAccount %s is %s; "+
 				"set spec.systemAccountKeysSecretRef to a Secret with the keys of the nsc system account", claims.SystemAccount, naming.SystemAccount(op.Name), systemPub)
 		}
 		return token, hash, nil
@@ -101,7 +97,7 @@ func (c *Controller) externalSource(ctx context.Context, op *natsv1alpha1.NatsOp
 
 // externalJWT reads and decodes the operator JWT the user provided (from the ProvidedSecrets
 // cache). Surrounding whitespace, as a file written by nsc may have, is dropped.
-func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha1.OperatorJWTReference) (string, *jwt.OperatorClaims, error) {
+func (c *Controller) externalJWT(ns string, ref natsv1alpha1.OperatorJWTReference) (string, *jwt.OperatorClaims, error) {
 	key := ref.Key
 	if key == "" {
 		key = naming.OperatorJWT
@@ -109,28 +105,28 @@ func (c *Controller) externalJWT(ctx context.Context, ns string, ref natsv1alpha
 	where := fmt.Sprintf("Secret %s/%s key %q (spec.external.operatorJWTRef)", ns, ref.Name, key)
 	secret, err := c.deps.Provided.Get(ns, ref.Name)
 	if apierrors.IsNotFound(err) {
-		return "", nil, adoptionError(ReasonOperatorJWTMissing, "%s does not exist; create it from `nsc describe operator --raw`", where)
+		return "", nil, controllerhelpers.Failed(ReasonOperatorJWTMissing, "%s does not exist; create it from `nsc describe operator --raw`", where)
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	token := strings.TrimSpace(string(secret.Data[key]))
 	if token == "" {
-		return "", nil, adoptionError(ReasonOperatorJWTInvalid, "%s is missing or empty", where)
+		return "", nil, controllerhelpers.Failed(ReasonOperatorJWTInvalid, "%s is missing or empty", where)
 	}
 	claims, err := jwt.DecodeOperatorClaims(token)
 	if err != nil {
-		return "", nil, adoptionError(ReasonOperatorJWTInvalid, "%s is not an operator JWT: %v", where, err)
+		return "", nil, controllerhelpers.Failed(ReasonOperatorJWTInvalid, "%s is not an operator JWT: %v", where, err)
 	}
 	if claims.Issuer != claims.Subject {
-		return "", nil, adoptionError(ReasonOperatorJWTInvalid, "%s is not self-signed by operator %s", where, claims.Subject)
+		return "", nil, controllerhelpers.Failed(ReasonOperatorJWTInvalid, "%s is not self-signed by operator %s", where, claims.Subject)
 	}
 	return token, claims, nil
 }
 
 // checkExternalSigningKey makes sure the provided signing seed is one the operator JWT trusts:
 // accounts signed with any other key would be refused by every nats-server.
-func (c *Controller) checkExternalSigningKey(ctx context.Context, ns, secret string, claims *jwt.OperatorClaims) error {
+func (c *Controller) checkExternalSigningKey(ns, secret string, claims *jwt.OperatorClaims) error {
 	const field = "spec.external.signingKeySecretRef"
 	pairs, err := controllerutil.ReadProvidedKeys(c.deps.Provided, ns, secret,
 		map[string]natsjwt.KeyKind{naming.OperatorSigningSeed: natsjwt.KindOperator})
@@ -144,7 +140,7 @@ func (c *Controller) checkExternalSigningKey(ctx context.Context, ns, secret str
 		return fmt.Errorf("operator signing key: %w", err)
 	}
 	if !claims.SigningKeys.Contains(pub) {
-		return adoptionError(ReasonKeysInvalid, "the signing key %s in Secret %s/%s (%s) is not one of the operator JWT's signing keys %v; "+
+		return controllerhelpers.Failed(ReasonKeysInvalid, "the signing key %s in Secret %s/%s (%s) is not one of the operator JWT's signing keys %v; "+
 			"provide one of those, or add it with `nsc edit operator --sk %s` and provide the new operator JWT", pub, ns, secret, field, []string(claims.SigningKeys), pub)
 	}
 	return nil

@@ -189,7 +189,7 @@ func (c *Controller) ensureKeys(ctx context.Context, op *natsv1alpha1.NatsOperat
 		return nil, nil, err
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub && op.Spec.KeysSecretRef != nil {
-		return nil, nil, adoptionError(ReasonKeysMismatch, "Secret %s of spec.keysSecretRef holds operator %s but the status names %s", secretName, pub, op.Status.PublicKey)
+		return nil, nil, controllerhelpers.Failed(ReasonKeysMismatch, "Secret %s of spec.keysSecretRef holds operator %s but the status names %s", secretName, pub, op.Status.PublicKey)
 	}
 	if op.Status.PublicKey != "" && op.Status.PublicKey != pub {
 		return nil, nil, controllerhelpers.Failed(ReasonKeysMismatch, "key Secret %s holds operator %s but the status names %s",

@@ -17,7 +17,6 @@ limitations under the License.
 package user
 
 import (
-	"context"
 	"slices"
 
 	"github.com/nats-io/nkeys"
@@ -96,7 +95,7 @@ type signer struct {
 // signingKey returns the signing key spec.signingKey names (the default key when empty) from the
 // account key Secret in the cache. A key the account does not declare is the user's mistake; a
 // declared key whose seed is not there yet is the account controller's next step, so we wait.
-func (c *Controller) signingKey(ctx context.Context, acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
+func (c *Controller) signingKey(acc *natsv1alpha1.NatsAccount, user *natsv1alpha1.NatsUser) (*signer, error) {
 	s := &signer{name: user.Spec.SigningKey}
 	if s.name == "" || s.name == naming.DefaultSigningKey {
 		s.name = naming.DefaultSigningKey

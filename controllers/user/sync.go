@@ -86,7 +86,7 @@ func (c *Controller) reconcile(ctx context.Context, user *natsv1alpha1.NatsUser,
 	if err != nil {
 		return reconciled{}, err
 	}
-	signer, err := c.signingKey(ctx, acc, user)
+	signer, err := c.signingKey(acc, user)
 	if err != nil {
 		return reconciled{}, err
 	}

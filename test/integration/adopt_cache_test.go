@@ -26,6 +26,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -190,10 +191,12 @@ func TestAdoptedKeysServedFromCache(t *testing.T) {
 
 // TestAdoptedKeyRotation rotates the default signing key of an adopted account (issue 15). The
 // controller never writes the user's Secret, so it cannot generate the new seed: raising the
-// generation leaves everything on the current key with Ready=False RotationSeedMissing, which
-// names the data key to add. Once the user adds it, the Secret's event (no timer) starts the
-// scheduled rotation, the users are re-issued with the new key and the old key retires from
-// the JWT; the Secret is never written, so its old seed stays until the user removes it.
+// generation leaves the key at its generation with SigningKeysRotated=False RotationSeedMissing,
+// which names the data key to add, and holds back nothing else: Ready stays True and a deleted
+// user is revoked in the account JWT meanwhile. Once the user adds the seed, the Secret's event
+// (no timer) starts the scheduled rotation, the users are re-issued with the new key and the old
+// key retires from the JWT; the Secret is never written, so its old seed stays until the user
+// removes it.
 func TestAdoptedKeyRotation(t *testing.T) {
 	e := newAdoptEnv(t, func(o *app.Options) { o.AccountRotationGracePeriod = 2 * time.Second })
 	oldPub := publicKey(t, e.nsc.accountSigning)
@@ -201,12 +204,14 @@ func TestAdoptedKeyRotation(t *testing.T) {
 	if got := signerOf(t, suite.GetSecret(t, e.ns, "api").Data[naming.UserCreds]); got != oldPub {
 		t.Fatalf("user signed by %s, want the nsc signing key %s", got, oldPub)
 	}
+	gonePub := createReadyUser(t, e.ctx, e.ns, "gone", "app").Status.PublicKey
 
 	setAccountRotation(t, e.ctx, e.ns, "app", &natsv1alpha1.SigningKeyRotation{Generation: 1})
 	dataKey := naming.AccountSigningSeedAt(naming.DefaultSigningKey, 1)
-	acc := waitAccountCondition(t, e.ctx, e.ns, "app", metav1.ConditionFalse, account.ReasonRotationSeedMissing)
-	if msg := readyMessage(acc); !strings.Contains(msg, dataKey) || !strings.Contains(msg, "nsc-app") {
-		t.Fatalf("RotationSeedMissing message %q does not name data key %s of Secret nsc-app", msg, dataKey)
+	acc := waitRotationSeedMissing(t, e.ctx, e.ns, "app")
+	if c := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated); !strings.Contains(c.Message, dataKey) ||
+		!strings.Contains(c.Message, "nsc-app") {
+		t.Fatalf("RotationSeedMissing message %q does not name data key %s of Secret nsc-app", c.Message, dataKey)
 	}
 	if st := acc.Status.SigningKeys[0]; st.Generation != 0 || st.PublicKey != oldPub {
 		t.Fatalf("default key status %+v, want generation 0 with %s while the seed is missing", st, oldPub)
@@ -214,6 +219,22 @@ func TestAdoptedKeyRotation(t *testing.T) {
 	suite.WaitFor(t, e.ctx, "a RotationSeedMissing Warning", func() bool {
 		return warningEvents(t, e.ctx, e.ns, "app", account.ReasonRotationSeedMissing) == 1
 	})
+
+	// The missing seed must not keep a deleted user connected.
+	if err := suite.NatsClient(t).NatsauthV1alpha1().NatsUsers(e.ns).Delete(e.ctx, "gone", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	suite.WaitFor(t, e.ctx, "the deleted user revoked in status.jwt while the seed is missing", func() bool {
+		_, ok := decodeAccount(t, getAccount(t, e.ctx, e.ns, "app")).Revocations[gonePub]
+		return ok
+	})
+	acc = waitRotationSeedMissing(t, e.ctx, e.ns, "app")
+	if st := acc.Status.SigningKeys[0]; st.Generation != 0 || st.PublicKey != oldPub {
+		t.Fatalf("default key status %+v after the revocation, want generation 0 with %s", st, oldPub)
+	}
+	if n := warningEvents(t, e.ctx, e.ns, "app", account.ReasonRotationSeedMissing); n != 1 {
+		t.Fatalf("%d RotationSeedMissing Warnings, want one per transition", n)
+	}
 	expectSecretVersion(t, e.ctx, e.ns, "nsc-app", e.rv)
 
 	newSeed := newSeed(t, natsjwt.KindAccount)
@@ -236,12 +257,29 @@ func TestAdoptedKeyRotation(t *testing.T) {
 	if !claims.SigningKeys.Contains(newPub) || claims.SigningKeys.Contains(oldPub) {
 		t.Fatalf("account JWT signing keys %v, want %s and not the retired %s", claims.SigningKeys.Keys(), newPub, oldPub)
 	}
+	if !meta.IsStatusConditionTrue(acc.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated) {
+		t.Fatalf("SigningKeysRotated %+v after the rotation, want True", meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated))
+	}
 	expectRotationEvents(t, e.ctx, e.ns, "app")
 	expectSecretVersion(t, e.ctx, e.ns, "nsc-app", rv)
 	if suite.GetSecret(t, e.ns, "nsc-app").Data[naming.AccountSigningSeed(naming.DefaultSigningKey)] == nil {
 		t.Fatal("the old seed is gone from the user's Secret: it must never be written")
 	}
 	e.expectNoGets()
+}
+
+// waitRotationSeedMissing waits until account name, Ready=True for its generation, has
+// SigningKeysRotated=False RotationSeedMissing, and returns it.
+func waitRotationSeedMissing(t *testing.T, ctx context.Context, ns, name string) *natsv1alpha1.NatsAccount {
+	t.Helper()
+	var acc *natsv1alpha1.NatsAccount
+	suite.WaitFor(t, ctx, "SigningKeysRotated=False RotationSeedMissing with Ready=True", func() bool {
+		acc = getAccount(t, ctx, ns, name)
+		c := meta.FindStatusCondition(acc.Status.Conditions, natsv1alpha1.ConditionSigningKeysRotated)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == account.ReasonRotationSeedMissing &&
+			c.ObservedGeneration == acc.Generation && suite.IsReady(acc.Status.Conditions, acc.Generation)
+	})
+	return acc
 }
 
 // setAccountRotation sets the default key's rotation of account name.

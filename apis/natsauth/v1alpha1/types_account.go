@@ -508,8 +508,10 @@ type NatsAccountStatus struct {
 	DeleteRequest string `json:"deleteRequest,omitempty"`
 	// conditions: Ready (controller), JWTSizeNearLimit (controller: True once the signed JWT
 	// reaches three quarters of the largest JWT the servers accept, 1 MiB, their default
-	// max_payload; Ready stays True), Pushed (resolver: acknowledged by n of N servers) and,
-	// while the account is being deleted, Deleted (resolver: deleted from n of N servers).
+	// max_payload; Ready stays True), SigningKeysRotated (controller, spec.keysSecretRef only:
+	// False while a declared rotation waits for a seed only the user can add; Ready stays
+	// True), Pushed (resolver: acknowledged by n of N servers) and, while the account is being
+	// deleted, Deleted (resolver: deleted from n of N servers).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

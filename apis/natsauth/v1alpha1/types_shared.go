@@ -224,6 +224,10 @@ const (
 	// to the largest message the nats-servers accept: pushes and lookups of a larger one fail.
 	// Without spec.maxUserLifetime its revocations, and so the JWT, only grow.
 	ConditionJWTSizeNearLimit = "JWTSizeNearLimit"
+	// ConditionSigningKeysRotated (NatsAccount with spec.keysSecretRef only) is False while a
+	// declared signing-key rotation waits for the seed of its new generation, which only the
+	// user can add to their Secret; the key stays at its current generation meanwhile.
+	ConditionSigningKeysRotated = "SigningKeysRotated"
 	// ConditionDeleted (NatsAccount only, while it is being deleted) is True when every
 	// nats-server acknowledged the account's delete request.
 	ConditionDeleted = "Deleted"

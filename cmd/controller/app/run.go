@@ -103,6 +103,46 @@ func Run(ctx context.Context, opts *Options) error {
 // runControllers builds the informers and the three controllers, starts the informers only
 // after every handler is registered, and runs the controllers until ctx ends.
 func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps, informerClient natsclientset.Interface, ready *serve.Readiness) error {
+	natsFactory, secretFactory, err := newInformers(opts, &deps, informerClient)
+	if err != nil {
+		return err
+	}
+	provided := deps.Provided
+	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize,
+		RotationGracePeriod: opts.AccountRotationGracePeriod})
+	if err != nil {
+		return err
+	}
+	defer unregister()
+	natsFactory.Start(ctx.Done())
+	secretFactory.Start(ctx.Done())
+	provided.Start(ctx)
+	defer natsFactory.Shutdown()
+	defer secretFactory.Shutdown()
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx, opts.Workers) })
+	}
+	g.Go(func() error {
+		// Ready once every informer has synced.
+		if cache.WaitForCacheSync(gctx.Done(), deps.Operators.Informer().HasSynced, deps.Accounts.Informer().HasSynced,
+			deps.Users.Informer().HasSynced, deps.Secrets.Informer().HasSynced, provided.HasSynced) {
+			ready.Ready()
+		}
+		return nil
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// newInformers builds the informer factories and the ProvidedSecrets cache, and fills deps'
+// informers with them; nothing is started yet.
+func newInformers(opts *Options, deps *controllerutil.Deps, informerClient natsclientset.Interface) (
+	natsinformers.SharedInformerFactory, kubeinformers.SharedInformerFactory, error) {
 	// Informers list through informerClient, which drops (and reports) objects that do not decode
 	// instead of failing the list of their whole kind; writes go through deps.NatsClient. The
 	// transforms drop managedFields and intern the strings cached objects share
@@ -135,38 +175,10 @@ func runControllers(ctx context.Context, opts *Options, deps controllerutil.Deps
 	// (controllerutil.ProvidedSecrets): never labelled, so outside secretFactory's selector.
 	provided, err := controllerutil.NewProvidedSecrets(deps.KubeClient, deps.Operators, deps.Accounts)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	deps.Provided = provided
-	runners, unregister, err := newControllers(deps, account.Config{ServerDeleteTimeout: opts.AccountServerDeleteTimeout, MaxJWTSize: opts.AccountMaxJWTSize,
-		RotationGracePeriod: opts.AccountRotationGracePeriod})
-	if err != nil {
-		return err
-	}
-	defer unregister()
-	natsFactory.Start(ctx.Done())
-	secretFactory.Start(ctx.Done())
-	provided.Start(ctx)
-	defer natsFactory.Shutdown()
-	defer secretFactory.Shutdown()
-
-	g, gctx := errgroup.WithContext(ctx)
-	for _, r := range runners {
-		g.Go(func() error { return r.Run(gctx, opts.Workers) })
-	}
-	g.Go(func() error {
-		// Ready once every informer has synced.
-		if cache.WaitForCacheSync(gctx.Done(), deps.Operators.Informer().HasSynced, deps.Accounts.Informer().HasSynced,
-			deps.Users.Informer().HasSynced, deps.Secrets.Informer().HasSynced, provided.HasSynced) {
-			ready.Ready()
-		}
-		return nil
-	})
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return natsFactory, secretFactory, nil
 }
 
 // registerStateMetrics serves the gauges computed from deps' informers until unregister. They
