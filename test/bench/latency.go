@@ -21,7 +21,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 )
@@ -39,20 +38,12 @@ type latencies struct {
 // latency reads the sums and counts of apiserver_request_duration_seconds for mutating verbs
 // on natsusers and secrets.
 func (s *scraper) latency(ctx context.Context) (latencies, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
-	if err != nil {
-		return latencies{}, err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return latencies{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return latencies{}, fmt.Errorf("GET %s: %s: %s", s.url, resp.Status, b)
-	}
-	return parseLatencies(resp.Body)
+	var out latencies
+	err := s.scrape(ctx, func(r io.Reader) (err error) {
+		out, err = parseLatencies(r)
+		return err
+	})
+	return out, err
 }
 
 func parseLatencies(r io.Reader) (latencies, error) {

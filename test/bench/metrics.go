@@ -82,20 +82,30 @@ func newScraper(cfg *rest.Config) (*scraper, error) {
 // mutating returns every mutating series of apiserver_request_total, summed over codes, scopes
 // and the other labels.
 func (s *scraper) mutating(ctx context.Context) (counts, error) {
+	var out counts
+	err := s.scrape(ctx, func(r io.Reader) (err error) {
+		out, err = parseRequestTotals(r)
+		return err
+	})
+	return out, err
+}
+
+// scrape GETs the apiserver's /metrics and hands the body to parse.
+func (s *scraper) scrape(ctx context.Context, parse func(io.Reader) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("GET %s: %s: %s", s.url, resp.Status, b)
+		return fmt.Errorf("GET %s: %s: %s", s.url, resp.Status, b)
 	}
-	return parseRequestTotals(resp.Body)
+	return parse(resp.Body)
 }
 
 // parseRequestTotals reads apiserver_request_total from the Prometheus text format. It is a
