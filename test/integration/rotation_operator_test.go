@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/util/retry"
 	"path/filepath"
 
@@ -62,7 +63,9 @@ func startRotationCluster(t *testing.T) (*resolverEnv, []byte, []*reloadingClien
 // the documented order, with a client of an account on each server reading its creds from a
 // file: the new key is added to the operator JWT and the account stays signed by the old key
 // until the resolver sees every server restarted with that JWT (ServersRolled); then the
-// account is re-signed by the new key and pushed, and after the grace period the old key
+// account is re-signed by the new key and pushed, the phase moves to Retiring only once the
+// resolver recorded that every server acknowledged the re-signed JWT of every account (checked
+// on the state at that very write), and after the grace period the old key
 // leaves the operator JWT and the servers are rolled again. The clients keep working with one
 // reconnect per restart of their server; afterwards an account JWT signed by the old key is
 // refused by every server and one signed by the new key is accepted.
@@ -84,7 +87,9 @@ func TestOperatorRotationScheduled(t *testing.T) {
 		t.Fatalf("before the roll the account is signed by %s, want the old key %s", iss, oldPub)
 	}
 
+	retiring := e.watchOperator()
 	e.rollServers(clients)
+	e.expectPushedWhenRetiring(retiring, newPub)
 	e.waitFor("orders is re-signed by the new key and pushed", func() bool {
 		acc := e.account("orders")
 		return accountIssuer(t, acc) == newPub && resolverStoredJWT(e.servers[2], acc.Status.PublicKey) == acc.Status.JWT
@@ -159,6 +164,62 @@ func TestOperatorRotationEmergency(t *testing.T) {
 	events := e.normalEvents("main")
 	if !events[operator.EventRotationStarted] || !events[operator.EventOldKeyRetired] {
 		t.Errorf("want Normal RotationStarted and OldKeyRetired on the operator; have %v", events)
+	}
+}
+
+// watchOperator watches NatsOperator main from its current resourceVersion.
+func (e *resolverEnv) watchOperator() watch.Interface {
+	e.t.Helper()
+	ops := suite.NatsClient(e.t).NatsauthV1alpha1().NatsOperators(e.ns)
+	w, err := ops.Watch(e.ctx, metav1.ListOptions{FieldSelector: "metadata.name=main", ResourceVersion: e.operator().ResourceVersion})
+	if err != nil {
+		e.t.Fatalf("watch operator: %v", err)
+	}
+	e.t.Cleanup(w.Stop)
+	return w
+}
+
+// expectPushedWhenRetiring waits on w for the write that moved the operator signing key to
+// Retiring and checks the accounts as they were at that write's resourceVersion (a list at
+// exactly that etcd revision): every account of the operator has a JWT signed by newPub that
+// the resolver recorded as acknowledged by every server (pushedIssuer, Pushed=True).
+func (e *resolverEnv) expectPushedWhenRetiring(w watch.Interface, newPub string) {
+	e.t.Helper()
+	timeout := time.After(2 * time.Minute)
+	var rv string
+	for rv == "" {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				e.t.Fatal("the operator watch ended before the signing key was Retiring")
+			}
+			op, isOp := ev.Object.(*natsv1alpha1.NatsOperator)
+			if isOp && op.Status.SigningKey != nil && op.Status.SigningKey.Phase == natsv1alpha1.SigningKeyRetiring {
+				rv = op.ResourceVersion
+			}
+		case <-timeout:
+			e.t.Fatal("the operator signing key did not reach Retiring")
+		}
+	}
+	list, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).List(e.ctx,
+		metav1.ListOptions{ResourceVersion: rv, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	if err != nil {
+		e.t.Fatalf("list accounts at the Retiring write (resourceVersion %s): %v", rv, err)
+	}
+	n := 0
+	for _, a := range list.Items {
+		if a.Spec.OperatorRef.Name != "main" || a.Status.JWT == "" {
+			continue
+		}
+		n++
+		pushed := meta.IsStatusConditionTrue(a.Status.Conditions, natsv1alpha1.ConditionPushed)
+		if accountIssuer(e.t, &a) != newPub || a.Status.PushedIssuer != newPub || !pushed || a.Status.PushedClaimsHash != a.Status.ClaimsHash {
+			e.t.Errorf("when the operator moved to Retiring, account %s: issuer %s, pushedIssuer %q, Pushed=%t; want all of the new key %s, pushed",
+				a.Name, accountIssuer(e.t, &a), a.Status.PushedIssuer, pushed, newPub)
+		}
+	}
+	if n < 2 {
+		e.t.Errorf("%d accounts at the Retiring write, want orders and the system account", n)
 	}
 }
 
