@@ -20,12 +20,13 @@ package resolver
 const (
 	// ControllerName names the queue, the logger and the sync metrics.
 	ControllerName = "resolver"
-	// FieldManager owns the Pushed condition and status.pushedClaimsHash. The controller binary
+	// FieldManager owns the Pushed condition, status.pushedClaimsHash and status.pushedIssuer
+	// (the key that signed the JWT every server acknowledged). The controller binary
 	// writes the rest of the status under its own manager; server-side apply merges the two.
 	FieldManager = "nats-auth-resolver"
 	// DeleteFieldManager owns the Deleted condition. It is not FieldManager: an apply drops
 	// every field its manager stops listing, so the Deleted apply would otherwise have to repeat
-	// the Pushed condition and pushedClaimsHash exactly, from a cache that may lag.
+	// the Pushed condition, pushedClaimsHash and pushedIssuer exactly, from a cache that may lag.
 	DeleteFieldManager = "nats-auth-resolver-delete"
 )
 

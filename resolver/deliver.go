@@ -71,19 +71,23 @@ type delivery struct {
 	token string
 	// pub is the account public key, for the log and the error.
 	pub string
+	// issuer signed the pushed account JWT: status.pushedIssuer once every server has it.
+	issuer string
 	// acked runs, with the condition message, when every server acknowledged, before the
 	// status is written: a failed write then only leaves the status to repair.
 	acked func(message string)
 }
 
 // deliver sends d's token to every expected server and records the outcome in the operation's
-// condition (for a push also pushedClaimsHash, moved only when every server acknowledged). An
+// condition (for a push also pushedClaimsHash and pushedIssuer, moved only when every server
+// acknowledged). An
 // incomplete delivery is an error, so the queue retries it with backoff: a push for as long as
 // it takes, a delete until the object is gone (the controller stops waiting at its deadline).
 // While NATS is unreachable the account is requeued; the reconnect forces every push anyway.
 func (c *Controller) deliver(ctx context.Context, d delivery) error {
 	op, acc := d.op, d.acc
-	failed := pushedStatus{status: metav1.ConditionFalse, reason: op.failReason, hash: op.cond.keptHash(acc)}
+	failed := pushedStatus{status: metav1.ConditionFalse, reason: op.failReason}
+	failed.hash, failed.issuer = op.cond.keptHash(acc)
 	if !c.nats.Connected() {
 		failed.message = msgNotConnected
 		if err := c.applyCondition(ctx, op.cond, acc, failed); err != nil {
@@ -106,12 +110,12 @@ func (c *Controller) deliver(ctx context.Context, d delivery) error {
 	rep := summarize(view.expected, res, err)
 	op.observe(c, res, rep)
 	want := op.outcome(rep)
-	want.hash = failed.hash
+	want.hash, want.issuer = failed.hash, failed.issuer
 	if errors.Is(err, nats.ErrMaxPayload) {
 		want.reason, want.message = op.tooLargeReason, c.tooLargeMessage(op, d.token)
 	}
 	if rep.complete() {
-		want.hash = op.cond.ackedHash(acc)
+		want.hash, want.issuer = op.cond.ackedHash(acc, d.issuer)
 		d.acked(want.message)
 	}
 	klog.FromContext(ctx).V(2).Info(op.logMsg, "publicKey", d.pub, "claimsHash", acc.Status.ClaimsHash,
@@ -143,7 +147,8 @@ func (c *Controller) tooLargeMessage(op *operation, token string) string {
 // refuse records in kind's condition why a token is never sent and makes err terminal: only a
 // new token, whose status write queues the account again, changes the verdict.
 func (c *Controller) refuse(ctx context.Context, kind ownedCondition, acc *natsv1alpha1.NatsAccount, reason string, err error) error {
-	want := pushedStatus{status: metav1.ConditionFalse, reason: reason, message: conditionMessage(err.Error()), hash: kind.keptHash(acc)}
+	want := pushedStatus{status: metav1.ConditionFalse, reason: reason, message: conditionMessage(err.Error())}
+	want.hash, want.issuer = kind.keptHash(acc)
 	if werr := c.applyCondition(ctx, kind, acc, want); werr != nil {
 		return werr
 	}

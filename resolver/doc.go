@@ -21,8 +21,10 @@ limitations under the License.
 // itself. A sync checks that the account JWT in status.jwt was issued by one of the operator's
 // signing keys (nats-servers store untrusted JWTs and only fail when loading them), pushes it to
 // $SYS.REQ.CLAIMS.UPDATE, waits for one reply from every server it expects, and records the
-// outcome in the account's Pushed condition and status.pushedClaimsHash with server-side apply
-// under its own field manager, so it never writes a field the controller owns.
+// outcome in the account's Pushed condition, status.pushedClaimsHash and status.pushedIssuer
+// (the key that signed the acknowledged JWT, which an operator signing-key rotation waits for)
+// with server-side apply under its own field manager, so it never writes a field the controller
+// owns.
 //
 // # When an account is pushed
 //

@@ -41,6 +41,10 @@ type pushedStatus struct {
 	// hash is status.pushedClaimsHash: the claimsHash every server acknowledged last. It is
 	// kept as it was when a push is incomplete.
 	hash string
+	// issuer is status.pushedIssuer: the key that signed the JWT of hash, moved with it. The
+	// hash ignores iss, so only this tells an operator signing-key rotation that the re-signed
+	// JWT reached every server.
+	issuer string
 }
 
 // ownedCondition is a condition the resolver owns on NatsAccount status, and how it is written.
@@ -49,7 +53,7 @@ type ownedCondition struct {
 	condType string
 	// manager is the field manager of its apply.
 	manager string
-	// withHash: status.pushedClaimsHash is written with it (Pushed).
+	// withHash: status.pushedClaimsHash and status.pushedIssuer are written with it (Pushed).
 	withHash bool
 	// announceTrue: a turn to True is a Normal event. A completed delete is announced by the
 	// controller, when it lets the object go.
@@ -65,20 +69,22 @@ var (
 	deletedCond = ownedCondition{condType: natsv1alpha1.ConditionDeleted, manager: DeleteFieldManager, goneOK: true}
 )
 
-// keptHash is the pushedClaimsHash to write when a delivery is incomplete: unchanged.
-func (k ownedCondition) keptHash(acc *natsv1alpha1.NatsAccount) string {
+// keptHash is the pushedClaimsHash and pushedIssuer to write when a delivery is incomplete:
+// unchanged.
+func (k ownedCondition) keptHash(acc *natsv1alpha1.NatsAccount) (hash, issuer string) {
 	if k.withHash {
-		return acc.Status.PushedClaimsHash
+		return acc.Status.PushedClaimsHash, acc.Status.PushedIssuer
 	}
-	return ""
+	return "", ""
 }
 
-// ackedHash is the pushedClaimsHash to write when every server acknowledged.
-func (k ownedCondition) ackedHash(acc *natsv1alpha1.NatsAccount) string {
+// ackedHash is the pushedClaimsHash and pushedIssuer to write when every server acknowledged
+// acc's JWT, which issuer signed.
+func (k ownedCondition) ackedHash(acc *natsv1alpha1.NatsAccount, issuer string) (hash, iss string) {
 	if k.withHash {
-		return acc.Status.ClaimsHash
+		return acc.Status.ClaimsHash, issuer
 	}
-	return ""
+	return "", ""
 }
 
 // conditionFor returns kind's condition for want and whether it, or the hash, differs from
@@ -89,7 +95,8 @@ func conditionFor(kind ownedCondition, acc *natsv1alpha1.NatsAccount, want pushe
 		Type: kind.condType, Status: want.status, Reason: want.reason, Message: want.message,
 		ObservedGeneration: acc.Generation,
 	}, now)
-	return cond, changed || (kind.withHash && acc.Status.PushedClaimsHash != want.hash)
+	moved := acc.Status.PushedClaimsHash != want.hash || acc.Status.PushedIssuer != want.issuer
+	return cond, changed || (kind.withHash && moved)
 }
 
 // nextCondition returns cond with its transition time (now, or the previous one's while the
@@ -114,7 +121,7 @@ func (c *Controller) applyCondition(ctx context.Context, kind ownedCondition, ca
 	if !changed || c.state.applyPending(kind.condType, key, cached.ResourceVersion, want) {
 		return nil
 	}
-	err := c.applyStatus(ctx, kind, cached, cond, want.hash)
+	err := c.applyStatus(ctx, kind, cached, cond, want)
 	if kind.goneOK && apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -156,15 +163,16 @@ type applyMeta struct {
 type applyStatusPart struct {
 	Conditions       []metav1.Condition `json:"conditions"`
 	PushedClaimsHash string             `json:"pushedClaimsHash,omitempty"`
+	PushedIssuer     string             `json:"pushedIssuer,omitempty"`
 }
 
-// applyStatus writes cond (and, for Pushed, pushedClaimsHash) with server-side apply on the
-// status subresource, under kind's field manager. Force takes the fields over should another
-// manager have set them; nothing else writes them on purpose.
-func (c *Controller) applyStatus(ctx context.Context, kind ownedCondition, acc *natsv1alpha1.NatsAccount, cond metav1.Condition, hash string) error {
+// applyStatus writes cond (and, for Pushed, pushedClaimsHash and pushedIssuer from want) with
+// server-side apply on the status subresource, under kind's field manager. Force takes the
+// fields over should another manager have set them; nothing else writes them on purpose.
+func (c *Controller) applyStatus(ctx context.Context, kind ownedCondition, acc *natsv1alpha1.NatsAccount, cond metav1.Condition, want pushedStatus) error {
 	part := applyStatusPart{Conditions: []metav1.Condition{cond}}
 	if kind.withHash {
-		part.PushedClaimsHash = hash
+		part.PushedClaimsHash, part.PushedIssuer = want.hash, want.issuer
 	}
 	body, err := json.Marshal(statusApply{
 		APIVersion: natsv1alpha1.SchemeGroupVersion.String(), Kind: "NatsAccount",

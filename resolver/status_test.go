@@ -32,8 +32,8 @@ func TestPushedCondition(t *testing.T) {
 		Message: "acknowledged by 3 of 3 servers", ObservedGeneration: 2, LastTransitionTime: earlier}
 	ready := metav1.Condition{Type: natsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Issued", LastTransitionTime: earlier}
 	acc := &natsv1alpha1.NatsAccount{ObjectMeta: metav1.ObjectMeta{Generation: 2},
-		Status: natsv1alpha1.NatsAccountStatus{PushedClaimsHash: "h1", Conditions: []metav1.Condition{ready, pushed}}}
-	same := pushedStatus{metav1.ConditionTrue, ReasonPushed, "acknowledged by 3 of 3 servers", "h1"}
+		Status: natsv1alpha1.NatsAccountStatus{PushedClaimsHash: "h1", PushedIssuer: "OA", Conditions: []metav1.Condition{ready, pushed}}}
+	same := pushedStatus{metav1.ConditionTrue, ReasonPushed, "acknowledged by 3 of 3 servers", "h1", "OA"}
 
 	tests := []struct {
 		name        string
@@ -44,10 +44,12 @@ func TestPushedCondition(t *testing.T) {
 	}{
 		{name: "same outcome writes nothing", generation: 2, want: same, wantLTT: earlier},
 		{name: "a new hash is written, transition time kept", generation: 2,
-			want: pushedStatus{metav1.ConditionTrue, ReasonPushed, same.message, "h2"}, wantChanged: true, wantLTT: earlier},
+			want: pushedStatus{metav1.ConditionTrue, ReasonPushed, same.message, "h2", "OA"}, wantChanged: true, wantLTT: earlier},
+		{name: "a re-signed JWT (same hash, new issuer) is written", generation: 2,
+			want: pushedStatus{metav1.ConditionTrue, ReasonPushed, same.message, "h1", "OB"}, wantChanged: true, wantLTT: earlier},
 		{name: "a new generation is written", generation: 3, want: same, wantChanged: true, wantLTT: earlier},
 		{name: "a flip moves the transition time", generation: 2,
-			want:        pushedStatus{metav1.ConditionFalse, ReasonPartiallyPushed, "2 of 3 servers; missing: c", "h1"},
+			want:        pushedStatus{metav1.ConditionFalse, ReasonPartiallyPushed, "2 of 3 servers; missing: c", "h1", "OA"},
 			wantChanged: true, wantLTT: metav1.NewTime(now)},
 	}
 	for _, tc := range tests {

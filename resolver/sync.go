@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -90,7 +91,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return fmt.Errorf("read operator: %w", err)
 	}
 	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
-		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionUnknown, ReasonPushNotSupported, msgMemoryResolver, acc.Status.PushedClaimsHash})
+		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionUnknown, ReasonPushNotSupported, msgMemoryResolver,
+			acc.Status.PushedClaimsHash, acc.Status.PushedIssuer})
 	}
 	claims, err := trustedClaims(acc.Status.JWT, acc.Status.PublicKey, op.Status.SigningKeys)
 	if err != nil {
@@ -100,9 +102,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	digest := tokenDigest(acc.Status.JWT)
 	if rec, ok := c.state.lookup(key); ok && !force && rec.digest == digest {
 		// Every server acknowledged this token; at most the status lags after a failed write.
-		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message, acc.Status.ClaimsHash})
+		return c.applyCondition(ctx, pushedCond, acc, pushedStatus{metav1.ConditionTrue, ReasonPushed, rec.message,
+			acc.Status.ClaimsHash, claims.Issuer})
 	}
-	err = c.pushAccount(ctx, key, acc, digest, claims.Subject)
+	err = c.pushAccount(ctx, key, acc, digest, claims)
 	rec, ok := c.state.lookup(key)
 	pending = !ok || rec.digest != digest
 	return err
@@ -119,9 +122,10 @@ func (c *Controller) setPending(key cache.ObjectName, pending bool) {
 
 // pushAccount pushes acc's JWT to every expected server (deliver) and, once every server
 // acknowledged it, remembers the token so that later syncs of the same JWT push nothing.
-func (c *Controller) pushAccount(ctx context.Context, key cache.ObjectName, acc *natsv1alpha1.NatsAccount, digest, pub string) error {
+func (c *Controller) pushAccount(ctx context.Context, key cache.ObjectName, acc *natsv1alpha1.NatsAccount, digest string, claims *jwt.AccountClaims) error {
 	c.state.forget(key)
-	return c.deliver(ctx, delivery{op: &pushOp, acc: acc, token: acc.Status.JWT, pub: pub, acked: func(message string) {
+	pub := claims.Subject
+	return c.deliver(ctx, delivery{op: &pushOp, acc: acc, token: acc.Status.JWT, pub: pub, issuer: claims.Issuer, acked: func(message string) {
 		c.state.record(key, pushRecord{digest: digest, account: pub, message: message})
 	}})
 }

@@ -253,8 +253,9 @@ func TestSyncPushesAccount(t *testing.T) {
 		t.Fatalf("pushed %d JWTs, want the account's once", len(f.nats.updates))
 	}
 	body := f.expectApply(t, FieldManager, natsv1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonPushed)
-	if body.Status.PushedClaimsHash != "h1" || body.Status.Conditions[0].Message != "acknowledged by 3 of 3 servers" {
-		t.Errorf("applied %+v", body.Status)
+	signingPub, _ := f.signing.PublicKey()
+	if body.Status.PushedClaimsHash != "h1" || body.Status.PushedIssuer != signingPub || body.Status.Conditions[0].Message != "acknowledged by 3 of 3 servers" {
+		t.Errorf("applied %+v, want pushedIssuer %s", body.Status, signingPub)
 	}
 	if ev := f.events(); len(ev) != 1 || ev[0] != "Normal Pushed acknowledged by 3 of 3 servers" {
 		t.Errorf("events %q", ev)
@@ -310,11 +311,51 @@ func TestSyncPushOutcomes(t *testing.T) {
 				t.Errorf("pushed %d times, want %d", len(f.nats.updates), tc.wantPushes)
 			}
 			body := f.expectApply(t, FieldManager, natsv1alpha1.ConditionPushed, tc.status, tc.reason)
-			if body.Status.PushedClaimsHash != "" {
-				t.Errorf("pushedClaimsHash %q set without a complete push", body.Status.PushedClaimsHash)
+			if body.Status.PushedClaimsHash != "" || body.Status.PushedIssuer != "" {
+				t.Errorf("pushedClaimsHash %q, pushedIssuer %q set without a complete push", body.Status.PushedClaimsHash, body.Status.PushedIssuer)
 			}
 			if ev := f.events(); (len(ev) == 1) != tc.event {
 				t.Errorf("events %q", ev)
+			}
+		})
+	}
+}
+
+// TestSyncPushRecordsReSignedIssuer: an account JWT re-signed by a new operator signing key has
+// the same claims hash; the push of it moves pushedIssuer to the new key, which is what an
+// operator signing-key rotation waits for. A push that not every server acknowledged keeps the
+// old issuer.
+func TestSyncPushRecordsReSignedIssuer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		acks  int
+		moved bool
+	}{{"every server acknowledged", 3, true}, {"two of three", 2, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			newKey, _ := natsjwt.NewKey(natsjwt.KindOperator)
+			newPub, _ := newKey.PublicKey()
+			oldPub := ""
+			f := newResolverFixture(t, func(op *natsv1alpha1.NatsOperator, acc *natsv1alpha1.NatsAccount) {
+				oldPub = op.Status.SigningKeys[0]
+				op.Status.SigningKeys = append(op.Status.SigningKeys, newPub)
+				acc.Status.PushedClaimsHash, acc.Status.PushedIssuer = acc.Status.ClaimsHash, oldPub
+				acc.Status.JWT = signAccount(t, acc.Status.PublicKey, newKey)
+			})
+			f.nats.acks = tc.acks
+			_ = f.sync(t)
+			if len(f.nats.updates) != 1 {
+				t.Fatalf("pushed %d times, want the re-signed JWT once", len(f.nats.updates))
+			}
+			bodies, _ := f.applied(t)
+			if len(bodies) != 1 {
+				t.Fatalf("applies %+v, want one", bodies)
+			}
+			want := oldPub
+			if tc.moved {
+				want = newPub
+			}
+			if st := bodies[0].Status; st.PushedIssuer != want || st.PushedClaimsHash != "h1" {
+				t.Errorf("pushedIssuer %q, pushedClaimsHash %q; want %q, h1", st.PushedIssuer, st.PushedClaimsHash, want)
 			}
 		})
 	}

@@ -28,7 +28,7 @@ import (
 )
 
 // DefaultRotationGracePeriod is how long a rotated-out operator signing key stays trusted after
-// the last account it signed was re-signed, when the spec sets no gracePeriod.
+// every nats-server acknowledged the last account JWT re-signed, when the spec sets no gracePeriod.
 const DefaultRotationGracePeriod = 10 * time.Minute
 
 // Event reasons of an operator signing-key rotation (the account controller's vocabulary, plus
@@ -52,6 +52,8 @@ type keyStep struct {
 	// accountsLeft names the accounts the given key still signs, listed once per sync
 	// (planRotation); nil when the operator does not rotate here.
 	accountsLeft func(pub string) []string
+	// accountsUnpushed is rotationInputs.accountsUnpushed, for the Ready message.
+	accountsUnpushed func(pub string) []string
 }
 
 // rotationInputs are what a step needs besides the spec and the status.
@@ -64,6 +66,10 @@ type rotationInputs struct {
 	serversTrust func(pub string) bool
 	// accountsLeft names the accounts whose JWT pub still signs.
 	accountsLeft func(pub string) []string
+	// accountsUnpushed names the accounts whose JWT that every nats-server acknowledged last
+	// (status.pushedIssuer, set by the resolver) pub did not sign; nil when nothing is pushed
+	// (the memory resolver), and then the rotation does not wait for pushes.
+	accountsUnpushed func(pub string) []string
 }
 
 // trustsPrevious reports whether the operator JWT still lists st's previous key.
@@ -132,8 +138,8 @@ func startRotation(st *natsv1alpha1.OperatorSigningKeyStatus, gen int32, emergen
 }
 
 // advanceRotation moves a scheduled rotation on: Rotating until every server trusts the new key
-// and then until no account JWT of the previous key is left, Retiring until the grace period
-// after that has passed, then Active.
+// and then until every account JWT of the previous key is re-signed and pushed to every server,
+// Retiring until the grace period after that has passed, then Active.
 func advanceRotation(st *natsv1alpha1.OperatorSigningKeyStatus, grace time.Duration, in rotationInputs) keyStep {
 	step := keyStep{status: st}
 	if st.Phase == natsv1alpha1.SigningKeyRotating && st.ServersRolledAt == nil {
@@ -148,16 +154,14 @@ func advanceRotation(st *natsv1alpha1.OperatorSigningKeyStatus, grace time.Durat
 		return step // accounts are re-signed once the stored status says so
 	}
 	if st.Phase == natsv1alpha1.SigningKeyRotating {
-		if left := in.accountsLeft(st.PreviousPublicKey); len(left) > 0 {
-			// The accounts' status updates re-queue the operator.
+		if !accountsReplaced(st, in) {
+			// The accounts' status updates (the account controller's, the resolver's) re-queue
+			// the operator.
 			return step
 		}
-		// Re-signed, not necessarily pushed: pushedClaimsHash ignores iss, so the grace period
-		// is the resolver's time to push (controllers/DESIGN.md, "Re-signed, not pushed").
 		at := metav1.NewTime(in.now)
 		st.Phase, st.AccountsResignedAt = natsv1alpha1.SigningKeyRetiring, &at
-		step.events = append(step.events, rotationEvent{EventAccountsResigned,
-			fmt.Sprintf("every account is signed by operator signing key generation %d; previous key %s is retired after %s", st.Generation, st.PreviousPublicKey, grace)})
+		step.events = append(step.events, resignedEvent(st, grace, in.accountsUnpushed != nil))
 	}
 	if st.Phase == natsv1alpha1.SigningKeyRetiring {
 		end := in.now
@@ -177,6 +181,25 @@ func advanceRotation(st *natsv1alpha1.OperatorSigningKeyStatus, grace time.Durat
 	return step
 }
 
+// accountsReplaced reports whether every account JWT of the previous key is replaced: re-signed
+// by the new key and, unless nothing is pushed, acknowledged by every nats-server
+// (controllers/DESIGN.md, "Pushed, not only re-signed").
+func accountsReplaced(st *natsv1alpha1.OperatorSigningKeyStatus, in rotationInputs) bool {
+	if len(in.accountsLeft(st.PreviousPublicKey)) > 0 {
+		return false
+	}
+	return in.accountsUnpushed == nil || len(in.accountsUnpushed(st.PublicKey)) == 0
+}
+
+func resignedEvent(st *natsv1alpha1.OperatorSigningKeyStatus, grace time.Duration, pushed bool) rotationEvent {
+	what := "every nats-server acknowledged the re-signed JWTs"
+	if !pushed {
+		what = "the memory resolver pushes nothing: reload or restart the servers with the new resolver_preload within the grace period"
+	}
+	return rotationEvent{EventAccountsResigned, fmt.Sprintf("every account is signed by operator signing key generation %d and %s; previous key %s is retired after %s",
+		st.Generation, what, st.PreviousPublicKey, grace)}
+}
+
 func retiredEvent(st *natsv1alpha1.OperatorSigningKeyStatus, emergency bool) rotationEvent {
 	how := "after its grace period"
 	if emergency {
@@ -186,18 +209,28 @@ func retiredEvent(st *natsv1alpha1.OperatorSigningKeyStatus, emergency bool) rot
 		st.PreviousPublicKey, st.PreviousGeneration, how)}
 }
 
-// waitingMessage says what a rotation waits for, for the Ready message; "" when nothing.
-func waitingMessage(st *natsv1alpha1.OperatorSigningKeyStatus, left []string) string {
+// waitingMessage says what a rotation waits for, for the Ready message; "" when nothing. left
+// are the accounts still signed by the previous key, unpushed those whose re-signed JWT not
+// every nats-server acknowledged yet.
+func waitingMessage(st *natsv1alpha1.OperatorSigningKeyStatus, left, unpushed []string) string {
 	switch {
 	case st == nil || st.Phase != natsv1alpha1.SigningKeyRotating:
 		return ""
 	case st.ServersRolledAt == nil:
 		return fmt.Sprintf("; signing-key rotation to generation %d waits for every nats-server to be restarted with the new server config", st.Generation)
 	case len(left) > 0:
-		if len(left) > 5 {
-			left = append(left[:5:5], "...")
-		}
-		return fmt.Sprintf("; signing-key rotation to generation %d waits for accounts to be re-signed: %s", st.Generation, strings.Join(left, ", "))
+		return fmt.Sprintf("; signing-key rotation to generation %d waits for %d accounts to be re-signed: %s", st.Generation, len(left), firstNames(left))
+	case len(unpushed) > 0:
+		return fmt.Sprintf("; signing-key rotation to generation %d waits for the resolver to push %d re-signed account JWTs to every nats-server "+
+			"(status.pushedIssuer; is the resolver running?): %s", st.Generation, len(unpushed), firstNames(unpushed))
 	}
 	return ""
+}
+
+// firstNames lists up to five names.
+func firstNames(names []string) string {
+	if len(names) > 5 {
+		names = append(names[:5:5], "...")
+	}
+	return strings.Join(names, ", ")
 }

@@ -39,24 +39,33 @@ func (c *Controller) planRotation(op *natsv1alpha1.NatsOperator) (keyStep, error
 	}
 	// Every account status write re-queues the operator: the accounts are listed at most once
 	// per sync, and only by the steps that need them (after ServersRolledAt).
-	left := map[string][]string{}
-	accountsLeft := func(pub string) []string {
-		if names, ok := left[pub]; ok {
-			return names
+	var accounts []*natsv1alpha1.NatsAccount
+	listed := false
+	live := func() []*natsv1alpha1.NatsAccount {
+		if !listed {
+			accounts, listed = c.issuedAccounts(op), true
 		}
-		left[pub] = c.accountsSignedBy(op, pub)
-		return left[pub]
+		return accounts
 	}
 	in := rotationInputs{
 		now:          c.deps.Clock.Now(),
 		serversTrust: func(pub string) bool { return serversTrust(op.Status, pub) },
-		accountsLeft: accountsLeft,
+		accountsLeft: func(pub string) []string {
+			return accountNames(live(), func(a *natsv1alpha1.NatsAccount) bool { return tokenIssuer(a.Status.JWT) == pub })
+		},
+		accountsUnpushed: func(pub string) []string {
+			return accountNames(live(), func(a *natsv1alpha1.NatsAccount) bool { return a.Status.PushedIssuer != pub })
+		},
+	}
+	if op.Spec.Resolver.Type == natsv1alpha1.ResolverMemory {
+		// Nothing is pushed: the servers load the re-signed JWTs from resolver_preload.
+		in.accountsUnpushed = nil
 	}
 	if op.Status.PublicKey != "" && len(op.Status.SigningKeys) > 0 {
 		in.currentPub = op.Status.SigningKeys[0]
 	}
 	step, err := stepRotation(op.Status.SigningKey, op.Spec.SigningKeyRotation, in)
-	step.accountsLeft = accountsLeft
+	step.accountsLeft, step.accountsUnpushed = in.accountsLeft, in.accountsUnpushed
 	return step, err
 }
 
@@ -74,13 +83,24 @@ func serversTrust(st natsv1alpha1.NatsOperatorStatus, pub string) bool {
 	return err == nil && h == st.ServersClaimsHash
 }
 
-// accountsSignedBy names the live accounts of op whose stored JWT pub signed, sorted.
-func (c *Controller) accountsSignedBy(op *natsv1alpha1.NatsOperator, pub string) []string {
+// issuedAccounts are the live accounts of op that have a JWT.
+func (c *Controller) issuedAccounts(op *natsv1alpha1.NatsOperator) []*natsv1alpha1.NatsAccount {
 	objs, _ := c.accountIndexer.ByIndex(naming.AccountsByOperator, naming.Key(op.Namespace, op.Name))
-	var out []string
+	var out []*natsv1alpha1.NatsAccount
 	for _, o := range objs {
 		a, ok := o.(*natsv1alpha1.NatsAccount)
-		if ok && a.DeletionTimestamp == nil && a.Status.JWT != "" && tokenIssuer(a.Status.JWT) == pub {
+		if ok && a.DeletionTimestamp == nil && a.Status.JWT != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// accountNames names the accounts match selects, sorted.
+func accountNames(accounts []*natsv1alpha1.NatsAccount, match func(*natsv1alpha1.NatsAccount) bool) []string {
+	var out []string
+	for _, a := range accounts {
+		if match(a) {
 			out = append(out, a.Name)
 		}
 	}

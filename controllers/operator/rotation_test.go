@@ -76,6 +76,16 @@ func resignSystemAccount(t *testing.T, f *testfixtures.Fixture, kp nkeys.KeyPair
 	f.Settle()
 }
 
+// setPushedIssuer records, as the resolver does, that every server acknowledged a system
+// account JWT signed by pub.
+func setPushedIssuer(t *testing.T, f *testfixtures.Fixture, pub string) {
+	t.Helper()
+	sys := f.Account(ns, naming.SystemAccount("main"))
+	sys.Status.PushedIssuer = pub
+	f.Put(sys)
+	f.Settle()
+}
+
 // operatorJWTKeys are the signing keys of the operator JWT in the server-config Secret.
 func operatorJWTKeys(t *testing.T, f *testfixtures.Fixture) []string {
 	t.Helper()
@@ -97,7 +107,8 @@ func sorted(keys ...string) []string {
 // clientsets: the new seed is added under signing.1.nk and trusted next to the old key (the
 // server config changes, accounts stay signed by the old key); nothing moves until the
 // resolver reports every server runs that JWT; then accounts are signed by generation 1, the
-// phase waits for the system account's re-signed JWT, the grace period runs, and the old key
+// phase waits for the system account's re-signed JWT and then for the resolver to record that
+// every server acknowledged it (status.pushedIssuer), the grace period runs, and the old key
 // leaves the operator JWT. Each step writes only what it must and emits its one event.
 func TestSyncOperatorRotationScheduled(t *testing.T) {
 	f, c, oldKey := issuedOperator(t)
@@ -163,6 +174,26 @@ func TestSyncOperatorRotationScheduled(t *testing.T) {
 
 	newKey := mustSeed(t, f.Secret(ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeedAt(1)])
 	resignSystemAccount(t, f, newKey)
+	// Re-signed, but the servers acknowledged only the old key's JWT (or nothing): waits.
+	for _, pushed := range []string{"", oldPub} {
+		setPushedIssuer(t, f, pushed)
+		if err := syncOperator(t, c); err != nil {
+			t.Fatalf("waiting for the push (pushedIssuer %q): %v", pushed, err)
+		}
+		f.Settle()
+		f.ExpectEvents()
+		op = f.Operator(ns, "main")
+		if st := op.Status.SigningKey; st.Phase != natsv1alpha1.SigningKeyRotating || st.AccountsResignedAt != nil {
+			t.Fatalf("re-signed, not pushed (pushedIssuer %q): %+v", pushed, st)
+		}
+		if msg := ready(op); !strings.Contains(msg, "push 1 re-signed account JWTs") || !strings.Contains(msg, naming.SystemAccount("main")) {
+			t.Errorf("Ready message %q does not name the account whose re-signed JWT was not pushed", msg)
+		}
+		if got := operatorJWTKeys(t, f); !slices.Equal(got, sorted(oldPub, newPub)) {
+			t.Fatalf("operator JWT trusts %v before the push, want both keys", got)
+		}
+	}
+	setPushedIssuer(t, f, newPub)
 	err := syncOperator(t, c)
 	if r, ok := controllerhelpers.AsRequeue(err); !ok || r.After <= 0 || r.After > time.Minute {
 		t.Fatalf("accounts re-signed: %v, want a requeue within the grace period", err)
@@ -184,6 +215,40 @@ func TestSyncOperatorRotationScheduled(t *testing.T) {
 	}
 	if got := operatorJWTKeys(t, f); !slices.Equal(got, []string{newPub}) {
 		t.Fatalf("operator JWT trusts %v, want only the new key", got)
+	}
+}
+
+// TestSyncOperatorRotationMemoryResolver: with the memory resolver nothing is pushed (the
+// servers load the accounts from resolver_preload), so a re-signed system account moves the
+// rotation to Retiring without a pushedIssuer.
+func TestSyncOperatorRotationMemoryResolver(t *testing.T) {
+	f, c, _ := issuedOperator(t)
+	op := f.Operator(ns, "main")
+	op.Spec.Resolver.Type = natsv1alpha1.ResolverMemory
+	f.Put(op)
+	f.Settle()
+	setRotation(f, &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{Duration: time.Minute}})
+	if err := syncOperator(t, c); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	f.Settle()
+	op = f.Operator(ns, "main")
+	op.Status.ServersClaimsHash = op.Status.ClaimsHash
+	f.Put(op)
+	f.Settle()
+	if err := syncOperator(t, c); err != nil {
+		t.Fatalf("servers rolled: %v", err)
+	}
+	f.Settle()
+	resignSystemAccount(t, f, mustSeed(t, f.Secret(ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeedAt(1)]))
+	f.Events()
+	err := syncOperator(t, c)
+	if r, ok := controllerhelpers.AsRequeue(err); !ok || r.After <= 0 {
+		t.Fatalf("accounts re-signed: %v, want a requeue within the grace period", err)
+	}
+	f.ExpectEvents("Normal " + EventAccountsResigned)
+	if st := f.Operator(ns, "main").Status.SigningKey; st.Phase != natsv1alpha1.SigningKeyRetiring {
+		t.Fatalf("memory resolver, re-signed: %+v, want Retiring", st)
 	}
 }
 
@@ -267,8 +332,20 @@ func TestStepRotationTable(t *testing.T) {
 			rotationInputs{now: now, serversTrust: func(p string) bool { return p == "ONEW" }, accountsLeft: none}, natsv1alpha1.SigningKeyRotating, 1, 1},
 		{"accounts left", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 1},
 			rotationInputs{now: now, accountsLeft: func(string) []string { return []string{"a"} }}, natsv1alpha1.SigningKeyRotating, 1, 0},
-		{"accounts re-signed, zero grace", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{}},
+		{"accounts re-signed, memory resolver (nothing pushed), zero grace", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{}},
 			rotationInputs{now: now, accountsLeft: none}, natsv1alpha1.SigningKeyActive, 1, 2},
+		{"accounts re-signed, not pushed", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{}},
+			rotationInputs{now: now, accountsLeft: none, accountsUnpushed: func(p string) []string {
+				if p != "ONEW" {
+					t.Errorf("asked for accounts not pushed with %s, want the new key", p)
+				}
+				return []string{"a"}
+			}}, natsv1alpha1.SigningKeyRotating, 1, 0},
+		{"accounts re-signed and pushed, zero grace", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 1, GracePeriod: &metav1.Duration{}},
+			rotationInputs{now: now, accountsLeft: none, accountsUnpushed: none}, natsv1alpha1.SigningKeyActive, 1, 2},
+		{"emergency does not wait for pushes", withRolled(rotating, &at), &natsv1alpha1.SigningKeyRotation{Generation: 2, Mode: natsv1alpha1.RotationEmergency},
+			rotationInputs{now: now, accountsLeft: func(string) []string { return []string{"a"} }, accountsUnpushed: func(string) []string { return []string{"a"} }},
+			natsv1alpha1.SigningKeyActive, 2, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,11 +104,14 @@ func (c *Controller) reconcile(ctx context.Context, op *natsv1alpha1.NatsOperato
 	op.Status.ServerConfigSecret = naming.ServerConfigSecret(op.Name)
 	msg := "operator JWT issued; nats-server configuration in Secret " + naming.ServerConfigSecret(op.Name)
 	if st := op.Status.SigningKey; st != nil && st.Phase == natsv1alpha1.SigningKeyRotating {
-		var left []string
+		var left, unpushed []string
 		if st.ServersRolledAt != nil && step.accountsLeft != nil {
 			left = step.accountsLeft(st.PreviousPublicKey)
 		}
-		msg += waitingMessage(st, left)
+		if st.ServersRolledAt != nil && len(left) == 0 && step.accountsUnpushed != nil {
+			unpushed = step.accountsUnpushed(st.PublicKey)
+		}
+		msg += waitingMessage(st, left, unpushed)
 	}
 	return controllerhelpers.Ready{Reason: ReasonIssued, Message: msg,
 		RecheckAfter: step.recheck, RecheckWhy: "a rotated-out signing key's grace period ends then"}, nil

@@ -85,8 +85,8 @@ func TestResolverPushesToEveryServer(t *testing.T) {
 	})
 }
 
-// checkResolverManagedFields expects the resolver's field manager to own the Pushed condition
-// and pushedClaimsHash through an apply on the status subresource, and nothing else.
+// checkResolverManagedFields expects the resolver's field manager to own the Pushed condition,
+// pushedClaimsHash and pushedIssuer through an apply on the status subresource, and nothing else.
 func checkResolverManagedFields(t *testing.T, acc *natsv1alpha1.NatsAccount) {
 	t.Helper()
 	var found bool
@@ -99,7 +99,7 @@ func checkResolverManagedFields(t *testing.T, acc *natsv1alpha1.NatsAccount) {
 		if mf.Operation != metav1.ManagedFieldsOperationApply || mf.Subresource != "status" {
 			t.Errorf("resolver fields written by %s on %q", mf.Operation, mf.Subresource)
 		}
-		for _, want := range []string{`"f:pushedClaimsHash"`, `"k:{\"type\":\"Pushed\"}"`} {
+		for _, want := range []string{`"f:pushedClaimsHash"`, `"f:pushedIssuer"`, `"k:{\"type\":\"Pushed\"}"`} {
 			if !strings.Contains(fields, want) {
 				t.Errorf("resolver does not own %s: %s", want, fields)
 			}

@@ -18,7 +18,9 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +29,8 @@ import (
 	"github.com/nats-io/nkeys"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/util/retry"
 	"path/filepath"
 
@@ -43,10 +47,10 @@ import (
 // startRotationCluster starts three servers, the resolver and an account "orders" pushed to
 // all of them, with a user "api" whose creds file a client on each server reads, and waits
 // until the resolver has seen every server run the current operator JWT.
-func startRotationCluster(t *testing.T) (*resolverEnv, []byte, []*reloadingClient) {
+func startRotationCluster(t *testing.T) (*resolverEnv, []byte, []*reloadingClient, *suite.Resolver) {
 	e := newResolverEnv(t, 3, nil)
 	e.patience = time.Minute
-	e.startResolver()
+	res := e.startResolver()
 	e.createAccount("orders")
 	e.waitFullyPushed("orders")
 	creds := e.createUser("api", "orders")
@@ -55,19 +59,23 @@ func startRotationCluster(t *testing.T) (*resolverEnv, []byte, []*reloadingClien
 		clients[i] = connectOwnServer(t, s, creds)
 	}
 	e.waitServersRolled(true)
-	return e, creds, clients
+	return e, creds, clients, res
 }
 
 // TestOperatorRotationScheduled rotates the operator signing key of a three-server cluster in
 // the documented order, with a client of an account on each server reading its creds from a
 // file: the new key is added to the operator JWT and the account stays signed by the old key
-// until the resolver sees every server restarted with that JWT (ServersRolled); then the
-// account is re-signed by the new key and pushed, and after the grace period the old key
+// until every server runs that JWT (ServersRolled); then the account is re-signed by the new
+// key. With the resolver stopped during the roll (the test records serversClaimsHash itself)
+// nothing pushes the re-signed JWTs, and the rotation waits in Rotating and says so; once the
+// resolver runs again the phase moves to Retiring only after it recorded that every server
+// acknowledged the re-signed JWT of every account (checked on the accounts as they were at
+// that very write), and after the grace period the old key
 // leaves the operator JWT and the servers are rolled again. The clients keep working with one
 // reconnect per restart of their server; afterwards an account JWT signed by the old key is
 // refused by every server and one signed by the new key is accepted.
 func TestOperatorRotationScheduled(t *testing.T) {
-	e, creds, clients := startRotationCluster(t)
+	e, creds, clients, res := startRotationCluster(t)
 	oldPub := e.operator().Status.SigningKeys[0]
 	oldSeed := suite.GetSecret(t, e.ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeed]
 
@@ -84,7 +92,22 @@ func TestOperatorRotationScheduled(t *testing.T) {
 		t.Fatalf("before the roll the account is signed by %s, want the old key %s", iss, oldPub)
 	}
 
+	res.Stop()
 	e.rollServers(clients)
+	e.markServersRolled()
+	e.waitFor("the rotation waits for the resolver to push the re-signed JWTs", func() bool {
+		op := e.operator()
+		return op.Status.SigningKey.ServersRolledAt != nil && strings.Contains(readyOperatorMessage(op), "waits for the resolver to push 2 re-signed account JWTs")
+	})
+	if st, iss := e.operatorKey(), accountIssuer(t, e.account("orders")); st.Phase != natsv1alpha1.SigningKeyRotating || iss != newPub {
+		t.Fatalf("re-signed, not pushed: phase %s, orders signed by %s; want Rotating and the new key", st.Phase, iss)
+	}
+	if got := e.configSigningKeys(); !slices.Equal(got, sorted(oldPub, newPub)) {
+		t.Fatalf("server config trusts %v before the re-signed JWTs were pushed, want both keys", got)
+	}
+	retiring := e.watchOperator()
+	e.startResolver()
+	e.expectPushedWhenRetiring(retiring, newPub)
 	e.waitFor("orders is re-signed by the new key and pushed", func() bool {
 		acc := e.account("orders")
 		return accountIssuer(t, acc) == newPub && resolverStoredJWT(e.servers[2], acc.Status.PublicKey) == acc.Status.JWT
@@ -128,7 +151,7 @@ func TestOperatorRotationScheduled(t *testing.T) {
 // restarted with the new config, every server runs the re-signed account, its clients
 // reconnect, and a user of an account signed by the old key is refused everywhere.
 func TestOperatorRotationEmergency(t *testing.T) {
-	e, creds, clients := startRotationCluster(t)
+	e, creds, clients, _ := startRotationCluster(t)
 	oldSeed := suite.GetSecret(t, e.ns, naming.OperatorKeysSecret("main")).Data[naming.OperatorSigningSeed]
 
 	e.setOperatorRotation(&natsv1alpha1.SigningKeyRotation{Generation: 1, Mode: natsv1alpha1.RotationEmergency})
@@ -159,6 +182,85 @@ func TestOperatorRotationEmergency(t *testing.T) {
 	events := e.normalEvents("main")
 	if !events[operator.EventRotationStarted] || !events[operator.EventOldKeyRetired] {
 		t.Errorf("want Normal RotationStarted and OldKeyRetired on the operator; have %v", events)
+	}
+}
+
+// markServersRolled records, as the resolver would after asking every server, that the servers
+// run the operator's current JWT: the test restarted each of them with it.
+func (e *resolverEnv) markServersRolled() {
+	e.t.Helper()
+	patch, err := json.Marshal(map[string]any{"status": map[string]string{"serversClaimsHash": e.operator().Status.ClaimsHash}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, err = suite.NatsClient(e.t).NatsauthV1alpha1().NatsOperators(e.ns).Patch(e.ctx, "main", types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: "integration-test"}, "status")
+	if err != nil {
+		e.t.Fatalf("record serversClaimsHash: %v", err)
+	}
+}
+
+// readyOperatorMessage is the message of the operator's Ready condition.
+func readyOperatorMessage(op *natsv1alpha1.NatsOperator) string {
+	if c := meta.FindStatusCondition(op.Status.Conditions, natsv1alpha1.ConditionReady); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+// watchOperator watches NatsOperator main from its current resourceVersion.
+func (e *resolverEnv) watchOperator() watch.Interface {
+	e.t.Helper()
+	ops := suite.NatsClient(e.t).NatsauthV1alpha1().NatsOperators(e.ns)
+	w, err := ops.Watch(e.ctx, metav1.ListOptions{FieldSelector: "metadata.name=main", ResourceVersion: e.operator().ResourceVersion})
+	if err != nil {
+		e.t.Fatalf("watch operator: %v", err)
+	}
+	e.t.Cleanup(w.Stop)
+	return w
+}
+
+// expectPushedWhenRetiring waits on w for the write that moved the operator signing key to
+// Retiring and checks the accounts as they were at that write's resourceVersion (a list at
+// exactly that etcd revision): every account of the operator has a JWT signed by newPub that
+// the resolver recorded as acknowledged by every server (pushedIssuer, Pushed=True).
+func (e *resolverEnv) expectPushedWhenRetiring(w watch.Interface, newPub string) {
+	e.t.Helper()
+	timeout := time.After(2 * time.Minute)
+	var rv string
+	for rv == "" {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				e.t.Fatal("the operator watch ended before the signing key was Retiring")
+			}
+			op, isOp := ev.Object.(*natsv1alpha1.NatsOperator)
+			if isOp && op.Status.SigningKey != nil && op.Status.SigningKey.Phase == natsv1alpha1.SigningKeyRetiring {
+				rv = op.ResourceVersion
+			}
+		case <-timeout:
+			e.t.Fatal("the operator signing key did not reach Retiring")
+		}
+	}
+	list, err := suite.NatsClient(e.t).NatsauthV1alpha1().NatsAccounts(e.ns).List(e.ctx,
+		metav1.ListOptions{ResourceVersion: rv, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	if err != nil {
+		e.t.Fatalf("list accounts at the Retiring write (resourceVersion %s): %v", rv, err)
+	}
+	n := 0
+	for _, a := range list.Items {
+		if a.Spec.OperatorRef.Name != "main" || a.Status.JWT == "" {
+			continue
+		}
+		n++
+		pushed := meta.IsStatusConditionTrue(a.Status.Conditions, natsv1alpha1.ConditionPushed)
+		if accountIssuer(e.t, &a) != newPub || a.Status.PushedIssuer != newPub || !pushed || a.Status.PushedClaimsHash != a.Status.ClaimsHash {
+			e.t.Errorf("when the operator moved to Retiring, account %s: issuer %s, pushedIssuer %q, Pushed=%t; want all of the new key %s, pushed",
+				a.Name, accountIssuer(e.t, &a), a.Status.PushedIssuer, pushed, newPub)
+		}
+	}
+	if n < 2 {
+		e.t.Errorf("%d accounts at the Retiring write, want orders and the system account", n)
 	}
 }
 

@@ -500,6 +500,11 @@ type NatsAccountStatus struct {
 	// pushedClaimsHash is the claimsHash every nats-server acknowledged last (set by the resolver).
 	// +optional
 	PushedClaimsHash string `json:"pushedClaimsHash,omitempty"`
+	// pushedIssuer is the public key that signed the account JWT every nats-server acknowledged
+	// last (set by the resolver with pushedClaimsHash). pushedClaimsHash ignores iss, so this is
+	// what tells an operator signing-key rotation that the re-signed JWT reached every server.
+	// +optional
+	PushedIssuer string `json:"pushedIssuer,omitempty"`
 	// deleteRequest is the operator-signed request to delete this account from the nats-servers,
 	// set by the controller while the account is being deleted and the operator allows deletes;
 	// the resolver sends it. It authorizes nothing beyond deleting this account and only

@@ -88,8 +88,9 @@ type NatsOperatorSpec struct {
 	// (signing.nk): raising generation adds a new key next to the old one in the operator JWT,
 	// which nats-servers load only on a restart (roll them: the server-config checksum
 	// annotation changes); once every server runs that JWT (the resolver reports it in
-	// status.serversClaimsHash), every account is re-signed with the new key, and after the
-	// grace period the old key leaves the operator JWT (roll again). Emergency drops the old
+	// status.serversClaimsHash), every account is re-signed with the new key, and once every
+	// server acknowledged the re-signed JWTs (status.pushedIssuer of each account) and the
+	// grace period passed, the old key leaves the operator JWT (roll again). Emergency drops the old
 	// key at once. Unset keeps generation 0, the key the operator was created with.
 	// +optional
 	SigningKeyRotation *SigningKeyRotation `json:"signingKeyRotation,omitempty"`
@@ -270,8 +271,9 @@ type NatsOperatorStatus struct {
 
 // OperatorSigningKeyStatus reports the operator signing key and its rotation. Phases: Rotating
 // (the operator JWT trusts publicKey and previousPublicKey; accounts stay signed by the previous
-// key until serversRolledAt, then are re-signed), Retiring (every account is re-signed; the
-// previous key stays until the grace period after accountsResignedAt ends) and Active (only
+// key until serversRolledAt, then are re-signed and pushed), Retiring (every account is re-signed
+// and every server acknowledged its re-signed JWT; the previous key stays until the grace period
+// after accountsResignedAt ends) and Active (only
 // publicKey is trusted).
 type OperatorSigningKeyStatus struct {
 	// publicKey is the signing public key (O...) of generation.
@@ -297,8 +299,9 @@ type OperatorSigningKeyStatus struct {
 	// trusts publicKey; accounts are signed by publicKey from then on.
 	// +optional
 	ServersRolledAt *metav1.Time `json:"serversRolledAt,omitempty"`
-	// accountsResignedAt is when the last account signed by previousPublicKey was re-signed; the
-	// grace period runs from here.
+	// accountsResignedAt is when every account was seen re-signed by publicKey and its re-signed
+	// JWT acknowledged by every nats-server (with the memory resolver: re-signed); the grace
+	// period runs from here.
 	// +optional
 	AccountsResignedAt *metav1.Time `json:"accountsResignedAt,omitempty"`
 }
