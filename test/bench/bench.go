@@ -156,9 +156,13 @@ type result struct {
 	// APITime and FloorAPITime are the apiserver's mean time per write to natsusers and secrets
 	// during convergence and during the floor (latencies.String).
 	APITime, FloorAPITime string
-	FloorWrites           int
-	FloorPlan             string
-	FloorErrors           int
+	// ControlPlaneCPU and FloorControlPlaneCPU are etcd's and kube-apiserver's CPU per
+	// mutating request (benchmark creates and other writes included) in the same intervals
+	// (controlPlaneCPU.perRequest); reads and watches are what makes up the rest.
+	ControlPlaneCPU, FloorControlPlaneCPU string
+	FloorWrites                           int
+	FloorPlan                             string
+	FloorErrors                           int
 	// FloorWithCreates: the floor's span includes creating its NatsUsers, as convergence
 	// includes the benchmark's creates (not with --precreate).
 	FloorWithCreates bool
@@ -319,6 +323,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	if err != nil {
 		return res, err
 	}
+	cpBefore := r.controlPlaneCPU()
 
 	// Converge.
 	var first time.Time
@@ -355,6 +360,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 		return res, err
 	}
 	res.APITime = latAfter.since(latBefore).String()
+	cpConverge := r.controlPlaneCPU().sub(cpBefore)
 	res.CPUConverge = procAfter.CPUSeconds - procBefore.CPUSeconds
 	delta := after.sub(before)
 	// The benchmark's own creates are the only writes in this interval that are not the
@@ -365,6 +371,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 		delete(delta, own)
 	}
 	res.Writes, res.WritesDetail = delta.total(isBenchResource), delta.format(isBenchResource)
+	res.ControlPlaneCPU = cpConverge.perRequest(res.Writes + res.OtherWrites + float64(users))
 	res.OtherWrites, res.OtherWritesDetail = delta.total(isOther), delta.format(isOther)
 	r.logf("converged in %s: %.2f writes/user (%s); other writes: %s",
 		res.Converge.Round(time.Millisecond), res.writesPerUser(), res.WritesDetail, res.OtherWritesDetail)
@@ -409,6 +416,7 @@ func runOne(ctx context.Context, opts options, w workload, users int) (res resul
 	}
 	res.Floor, res.FloorWrites, res.FloorErrors, res.FloorWithCreates = fl.Duration, fl.Writes, fl.Errors, fl.CreatesIncluded
 	res.FloorAPITime = fl.APITime
+	res.FloorControlPlaneCPU = fl.ControlPlaneCPU.perRequest(float64(fl.Writes + fl.Creates))
 	res.LoadAfter = loadAvg()
 	r.logf("raw floor: %d writes (%s per user) in %s, %d errors; ratio %.2f",
 		fl.Writes, res.FloorPlan, res.Floor.Round(time.Millisecond), fl.Errors, res.ratio())

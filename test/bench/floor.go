@@ -119,6 +119,10 @@ type floorResult struct {
 	CreatesIncluded bool
 	// APITime is the apiserver's time per write in the floor's span (latencies.String).
 	APITime string
+	// Creates are the NatsUser creates in the span (r.users with CreatesIncluded, else 0), and
+	// ControlPlaneCPU what etcd and kube-apiserver used in it.
+	Creates         int
+	ControlPlaneCPU controlPlaneCPU
 }
 
 // runFloor replays the plan with plain client-go at the controller's QPS, burst and worker
@@ -181,9 +185,10 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	if err != nil {
 		return res, err
 	}
-	began := time.Now()
+	began, cpBefore := time.Now(), r.controlPlaneCPU()
 	var createErr error
 	if res.CreatesIncluded {
+		res.Creates = r.users
 		wg.Go(func() { createErr = create() })
 	}
 	for range workers {
@@ -208,6 +213,7 @@ func (r *run) runFloor(ctx context.Context, p plan, users []natsv1alpha1.NatsUse
 	}
 	wg.Wait()
 	res.Duration, res.Writes, res.Errors = time.Since(began), int(writes.Load()), int(failures.Load())
+	res.ControlPlaneCPU = r.controlPlaneCPU().sub(cpBefore)
 	if latAfter, err := r.scrape.latency(ctx); err == nil {
 		res.APITime = latAfter.since(latBefore).String()
 	}

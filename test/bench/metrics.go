@@ -293,3 +293,31 @@ func readProcStats(pid int) (procStats, error) {
 	st.CPUSeconds = float64(ut+stt) / clockTicks
 	return st, nil
 }
+
+// controlPlaneCPU is the CPU time etcd and kube-apiserver have used so far: with the requests of
+// an interval it tells whether a write costs the control plane more as the store grows.
+type controlPlaneCPU struct{ Etcd, APIServer float64 }
+
+func (r *run) controlPlaneCPU() controlPlaneCPU {
+	etcd, api := r.cp.Pids()
+	var c controlPlaneCPU
+	if st, err := readProcStats(etcd); err == nil {
+		c.Etcd = st.CPUSeconds
+	}
+	if st, err := readProcStats(api); err == nil {
+		c.APIServer = st.CPUSeconds
+	}
+	return c
+}
+
+func (c controlPlaneCPU) sub(before controlPlaneCPU) controlPlaneCPU {
+	return controlPlaneCPU{Etcd: c.Etcd - before.Etcd, APIServer: c.APIServer - before.APIServer}
+}
+
+// perRequest formats the CPU per request in milliseconds, e.g. "etcd 1.2 + apiserver 3.4 ms".
+func (c controlPlaneCPU) perRequest(requests float64) string {
+	if requests <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("etcd %.2f + kube-apiserver %.2f ms", c.Etcd*1000/requests, c.APIServer*1000/requests)
+}

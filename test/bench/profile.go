@@ -33,7 +33,9 @@ func (r *run) saveHeapProfile(ctx context.Context) error {
 	if r.opts.HeapProfileDir == "" {
 		return nil
 	}
-	url := strings.TrimSuffix(r.controllerMetrics, "/metrics") + "/debug/pprof/heap"
+	// gc=1: the live heap after a collection, not as of the last cycle, which may have run
+	// mid-sync and counted that sync's garbage as live.
+	url := strings.TrimSuffix(r.controllerMetrics, "/metrics") + "/debug/pprof/heap?gc=1"
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

@@ -187,6 +187,9 @@ func formatDetails(results []result) string {
 		if r.APITime != "" {
 			fmt.Fprintf(&b, "  - apiserver time per write to natsusers/secrets (benchmark creates included): convergence %s; floor %s\n", r.APITime, r.FloorAPITime)
 		}
+		if r.ControlPlaneCPU != "" {
+			fmt.Fprintf(&b, "  - control plane CPU per mutating request (creates and other writes included): convergence %s; floor %s\n", r.ControlPlaneCPU, r.FloorControlPlaneCPU)
+		}
 		fmt.Fprintf(&b, "  - load average before/after: %s / %s\n", r.LoadBefore, r.LoadAfter)
 	}
 	return b.String()

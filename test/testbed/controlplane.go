@@ -347,6 +347,12 @@ func (cp *ControlPlane) stopProcesses() {
 // EtcdURL returns etcd's client URL, e.g. for tests that inspect stored objects.
 func (cp *ControlPlane) EtcdURL() string { return cp.etcdURL }
 
+// Pids returns the process ids of etcd and kube-apiserver (0 for one not running), for
+// benchmarks that account the control plane's CPU.
+func (cp *ControlPlane) Pids() (etcd, apiserver int) {
+	return cp.etcd.pid(), cp.apiserver.pid()
+}
+
 // Dir returns the directory holding the control plane's data, certificates and logs.
 func (cp *ControlPlane) Dir() string { return cp.dir }
 

@@ -146,6 +146,19 @@ func (p *process) running() bool {
 	return p.cmd != nil && !isClosed(p.done)
 }
 
+// pid returns the process id of a running process, 0 otherwise (also for a nil p).
+func (p *process) pid() int {
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil || isClosed(p.done) {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // signal sends sig to a running process; it is a no-op otherwise.
 func (p *process) signal(sig syscall.Signal) error {
 	p.mu.Lock()
