@@ -146,11 +146,13 @@ func newInformers(opts *Options, deps *controllerutil.Deps, informerClient natsc
 	natsinformers.SharedInformerFactory, kubeinformers.SharedInformerFactory, error) {
 	// Informers list through informerClient, which drops (and reports) objects that do not decode
 	// instead of failing the list of their whole kind; writes go through deps.NatsClient. The
-	// transforms drop managedFields and intern the strings cached objects share
-	// (controllerhelpers.CompactMeta, user.CompactUser): a cached user and its Secret are most
-	// of the controller's memory.
+	// transforms drop managedFields (and, from the natsauth.io kinds, which are written only
+	// through status and patches, kubectl's last-applied-configuration) and intern the strings
+	// and label sets cached objects share (controllerhelpers.CompactMeta, user.CompactUser): a
+	// cached user and its Secret are most of the controller's memory.
 	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(informerClient, opts.ResyncPeriod,
 		natsinformers.WithTransform(func(obj any) (any, error) {
+			obj, _ = controllerhelpers.DropLastApplied(obj)
 			obj, _ = controllerhelpers.CompactMeta(obj)
 			return user.CompactUser(obj)
 		}))
