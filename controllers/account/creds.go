@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nats-io/jwt/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -32,6 +31,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/credscache"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
@@ -72,7 +72,7 @@ func (c *Controller) deadCreds(acc *natsv1alpha1.NatsAccount) []deadCred {
 			continue
 		}
 		d := deadCred{secret: s, held: owned}
-		if uc, err := jwt.DecodeUserClaims(string(s.Data[naming.UserJWT])); err == nil {
+		if uc, ok := credscache.ClaimsOf(s); ok {
 			d.pub, d.iat = uc.Subject, uc.IssuedAt
 		}
 		out = append(out, d)

@@ -30,6 +30,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/credscache"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
 )
@@ -97,8 +98,8 @@ func (c *Controller) usersSignedBy(acc *natsv1alpha1.NatsAccount, current *jwt.A
 		if !ok || !slices.Contains(s.Finalizers, naming.SecretFinalizer) {
 			continue
 		}
-		uc, err := jwt.DecodeUserClaims(string(s.Data[naming.UserJWT]))
-		if err == nil && uc.Issuer == pub && !natsjwt.IsRevoked(revocations, uc.Subject, uc.IssuedAt) {
+		uc, ok := credscache.ClaimsOf(s)
+		if ok && uc.Issuer == pub && !natsjwt.IsRevoked(revocations, uc.Subject, uc.IssuedAt) {
 			n++
 		}
 	}

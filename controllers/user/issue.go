@@ -196,7 +196,7 @@ func (c *Controller) issue(ctx context.Context, cur *creds, d *desired, s *signe
 	if cur.claims, err = jwt.DecodeUserClaims(token); err != nil {
 		return "", fmt.Errorf("decode the user JWT just signed: %w", err)
 	}
-	cur.token, cur.hash = token, d.hash
+	cur.token, cur.hash, cur.dataTrusted = token, d.hash, false
 	if revoke {
 		cur.revokedBefore = iat
 	}
@@ -243,6 +243,7 @@ func fillStatus(status *natsv1alpha1.NatsUserStatus, accountPub string, cur *cre
 	status.ClaimsHash = cur.hash
 	status.IssuedAt = unixTime(cur.claims.IssuedAt)
 	status.ExpiresAt = unixTime(cur.claims.Expires)
+	status.CredsDigest = cur.digest
 	if cur.revokedBefore > 0 && (status.RevokedBefore == nil || status.RevokedBefore.Unix() < cur.revokedBefore) {
 		status.RevokedBefore = unixTime(cur.revokedBefore)
 	}

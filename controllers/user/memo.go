@@ -17,54 +17,28 @@ limitations under the License.
 package user
 
 import (
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 )
 
-// secretMemo remembers what each version of a Secret decoded to. Parsing a seed derives an
-// ed25519 key and decoding a JWT verifies a signature: together most of the CPU of a sync that
-// changes nothing, and every user is synced several times on its way to convergence and once
-// more on every restart (benchmark rows W1 and W4). A Secret's resourceVersion changes with its
-// data, so an entry is used only for the version it was made from (controllerhelpers.Memo).
-// The values are derived from data the informer already holds in memory.
+// secretMemo remembers what each version of an account key Secret's signing seeds parsed to:
+// parsing a seed derives an ed25519 key, and every sync of every user of the account needs its
+// signing key. A Secret's resourceVersion changes with its data, so an entry is used only for
+// the version it was made from (controllerhelpers.Memo). Creds Secrets need no memo: a sync
+// trusts their data by its digest (credscache).
 //
-// The items of a version are a slice, not a map: a Secret has one or two (a creds Secret's
-// seed and credsChecked, an account key Secret's signing keys), and ten thousand small maps
-// cost several MiB.
+// The items of a version are a slice, not a map: a Secret has one or two signing keys, and ten
+// thousand small maps cost several MiB.
 type secretMemo = controllerhelpers.Memo[[]memoEntry]
 
-// memoEntry is what was derived as item (a data key of the Secret, or credsChecked).
+// memoEntry is what was derived as item (a data key of the Secret).
 type memoEntry struct {
 	item string
 	pub  string
-	key  nkeys.KeyPair // signing keys only; a user's own key is never needed again
-	// jwt holds the standard claims of the Secret's user JWT when it belongs to pub: who signed
-	// it and when it was issued and expires. Permissions and limits are compared by hash.
-	jwt *jwtTimes
-	ok  bool
+	key  nkeys.KeyPair
 }
-
-type jwtTimes struct {
-	issuer            string
-	issuedAt, expires int64
-}
-
-// userClaims rebuilds the standard claims a sync reads back from the current JWT.
-func (t *jwtTimes) userClaims(subject string) *jwt.UserClaims {
-	if t == nil {
-		return nil
-	}
-	c := &jwt.UserClaims{}
-	c.Subject, c.Issuer, c.IssuedAt, c.Expires = subject, t.issuer, t.issuedAt, t.expires
-	return c
-}
-
-// credsChecked is the memo item that records that a creds Secret's user.creds is the creds file
-// of its own user.jwt and user.nk.
-const credsChecked = "creds-checked"
 
 // memoGet returns what was derived as item from this version of s; a nil memo knows nothing.
 func memoGet(m *secretMemo, s *corev1.Secret, item string) (memoEntry, bool) {

@@ -35,31 +35,31 @@ func TestSecretMemoVersions(t *testing.T) {
 	v1 := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{UID: "u1", ResourceVersion: "1"}}
 	v2 := v1.DeepCopy()
 	v2.ResourceVersion = "2"
-	memoPut(&m, v1, naming.UserSeed, memoEntry{pub: "UA", jwt: &jwtTimes{issuer: "AB", issuedAt: 10, expires: 20}})
-	memoPut(&m, v1, credsChecked, memoEntry{ok: true})
-	if e, ok := memoGet(&m, v1, naming.UserSeed); !ok || e.pub != "UA" || e.jwt.userClaims("UA").IssuedAt != 10 {
-		t.Errorf("seed item of v1: %+v %v", e, ok)
+	memoPut(&m, v1, "signing.nk", memoEntry{pub: "AA"})
+	memoPut(&m, v1, "signing.2.nk", memoEntry{pub: "AB"})
+	if e, ok := memoGet(&m, v1, "signing.nk"); !ok || e.pub != "AA" {
+		t.Errorf("first item of v1: %+v %v", e, ok)
 	}
-	if e, ok := memoGet(&m, v1, credsChecked); !ok || !e.ok {
-		t.Errorf("creds item of v1: %+v %v", e, ok)
+	if e, ok := memoGet(&m, v1, "signing.2.nk"); !ok || e.pub != "AB" {
+		t.Errorf("second item of v1: %+v %v", e, ok)
 	}
-	if _, ok := memoGet(&m, v2, naming.UserSeed); ok {
+	if _, ok := memoGet(&m, v2, "signing.nk"); ok {
 		t.Error("v1's entry served v2")
 	}
-	memoPut(&m, v2, naming.UserSeed, memoEntry{pub: "UB"})
-	if _, ok := memoGet(&m, v2, credsChecked); ok {
-		t.Error("v1's creds check survived the new version")
+	memoPut(&m, v2, "signing.nk", memoEntry{pub: "AC"})
+	if _, ok := memoGet(&m, v2, "signing.2.nk"); ok {
+		t.Error("v1's second item survived the new version")
 	}
-	if e, _ := memoGet(&m, v2, naming.UserSeed); e.pub != "UB" || e.jwt.userClaims("UB") != nil {
-		t.Errorf("seed item of v2: %+v", e)
+	if e, _ := memoGet(&m, v2, "signing.nk"); e.pub != "AC" {
+		t.Errorf("item of v2: %+v", e)
 	}
 	m.Forget(v2)
-	if _, ok := memoGet(&m, v2, naming.UserSeed); ok {
+	if _, ok := memoGet(&m, v2, "signing.nk"); ok {
 		t.Error("forgotten Secret still known")
 	}
 	var none *secretMemo
-	memoPut(none, v1, naming.UserSeed, memoEntry{})
-	if _, ok := memoGet(none, v1, naming.UserSeed); ok {
+	memoPut(none, v1, "signing.nk", memoEntry{})
+	if _, ok := memoGet(none, v1, "signing.nk"); ok {
 		t.Error("a nil memo knows something")
 	}
 }
@@ -80,7 +80,7 @@ func TestDeleteNotificationsDropState(t *testing.T) {
 	key := testfixtures.Key(user)
 	c.superseded.Record(key, "old")
 	c.createConflicts.Put(user, struct{}{})
-	if c.memo.Len() != 2 || c.accountClaimsMemo.Len() != 1 || c.createConflicts.Len() != 1 || !c.superseded.Stale(key, "old") {
+	if c.memo.Len() != 1 || c.accountClaimsMemo.Len() != 1 || c.createConflicts.Len() != 1 || !c.superseded.Stale(key, "old") {
 		t.Fatalf("state before the deletes: %d Secrets, %d accounts, %d conflicts", c.memo.Len(), c.accountClaimsMemo.Len(), c.createConflicts.Len())
 	}
 

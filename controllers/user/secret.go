@@ -19,8 +19,6 @@ package user
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,6 +33,7 @@ import (
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/credscache"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
 	"github.com/natsauth/nats-auth-operator/natsjwt"
@@ -47,9 +46,16 @@ type creds struct {
 	seed   []byte
 	pub    string
 	// token is the user JWT and claims its decoded form; both empty until one is issued or when
-	// the Secret's JWT is unusable.
-	token         string
-	claims        *jwt.UserClaims
+	// the Secret's JWT is unusable. A Secret trusted from the cache (dataTrusted) has claims but
+	// no token: the cache keeps only the JWT's claims, and loadToken reads it when it is needed.
+	token  string
+	claims *jwt.UserClaims
+	// digest is the digest of the Secret's data (credscache.Digest) once cur's seed and JWT are
+	// known to be in it, for status.credsDigest.
+	digest string
+	// dataTrusted: the Secret's data has the digest status records, so it holds cur's seed and
+	// JWT and their creds file, as this controller wrote or verified them.
+	dataTrusted   bool
 	hash          string // the claims hash token was issued for
 	revokedBefore int64  // unix seconds; JWTs of this key issued before it are to be revoked
 	// accountRevokedAt is what the account's current JWT revokes this key up to (its entry or
@@ -86,7 +92,51 @@ func (c *Controller) currentCreds(ctx context.Context, user *natsv1alpha1.NatsUs
 		}
 		return cur, cur.generate()
 	}
-	return cur, cur.readMemo(&c.memo, secret, status)
+	return cur, c.readCreds(ctx, user, cur, secret, status)
+}
+
+// readCreds takes the identity from secret, a Secret the user controls or may adopt. A Secret
+// whose data has the digest status records is the one this controller wrote or verified, so its
+// cached claims are taken as they are, without the ed25519 work of verifying them again (a
+// restart re-reads every user). Any other is verified from the live Secret, as the cache holds
+// no JWT to verify.
+func (c *Controller) readCreds(ctx context.Context, user *natsv1alpha1.NatsUser, cur *creds, secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
+	if cur.readTrusted(secret, status) {
+		return nil
+	}
+	if credscache.IsCompact(secret) {
+		live, err := c.kubeClient.CoreV1().Secrets(secret.Namespace).Get(ctx, secret.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("read creds Secret %s: %w", secret.Name, err)
+		}
+		if live.UID != secret.UID || (!metav1.IsControlledBy(live, user) && !adoptable(live, user, status)) {
+			return controllerhelpers.Requeue("creds Secret %s changed since it was cached", secret.Name)
+		}
+		secret = live
+	}
+	return cur.read(secret, status)
+}
+
+// readTrusted takes the identity from a Secret whose data has the digest status.credsDigest
+// records, and reports whether it did.
+func (cur *creds) readTrusted(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) bool {
+	if status.CredsDigest == "" || status.PublicKey == "" || credscache.DigestOf(secret) != status.CredsDigest {
+		return false
+	}
+	claims, ok := credscache.ClaimsOf(secret)
+	if !ok || claims.Subject != status.PublicKey {
+		return false
+	}
+	cur.secret, cur.seed, cur.pub = secret, credscache.Seed(secret), status.PublicKey
+	cur.digest, cur.dataTrusted = status.CredsDigest, true
+	uc := &jwt.UserClaims{}
+	uc.Subject, uc.Issuer, uc.IssuedAt, uc.Expires = claims.Subject, claims.Issuer, claims.IssuedAt, claims.Expires
+	cur.claims = uc
+	if !credscache.IsCompact(secret) {
+		cur.token = string(bytes.TrimSpace(secret.Data[naming.UserJWT]))
+	}
+	cur.readMetadata(secret, status)
+	return true
 }
 
 // adoptable reports whether a Secret this user does not control is still its own: someone
@@ -159,46 +209,38 @@ func (cur *creds) generate() error {
 	return err
 }
 
-// read takes the identity, and the JWT when it belongs to it, from a Secret this user controls.
+// read takes the identity, and the JWT when it belongs to it, from a live Secret this user
+// controls (not a cached one: credscache.Compact left no JWT to verify).
 func (cur *creds) read(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
-	return cur.readMemo(nil, secret, status)
-}
-
-// readMemo is read with the seed's public key and the decoded JWT taken from memo when it has
-// them for this version of the Secret (memo may be nil).
-func (cur *creds) readMemo(memo *secretMemo, secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) error {
 	cur.secret = secret
 	cur.seed = secret.Data[naming.UserSeed]
-	token := string(bytes.TrimSpace(secret.Data[naming.UserJWT]))
-	e, known := memoGet(memo, secret, naming.UserSeed)
-	if !known {
-		kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
-		if err != nil {
-			return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
-				secret.Name, naming.UserSeed, err)
-		}
-		if e.pub, err = kp.PublicKey(); err != nil {
-			return err
-		}
-		if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == e.pub {
-			e.jwt = &jwtTimes{issuer: uc.Issuer, issuedAt: uc.IssuedAt, expires: uc.Expires}
-		}
-		memoPut(memo, secret, naming.UserSeed, e)
+	kp, err := natsjwt.ParseSeed(cur.seed, natsjwt.KindUser)
+	if err != nil {
+		return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s key %s: %v; restore it, or delete the Secret and re-create this NatsUser to get a new identity",
+			secret.Name, naming.UserSeed, err)
 	}
-	cur.pub = e.pub
+	if cur.pub, err = kp.PublicKey(); err != nil {
+		return err
+	}
 	if status.PublicKey != "" && cur.pub != status.PublicKey {
 		return controllerhelpers.Failed(ReasonKeysInvalid, "Secret %s holds the seed of %s but status.publicKey is %s; restore the original Secret",
 			secret.Name, cur.pub, status.PublicKey)
 	}
-	if e.jwt != nil {
-		cur.token, cur.claims = token, e.jwt.userClaims(e.pub)
+	token := string(bytes.TrimSpace(secret.Data[naming.UserJWT]))
+	if uc, err := jwt.DecodeUserClaims(token); err == nil && uc.Subject == cur.pub {
+		cur.token, cur.claims = token, uc
 	}
+	cur.readMetadata(secret, status)
+	return nil
+}
+
+// readMetadata takes the claims hash and the revocation time from the Secret's annotations.
+func (cur *creds) readMetadata(secret *corev1.Secret, status *natsv1alpha1.NatsUserStatus) {
 	cur.hash = secret.Annotations[naming.AnnotationClaimsHash]
 	if cur.hash == "" {
 		cur.hash = status.ClaimsHash
 	}
 	cur.revokedBefore, _ = strconv.ParseInt(secret.Annotations[naming.AnnotationRevokedBefore], 10, 64)
-	return nil
 }
 
 // credsSecret builds the desired creds Secret: labelled for the controller's Secret informer and
@@ -253,10 +295,16 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 	if !adopt && c.secretKnownUpToDate(user, cur) {
 		return nil
 	}
+	if cur.token == "" && cur.dataTrusted {
+		if err := c.loadToken(ctx, cur); err != nil {
+			return err
+		}
+	}
 	desired, err := credsSecret(user, cur)
 	if err != nil {
 		return err
 	}
+	digest := credscache.Digest(desired.Data)
 	client := c.kubeClient.CoreV1().Secrets(user.Namespace)
 	logger := klog.FromContext(ctx)
 	if cur.secret == nil || cur.secret.Name != desired.Name {
@@ -269,6 +317,7 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 			return fmt.Errorf("create creds Secret %s: %w", desired.Name, err)
 		}
 		c.createConflicts.Forget(user)
+		cur.digest = digest
 		logger.V(2).Info("Created creds Secret", "secret", desired.Name, "publicKey", cur.pub)
 		if cur.secret != nil {
 			return c.deleteSecret(ctx, cur.secret)
@@ -276,7 +325,7 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 		return nil
 	}
 	if !adopt && secretUpToDate(cur.secret, desired) {
-		memoPut(&c.memo, cur.secret, credsChecked, memoEntry{ok: true})
+		cur.digest = digest
 		return nil
 	}
 	if cur.secret.DeletionTimestamp != nil {
@@ -300,74 +349,48 @@ func (c *Controller) writeSecret(ctx context.Context, user *natsv1alpha1.NatsUse
 	if _, err := client.Update(ctx, updated, metav1.UpdateOptions{FieldManager: controllerutil.FieldManager}); err != nil {
 		return fmt.Errorf("update creds Secret %s: %w", desired.Name, err)
 	}
+	cur.digest = digest
 	logger.V(2).Info("Updated creds Secret", "secret", desired.Name, "publicKey", cur.pub)
 	return nil
 }
 
+// loadToken reads the JWT of a Secret trusted from the cache, which keeps only its claims: from
+// the live Secret, while that still holds the data status records. Only a write that keeps the
+// JWT needs it (a label, annotation or finalizer to restore, an adoption).
+func (c *Controller) loadToken(ctx context.Context, cur *creds) error {
+	live, err := c.kubeClient.CoreV1().Secrets(cur.secret.Namespace).Get(ctx, cur.secret.Name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("read creds Secret %s: %w", cur.secret.Name, err)
+	}
+	if live.UID != cur.secret.UID || credscache.DigestOf(live) != cur.digest {
+		return controllerhelpers.Requeue("creds Secret %s changed since it was cached", cur.secret.Name)
+	}
+	cur.secret, cur.token = live, string(bytes.TrimSpace(live.Data[naming.UserJWT]))
+	return nil
+}
+
 // secretKnownUpToDate reports, without formatting a creds file, whether the Secret read for cur
-// is this version of a Secret already found to hold the creds file of its own JWT and seed, and
-// cur still wants that JWT, seed, labels and annotations.
+// holds the data status records (dataTrusted, and nothing was issued since) and cur's labels,
+// annotations and finalizer.
 func (c *Controller) secretKnownUpToDate(user *natsv1alpha1.NatsUser, cur *creds) bool {
 	have := cur.secret
-	if have == nil || have.Name != cur.name {
-		return false
-	}
-	if _, ok := memoGet(&c.memo, have, credsChecked); !ok {
+	if have == nil || have.Name != cur.name || !cur.dataTrusted {
 		return false
 	}
 	labels, annotations := credsMetadata(user, cur)
-	return string(have.Data[naming.UserJWT]) == cur.token && bytes.Equal(have.Data[naming.UserSeed], cur.seed) &&
-		containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations) &&
+	return containsAll(have.Labels, labels) && containsAll(have.Annotations, annotations) &&
 		slices.Contains(have.Finalizers, naming.SecretFinalizer)
 }
 
 // secretUpToDate reports whether have already holds desired's data, labels, annotations and
 // finalizer (a Secret written before the finalizer existed migrates with one update).
 // Labels and annotations others added are left alone; the controller reference was checked when
-// the Secret was read. have may come from the cache, where user.creds is only a digest
-// (CompactCredsSecret).
+// the Secret was read. have may come from the cache, which keeps only the digest of the data
+// (credscache.Compact).
 func secretUpToDate(have, desired *corev1.Secret) bool {
-	if len(have.Data) != len(desired.Data) {
-		return false
-	}
-	for k, want := range desired.Data {
-		got, ok := have.Data[k]
-		if !ok || !(bytes.Equal(got, want) || (k == naming.UserCreds && bytes.Equal(got, credsDigest(want)))) {
-			return false
-		}
-	}
-	return containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations) &&
+	return credscache.DigestOf(have) == credscache.Digest(desired.Data) &&
+		containsAll(have.Labels, desired.Labels) && containsAll(have.Annotations, desired.Annotations) &&
 		slices.Contains(have.Finalizers, naming.SecretFinalizer)
-}
-
-// credsDigestPrefix marks a user.creds value that the cache replaced by its digest; a creds
-// file never starts with a NUL byte.
-const credsDigestPrefix = "\x00sha256:"
-
-// credsDigest is what the cache holds instead of a creds file.
-func credsDigest(file []byte) []byte {
-	sum := sha256.Sum256(file)
-	return []byte(credsDigestPrefix + hex.EncodeToString(sum[:]))
-}
-
-// CompactCredsSecret is a transform for the Secret informer: in creds Secrets it replaces
-// user.creds, a copy of user.jwt and user.nk in a file format, by its digest, which is all the
-// controller compares it with. That is half of what the cache holds per user. Every write of a
-// creds Secret sets its whole data, so the digest never reaches the apiserver.
-func CompactCredsSecret(obj any) (any, error) {
-	s, ok := obj.(*corev1.Secret)
-	if !ok || s.Labels[naming.LabelSecretType] != naming.SecretTypeCreds {
-		return obj, nil
-	}
-	data := make(map[string][]byte, len(s.Data))
-	for k, v := range s.Data {
-		if k == naming.UserCreds && !bytes.HasPrefix(v, []byte(credsDigestPrefix)) {
-			v = credsDigest(v)
-		}
-		data[controllerhelpers.Intern(k)] = v
-	}
-	s.Data = data
-	return obj, nil
 }
 
 // CompactUser is a transform for the NatsUser informer: it interns the strings users of one

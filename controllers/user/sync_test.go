@@ -32,6 +32,7 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	natsv1alpha1 "github.com/natsauth/nats-auth-operator/apis/natsauth/v1alpha1"
+	"github.com/natsauth/nats-auth-operator/controllers/credscache"
 	"github.com/natsauth/nats-auth-operator/controllers/internal/testfixtures"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/internal/controllerhelpers"
@@ -62,7 +63,7 @@ func newUserFixture(t *testing.T, edit func(acc *natsv1alpha1.NatsAccount, u *na
 		edit(acc, u)
 	}
 	f := testfixtures.New(t, []runtime.Object{testfixtures.Operator("nats", "main"), acc, keys, u}...)
-	f.SecretTransform = CompactCredsSecret // as the binary's Secret informer
+	f.SecretTransform = credscache.Compact // as the binary's Secret informer
 	f.Sync()
 	c, err := NewController(f.Deps())
 	if err != nil {
@@ -353,5 +354,82 @@ func drainEvents(f *testfixtures.Fixture) []string {
 		default:
 			return out
 		}
+	}
+}
+
+// TestSyncTrustsDigest: a resync of a converged user reads nothing from the API (the cache's
+// digest matches status.credsDigest); a user whose status has no digest (written by an earlier
+// version) is verified from one GET of its Secret and gets the digest in a status write, the
+// Secret untouched; a Secret whose data no longer has the digest is verified and repaired.
+func TestSyncTrustsDigest(t *testing.T) {
+	f := newUserFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	written := f.Secret(ns, "api").DeepCopy()
+	if got := f.User(ns, "api").Status.CredsDigest; got != credscache.Digest(written.Data) {
+		t.Fatalf("status.credsDigest %q, want the digest of the written data", got)
+	}
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	f.ExpectWrites()
+	f.ExpectReads()
+
+	legacy := f.User(ns, "api").DeepCopy()
+	legacy.Status.CredsDigest = ""
+	f.Put(legacy)
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	f.ExpectReads("get secrets api")
+	f.ExpectWrites("update natsusers/status api")
+	if got := f.User(ns, "api").Status.CredsDigest; got != credscache.Digest(written.Data) {
+		t.Errorf("status.credsDigest %q after the upgrade, want the Secret's", got)
+	}
+	if s := f.Secret(ns, "api"); credscache.Digest(s.Data) != credscache.Digest(written.Data) {
+		t.Error("the upgrade rewrote the Secret")
+	}
+
+	f.Settle()
+	tampered := f.Secret(ns, "api").DeepCopy()
+	tampered.Data[naming.UserCreds] = []byte("not the creds file")
+	f.Put(tampered)
+	f.Settle()
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	f.ExpectReads("get secrets api")
+	f.ExpectWrites("update secrets api")
+	if s := f.Secret(ns, "api"); credscache.Digest(s.Data) != credscache.Digest(written.Data) {
+		t.Error("the tampered creds file was not restored")
+	}
+}
+
+// TestSyncTamperedSeedWithDigest: a Secret whose seed was swapped is not trusted (its digest
+// differs) and is reported KeysInvalid, never rewritten with a new identity.
+func TestSyncTamperedSeedWithDigest(t *testing.T) {
+	f := newUserFixture(t, nil)
+	if err := f.sync(t); err != nil {
+		t.Fatal(err)
+	}
+	f.Settle()
+	other, err := natsjwt.NewKey(natsjwt.KindUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := other.Seed()
+	tampered := f.Secret(ns, "api").DeepCopy()
+	tampered.Data[naming.UserSeed] = seed
+	f.Put(tampered)
+	f.Settle()
+	if err := f.sync(t); err == nil {
+		t.Fatal("a swapped seed must fail the sync")
+	}
+	f.ExpectReady(f.User(ns, "api").Status.Conditions, metav1.ConditionFalse, ReasonKeysInvalid)
+	if s := f.Secret(ns, "api"); string(s.Data[naming.UserSeed]) != string(seed) {
+		t.Error("the Secret was rewritten")
 	}
 }

@@ -17,8 +17,13 @@ limitations under the License.
 package controllerhelpers
 
 import (
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 	"unique"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -62,18 +67,78 @@ func CompactMeta(obj any) (any, error) {
 	return obj, nil
 }
 
+// lastApplied is the annotation client-side `kubectl apply` keeps: the whole applied object
+// again, often the largest part of a cached NatsUser's metadata.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// DropLastApplied is a transform for informers of objects the controllers write only through
+// the status subresource and patches (the natsauth.io kinds): it drops lastApplied, which
+// nothing here reads. A status update resets metadata to the stored object's, so the
+// annotation stays where kubectl needs it.
+func DropLastApplied(obj any) (any, error) {
+	if a, err := meta.Accessor(obj); err == nil {
+		if ann := a.GetAnnotations(); ann[lastApplied] != "" {
+			delete(ann, lastApplied)
+			a.SetAnnotations(ann)
+		}
+	}
+	return obj, nil
+}
+
 // internMap returns m with interned keys and, when values is set, interned values other than
-// own. It builds a new map: the decoded one's keys cannot be replaced in place.
+// own. It builds a new map: the decoded one's keys cannot be replaced in place. A label map
+// whose values are all shared (every NatsUser of a team labelled alike) is itself shared:
+// sharedMap.
 func internMap(m map[string]string, own string, values bool) map[string]string {
 	if len(m) == 0 {
 		return m
 	}
 	out := make(map[string]string, len(m))
+	shareable := values
 	for k, v := range m {
 		if values && v != own {
 			v = Intern(v)
+		} else {
+			shareable = false
 		}
 		out[Intern(k)] = v
 	}
+	if shareable {
+		return sharedMaps.get(out)
+	}
 	return out
+}
+
+// maxSharedMaps bounds sharedMaps: label sets that all differ are not worth a table entry, and
+// the table never shrinks.
+const maxSharedMaps = 4096
+
+var sharedMaps = &sharedMap{maps: map[string]map[string]string{}}
+
+// sharedMap hands out one map per content, so cached objects with equal labels hold a single
+// map (a small Go map costs about 350 bytes however few its entries). Cached objects are
+// read-only, and every controller deep-copies one before changing it, so sharing is safe.
+type sharedMap struct {
+	mu   sync.Mutex
+	maps map[string]map[string]string
+}
+
+func (s *sharedMap) get(m map[string]string) map[string]string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(m[k])
+		b.WriteByte(0)
+	}
+	key := b.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if have, ok := s.maps[key]; ok {
+		return have
+	}
+	if len(s.maps) < maxSharedMaps {
+		s.maps[key] = m
+	}
+	return m
 }

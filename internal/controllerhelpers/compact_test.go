@@ -85,3 +85,34 @@ func TestCompactMetaWithoutObjectMeta(t *testing.T) {
 		t.Fatalf("CompactMeta(string) = %v, %v", obj, err)
 	}
 }
+
+// TestCompactMetaSharesLabelMaps: objects labelled alike hold one label map; a map naming the
+// object itself, or with other content, stays its own.
+func TestCompactMetaSharesLabelMaps(t *testing.T) {
+	user := func(name string, labels map[string]string) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}}
+		for k, v := range labels {
+			s.Labels[decoded(k)] = decoded(v)
+		}
+		if _, err := CompactMeta(s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	team := map[string]string{"team": "orders", "tier": "prod"}
+	a, b := user("a", team), user("b", team)
+	c := user("c", map[string]string{"team": "orders", "tier": "dev"})
+	d, e := user("d", map[string]string{"owner": "d"}), user("e", map[string]string{"owner": "d"})
+	same := func(x, y map[string]string) bool {
+		return reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	}
+	if !same(a.Labels, b.Labels) {
+		t.Error("equal label sets are held twice")
+	}
+	if same(a.Labels, c.Labels) || !reflect.DeepEqual(c.Labels, map[string]string{"team": "orders", "tier": "dev"}) {
+		t.Error("different label sets share a map")
+	}
+	if same(d.Labels, e.Labels) {
+		t.Error("a label set naming its own object was shared")
+	}
+}

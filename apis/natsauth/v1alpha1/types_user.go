@@ -125,6 +125,12 @@ type NatsUserStatus struct {
 	// expiresAt is when the current JWT expires; unset means never.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// credsDigest is the digest of the creds Secret's data as the controller last wrote or
+	// verified it ("sha256:" and hex). A Secret whose data still has this digest is taken as
+	// written, without verifying its JWT again; any other is verified and repaired.
+	// +optional
+	// +kubebuilder:validation:MaxLength=71
+	CredsDigest string `json:"credsDigest,omitempty"`
 	// conditions describe the user's state; Ready is True when the credentials are written.
 	// +optional
 	// +listType=map

@@ -34,6 +34,7 @@ import (
 	"github.com/natsauth/nats-auth-operator/cmd/internal/serve"
 	"github.com/natsauth/nats-auth-operator/controllers/account"
 	"github.com/natsauth/nats-auth-operator/controllers/controllerutil"
+	"github.com/natsauth/nats-auth-operator/controllers/credscache"
 	"github.com/natsauth/nats-auth-operator/controllers/naming"
 	"github.com/natsauth/nats-auth-operator/controllers/operator"
 	"github.com/natsauth/nats-auth-operator/controllers/user"
@@ -145,27 +146,30 @@ func newInformers(opts *Options, deps *controllerutil.Deps, informerClient natsc
 	natsinformers.SharedInformerFactory, kubeinformers.SharedInformerFactory, error) {
 	// Informers list through informerClient, which drops (and reports) objects that do not decode
 	// instead of failing the list of their whole kind; writes go through deps.NatsClient. The
-	// transforms drop managedFields and intern the strings cached objects share
-	// (controllerhelpers.CompactMeta, user.CompactUser): a cached user and its Secret are most
-	// of the controller's memory.
+	// transforms drop managedFields (and, from the natsauth.io kinds, which are written only
+	// through status and patches, kubectl's last-applied-configuration) and intern the strings
+	// and label sets cached objects share (controllerhelpers.CompactMeta, user.CompactUser): a
+	// cached user and its Secret are most of the controller's memory.
 	natsFactory := natsinformers.NewSharedInformerFactoryWithOptions(informerClient, opts.ResyncPeriod,
 		natsinformers.WithTransform(func(obj any) (any, error) {
+			obj, _ = controllerhelpers.DropLastApplied(obj)
 			obj, _ = controllerhelpers.CompactMeta(obj)
 			return user.CompactUser(obj)
 		}))
 	// Only our own Secrets: memory stays flat however many Secrets the cluster holds. The
 	// transform changes what all three controllers see of every Secret (one shared cache):
-	// managedFields are dropped and shared strings interned, and in creds Secrets user.creds is
-	// replaced by its digest (user.CompactCredsSecret; half of what the cache holds per user).
-	// The user controller compares user.creds only with that digest and always writes whole
-	// data; the account controller reads only user.jwt, labels and finalizers of creds Secrets;
-	// the operator controller and the KeyStore read key and server-config Secrets, which keep
-	// their data. Code that needs a creds file must GET the Secret.
+	// managedFields are dropped and shared strings interned, and creds Secrets keep only their
+	// seed, their JWT's claims and the digest of their data (credscache.Compact: most of what
+	// the cache held per user). The user controller compares data only by that digest, always
+	// writes whole data and GETs a Secret whose JWT it must verify or keep; the account
+	// controller reads only the claims, labels and finalizers of creds Secrets; the operator
+	// controller and the KeyStore read key and server-config Secrets, which keep their data.
+	// Code that needs a creds file or a user JWT must GET the Secret.
 	secretFactory := kubeinformers.NewSharedInformerFactoryWithOptions(deps.KubeClient, opts.ResyncPeriod,
 		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = naming.ManagedSelector }),
 		kubeinformers.WithTransform(func(obj any) (any, error) {
 			obj, _ = controllerhelpers.CompactMeta(obj)
-			return user.CompactCredsSecret(obj)
+			return credscache.Compact(obj)
 		}))
 	deps.Operators = natsFactory.Natsauth().V1alpha1().NatsOperators()
 	deps.Accounts = natsFactory.Natsauth().V1alpha1().NatsAccounts()

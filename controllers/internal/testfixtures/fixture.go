@@ -57,7 +57,7 @@ type Fixture struct {
 	Recorder *record.FakeRecorder
 	Clock    *clocktesting.FakeClock
 	// SecretTransform, when set, is applied to every Secret Sync copies into the cache, as the
-	// binary's Secret informer does (user.CompactCredsSecret).
+	// binary's Secret informer does (credscache.Compact).
 	SecretTransform cache.TransformFunc
 
 	deps controllerutil.Deps
